@@ -1,0 +1,332 @@
+// Package config loads wend's settings from, in rising precedence: built-in
+// defaults, ~/.config/wend/config.toml (XDG), .wend.toml at the repository root, the
+// environment, and flags. Every effective value remembers where it came from, so
+// `wend config` can say why a setting is what it is. Unknown keys and wrong types are
+// errors that name the file and line. Secrets are never printed.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// File is the shape of a config file. Every field is optional.
+type File struct {
+	Provider     *string             `toml:"provider"`
+	Model        *string             `toml:"model"`
+	BaseURL      *string             `toml:"base_url"`
+	Approval     *string             `toml:"approval"`
+	PlanApproval *bool               `toml:"plan_approval"`
+	MaxTurns     *int                `toml:"max_turns"`
+	GitLabURL    *string             `toml:"gitlab_url"`
+	APIKeyFile   *string             `toml:"api_key_file"`
+	GitLabToken  *string             `toml:"gitlab_token_file"`
+	Keys         map[string][]string `toml:"keys"`
+}
+
+// Settings are the effective values.
+type Settings struct {
+	Provider     string
+	Model        string
+	BaseURL      string
+	Approval     string
+	PlanApproval bool
+	MaxTurns     int
+	GitLabURL    string
+	// APIKey and GitLabToken are secrets: never print them; Redacted shows them.
+	APIKey      string
+	GitLabToken string
+	Keys        map[string][]string
+	// Origin maps a setting name to where its value came from.
+	Origin map[string]string
+}
+
+// Sources are the inputs of Load; zero values mean "not present".
+type Sources struct {
+	UserFile string // default: $XDG_CONFIG_HOME/wend/config.toml
+	RepoRoot string // .wend.toml is looked for here
+	Explicit string // --config FILE replaces the user file
+	Env      func(string) string
+	Flags    map[string]string // setting name → value, only flags the user set
+}
+
+// UserConfigPath is where the user's config file lives.
+func UserConfigPath() string {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "wend", "config.toml")
+}
+
+// Load merges all sources.
+func Load(src Sources) (*Settings, error) {
+	if src.Env == nil {
+		src.Env = os.Getenv
+	}
+	s := &Settings{Approval: "ask", MaxTurns: 200, Origin: map[string]string{}}
+	for _, k := range []string{"approval", "max_turns", "plan_approval"} {
+		s.Origin[k] = "default"
+	}
+	user := src.UserFile
+	if user == "" {
+		user = UserConfigPath()
+	}
+	if src.Explicit != "" {
+		user = src.Explicit
+	}
+	if err := s.mergeFile(user, src.Explicit != ""); err != nil {
+		return nil, err
+	}
+	if src.RepoRoot != "" {
+		if err := s.mergeFile(filepath.Join(src.RepoRoot, ".wend.toml"), false); err != nil {
+			return nil, err
+		}
+	}
+	s.mergeEnv(src.Env)
+	for _, name := range sortedKeys(src.Flags) {
+		s.set(name, src.Flags[name], "flag --"+flagName(name))
+	}
+	if s.Provider == "" {
+		s.Provider = inferProvider(src.Env)
+		if s.Provider != "" {
+			s.Origin["provider"] = "inferred from the API key in the environment"
+		}
+	}
+	if s.APIKey == "" {
+		s.loadKeyFromEnv(src.Env)
+	}
+	if s.GitLabToken == "" {
+		if v := src.Env("GITLAB_TOKEN"); v != "" {
+			s.GitLabToken, s.Origin["gitlab_token"] = v, "env GITLAB_TOKEN"
+		}
+	}
+	return s, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func flagName(setting string) string { return strings.ReplaceAll(setting, "_", "-") }
+
+func (s *Settings) mergeFile(path string, mustExist bool) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !mustExist {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading config: %w", err)
+	}
+	var f File
+	dec := toml.NewDecoder(strings.NewReader(string(data))).DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return describeTOMLError(path, err)
+	}
+	at := func(key string) string { return path + ":" + lineOf(data, key) }
+	str := func(name string, v *string) {
+		if v != nil {
+			s.set(name, *v, at(name))
+		}
+	}
+	str("provider", f.Provider)
+	str("model", f.Model)
+	str("base_url", f.BaseURL)
+	str("approval", f.Approval)
+	str("gitlab_url", f.GitLabURL)
+	if f.PlanApproval != nil {
+		s.PlanApproval, s.Origin["plan_approval"] = *f.PlanApproval, at("plan_approval")
+	}
+	if f.MaxTurns != nil {
+		if *f.MaxTurns < 1 {
+			return fmt.Errorf("%s: max_turns must be at least 1", at("max_turns"))
+		}
+		s.MaxTurns, s.Origin["max_turns"] = *f.MaxTurns, at("max_turns")
+	}
+	if f.APIKeyFile != nil {
+		key, err := readSecretFile(*f.APIKeyFile)
+		if err != nil {
+			return fmt.Errorf("%s: api_key_file: %w", at("api_key_file"), err)
+		}
+		s.APIKey, s.Origin["api_key"] = key, "file "+*f.APIKeyFile
+	}
+	if f.GitLabToken != nil {
+		tok, err := readSecretFile(*f.GitLabToken)
+		if err != nil {
+			return fmt.Errorf("%s: gitlab_token_file: %w", at("gitlab_token_file"), err)
+		}
+		s.GitLabToken, s.Origin["gitlab_token"] = tok, "file "+*f.GitLabToken
+	}
+	if len(f.Keys) > 0 {
+		if s.Keys == nil {
+			s.Keys = map[string][]string{}
+		}
+		for action, keys := range f.Keys {
+			s.Keys[action] = keys
+			s.Origin["keys."+action] = at(action)
+		}
+	}
+	return nil
+}
+
+// lineOf finds the line where key is assigned, for provenance ("file:3").
+func lineOf(data []byte, key string) string {
+	for i, line := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, key) {
+			rest := strings.TrimSpace(t[len(key):])
+			if strings.HasPrefix(rest, "=") {
+				return fmt.Sprint(i + 1)
+			}
+		}
+	}
+	return "?"
+}
+
+func describeTOMLError(path string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) && len(strict.Errors) > 0 {
+		var msgs []string
+		for _, e := range strict.Errors {
+			row, _ := e.Position()
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, gitlab_url, api_key_file, gitlab_token_file, [keys])", path, row, strings.Join(e.Key(), ".")))
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		return fmt.Errorf("%s:%d:%d: %s", path, row, col, de.Error())
+	}
+	return fmt.Errorf("%s: %v", path, err)
+}
+
+// readSecretFile reads a key or token from a file that only its owner can read.
+func readSecretFile(path string) (string, error) {
+	if strings.HasPrefix(path, "~/") {
+		home, _ := os.UserHomeDir()
+		path = filepath.Join(home, path[2:])
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s is readable by others (mode %o); run: chmod 600 %s", path, info.Mode().Perm(), path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(data)), nil
+}
+
+func (s *Settings) mergeEnv(env func(string) string) {
+	for name, key := range map[string]string{
+		"provider": "WEND_PROVIDER", "model": "WEND_MODEL", "base_url": "WEND_BASE_URL",
+		"approval": "WEND_APPROVAL", "gitlab_url": "GITLAB_URL",
+	} {
+		if v := env(key); v != "" {
+			s.set(name, v, "env "+key)
+		}
+	}
+}
+
+func (s *Settings) set(name, value, origin string) {
+	switch name {
+	case "provider":
+		s.Provider = value
+	case "model":
+		s.Model = value
+	case "base_url":
+		s.BaseURL = value
+	case "approval":
+		s.Approval = value
+	case "gitlab_url":
+		s.GitLabURL = value
+	case "plan_approval":
+		s.PlanApproval = value == "true"
+	default:
+		return
+	}
+	s.Origin[name] = origin
+}
+
+// inferProvider picks the provider whose key is in the environment, when only one is.
+func inferProvider(env func(string) string) string {
+	a, o := env("ANTHROPIC_API_KEY") != "", env("OPENAI_API_KEY") != ""
+	switch {
+	case a && !o:
+		return "anthropic"
+	case o && !a:
+		return "openai"
+	}
+	return ""
+}
+
+func (s *Settings) loadKeyFromEnv(env func(string) string) {
+	var name string
+	switch s.Provider {
+	case "anthropic":
+		name = "ANTHROPIC_API_KEY"
+	case "openai":
+		name = "OPENAI_API_KEY"
+	default:
+		return
+	}
+	if v := env(name); v != "" {
+		s.APIKey, s.Origin["api_key"] = v, "env "+name
+	}
+}
+
+// Redact shows that a secret is set without showing it.
+func Redact(secret string) string {
+	if secret == "" {
+		return "(not set)"
+	}
+	return fmt.Sprintf("(set, %d characters, redacted)", len(secret))
+}
+
+// Rows lists every setting with its value (secrets redacted) and origin, in a fixed
+// order, for `wend config`.
+func (s *Settings) Rows() [][3]string {
+	origin := func(k string) string {
+		if o, ok := s.Origin[k]; ok {
+			return o
+		}
+		return "not set"
+	}
+	rows := [][3]string{
+		{"provider", s.Provider, origin("provider")},
+		{"model", s.Model, origin("model")},
+		{"base_url", s.BaseURL, origin("base_url")},
+		{"approval", s.Approval, origin("approval")},
+		{"plan_approval", fmt.Sprint(s.PlanApproval), origin("plan_approval")},
+		{"max_turns", fmt.Sprint(s.MaxTurns), origin("max_turns")},
+		{"gitlab_url", s.GitLabURL, origin("gitlab_url")},
+		{"api_key", Redact(s.APIKey), origin("api_key")},
+		{"gitlab_token", Redact(s.GitLabToken), origin("gitlab_token")},
+	}
+	actions := make([]string, 0, len(s.Keys))
+	for a := range s.Keys {
+		actions = append(actions, a)
+	}
+	sort.Strings(actions)
+	for _, a := range actions {
+		rows = append(rows, [3]string{"keys." + a, strings.Join(s.Keys[a], ", "), origin("keys." + a)})
+	}
+	return rows
+}

@@ -1,0 +1,192 @@
+// Package store persists sessions as append-only JSON lines, one file per session:
+// <dir>/<id>/events.jsonl. Appending a delta costs one buffered write, never a
+// rewrite of what came before; lifecycle events are flushed at once and the end of a
+// session is fsynced, so a crash loses at most a few streamed characters. A torn last
+// line (the process died mid-write) is ignored on load.
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"gitlab.com/wend/wend/session"
+)
+
+// Store is a directory of sessions.
+type Store struct{ dir string }
+
+// Open returns the store rooted at dir (created on first write).
+func Open(dir string) *Store { return &Store{dir: dir} }
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Writer appends one session's events. It is safe for concurrent use.
+type Writer struct {
+	mu  sync.Mutex
+	f   *os.File
+	buf *bufio.Writer
+	err error
+}
+
+// Create opens (or reopens, for resume) a session's log for appending.
+func (s *Store) Create(id string) (*Writer, error) {
+	dir := filepath.Join(s.dir, id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the session directory: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "events.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the session log: %w", err)
+	}
+	return &Writer{f: f, buf: bufio.NewWriterSize(f, 32<<10)}, nil
+}
+
+// Append writes one event. Text deltas stay in the buffer; anything else is flushed,
+// and a finished session is synced to disk. The first error sticks and is returned
+// by every later call, so a full disk is reported, not silently ignored.
+func (w *Writer) Append(e session.Event) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		w.err = err
+		return err
+	}
+	w.buf.Write(line)
+	w.buf.WriteByte('\n')
+	if e.Lossy() {
+		return nil
+	}
+	if err := w.buf.Flush(); err != nil {
+		w.err = fmt.Errorf("writing the session log: %w", err)
+		return w.err
+	}
+	switch e.Payload.(type) {
+	case session.SessionFinished, session.ReviewDecided, session.ChangeStaged:
+		if err := w.f.Sync(); err != nil {
+			w.err = fmt.Errorf("syncing the session log: %w", err)
+		}
+	}
+	return w.err
+}
+
+// Close flushes and closes the file.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ferr := w.buf.Flush()
+	cerr := w.f.Close()
+	if w.err != nil {
+		return w.err
+	}
+	if ferr != nil {
+		return ferr
+	}
+	return cerr
+}
+
+// Load reads a session's events. A torn last line is dropped.
+func (s *Store) Load(id string) ([]session.Event, error) {
+	data, err := os.ReadFile(filepath.Join(s.dir, id, "events.jsonl"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no session %q in %s (see `wend sessions`)", id, s.dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var events []session.Event
+	lines := bytes.Split(data, []byte("\n"))
+	for i, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var e session.Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			if i == len(lines)-1 || (i == len(lines)-2 && len(lines[len(lines)-1]) == 0) {
+				break // torn by a crash mid-write
+			}
+			return nil, fmt.Errorf("session %s, line %d: %w", id, i+1, err)
+		}
+		events = append(events, e)
+	}
+	return events, nil
+}
+
+// Summary describes one stored session for `wend sessions`.
+type Summary struct {
+	ID      string        `json:"id"`
+	Started time.Time     `json:"started"`
+	Task    string        `json:"task"`
+	Model   string        `json:"model,omitempty"`
+	State   session.State `json:"state"`
+	Done    int           `json:"steps_done"`
+	Steps   int           `json:"steps"`
+}
+
+// List returns the stored sessions, newest first. A session with no SessionFinished
+// is reported as running, or "interrupted" when its writer is gone (the caller
+// decides; here it is StateRunning).
+func (s *Store) List() ([]Summary, error) {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Summary
+	for _, ent := range entries {
+		if !ent.IsDir() {
+			continue
+		}
+		events, err := s.Load(ent.Name())
+		if err != nil || len(events) == 0 {
+			continue
+		}
+		out = append(out, Summarize(ent.Name(), events))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
+	return out, nil
+}
+
+// Summarize folds a session's events into its summary.
+func Summarize(id string, events []session.Event) Summary {
+	sum := Summary{ID: id, State: session.StateRunning}
+	var plan session.Plan
+	for _, e := range events {
+		switch p := e.Payload.(type) {
+		case session.SessionStarted:
+			sum.Started, sum.Task, sum.Model = e.Time, p.Task, p.Model
+		case session.PlanProposed:
+			plan = p.Plan
+		case session.PlanEdited:
+			plan = p.Plan
+		case session.StepStarted:
+			if s, ok := plan.Step(p.StepID); ok {
+				s.Status = session.StepRunning
+			}
+		case session.StepFinished:
+			if s, ok := plan.Step(p.StepID); ok {
+				s.Status = p.Status
+			}
+		case session.SessionFinished:
+			sum.State = p.State
+			plan = p.Plan
+		}
+	}
+	sum.Done, sum.Steps = plan.Done()
+	return sum
+}

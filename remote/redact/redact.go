@@ -1,0 +1,133 @@
+// Package redact removes secrets from text before it reaches a model, a screen or
+// a log. It knows the shapes of common credentials (GitLab tokens, private keys,
+// cloud keys, bearer tokens, key=value assignments) and any literal values the
+// caller registers, such as the token wend itself authenticates with.
+//
+// Redaction is deliberately eager: a false positive costs a few characters of
+// context, a false negative leaks a credential.
+package redact
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Mask replaces every secret; it names no kind, so the output reveals nothing
+// about what was there beyond its position.
+const Mask = "[REDACTED]"
+
+var patterns = []*regexp.Regexp{
+	// PEM private keys, whole block (any key type), or a dangling BEGIN when the
+	// text was cut before the END line.
+	regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----(?s:.*?)(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)`),
+	// GitLab tokens: personal, OAuth, deploy, runner, CI build, trigger, feed,
+	// incoming mail, agent, SCIM, feature flags client.
+	regexp.MustCompile(`\b(glpat|gloas|gldt|glrt|glrtr|glcbt|glptt|glft|glimt|glagent|glsoat|glffct|gltst)-[0-9A-Za-z_.\-]{16,}`),
+	// AWS access key ids, plus the secret when it is labelled.
+	regexp.MustCompile(`\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b`),
+	// Model provider keys, GitHub, Slack, Google.
+	regexp.MustCompile(`\bsk-(ant-)?[0-9A-Za-z_\-]{20,}`),
+	regexp.MustCompile(`\b(ghp|gho|ghu|ghs|ghr|github_pat)_[0-9A-Za-z_]{20,}`),
+	regexp.MustCompile(`\bxox[abposr]-[0-9A-Za-z\-]{10,}`),
+	regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}`),
+	// JSON Web Tokens.
+	regexp.MustCompile(`\beyJ[0-9A-Za-z_\-]{8,}\.eyJ[0-9A-Za-z_\-]{8,}\.[0-9A-Za-z_\-]{8,}`),
+	// Credentials inside URLs: scheme://user:secret@host.
+	regexp.MustCompile(`(?i)([a-z][a-z0-9+.\-]*://[^/\s:@]+:)[^/\s@]+(@)`),
+}
+
+// assignment matches `key=value`, `key: value`, `"key": "value"` and
+// `Authorization: Bearer value` for keys that name a secret. Group 1 keeps the
+// key and separator so the reader still sees what was set.
+var assignment = regexp.MustCompile(`(?i)((?:["']?)(?:[a-z0-9_\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?)|authorization|private-token|job-token)["']?\s*[:=]\s*(?:bearer\s+|basic\s+|token\s+)?["']?)([^\s"'&,;]{4,})`)
+
+var (
+	mu       sync.RWMutex
+	literals []string
+)
+
+// Register adds literal secrets (tokens read from configuration, for example)
+// that are masked wherever they appear, whatever their shape. Values shorter
+// than 6 characters are ignored: masking them would shred ordinary text.
+// Safe for concurrent use.
+func Register(secrets ...string) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range secrets {
+		if len(s) >= 6 && !contains(literals, s) {
+			literals = append(literals, s)
+		}
+	}
+	// Longest first, so a secret containing another is masked whole.
+	sort.Slice(literals, func(i, j int) bool { return len(literals[i]) > len(literals[j]) })
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// String returns s with every recognised secret replaced by Mask.
+func String(s string) string {
+	mu.RLock()
+	for _, lit := range literals {
+		if strings.Contains(s, lit) {
+			s = strings.ReplaceAll(s, lit, Mask)
+		}
+	}
+	mu.RUnlock()
+	if !mayContainSecret(s) {
+		return s
+	}
+	for _, re := range patterns {
+		s = replaceKeepingPrefix(re, s)
+	}
+	return assignment.ReplaceAllStringFunc(s, func(m string) string {
+		sub := assignment.FindStringSubmatch(m)
+		if sub[2] == Mask || strings.HasPrefix(sub[2], "$") || strings.HasPrefix(sub[2], "[MASKED]") {
+			// Already masked, or a variable reference such as $CI_JOB_TOKEN,
+			// which is not itself a secret and is useful to see.
+			return m
+		}
+		return sub[1] + Mask
+	})
+}
+
+// replaceKeepingPrefix masks a match but keeps a URL credential's scheme,
+// user and the '@', so the reader still sees which host was addressed.
+func replaceKeepingPrefix(re *regexp.Regexp, s string) string {
+	if re.NumSubexp() == 2 && strings.Contains(re.String(), "://") {
+		return re.ReplaceAllString(s, "${1}"+Mask+"${2}")
+	}
+	return re.ReplaceAllString(s, Mask)
+}
+
+// mayContainSecret is a cheap pre-filter so that large clean texts (diffs, job
+// logs) skip the regular expressions entirely.
+func mayContainSecret(s string) bool {
+	for _, hint := range hints {
+		if strings.Contains(s, hint) {
+			return true
+		}
+	}
+	lower := strings.ToLower(s)
+	for _, hint := range lowerHints {
+		if strings.Contains(lower, hint) {
+			return true
+		}
+	}
+	return false
+}
+
+var hints = []string{"PRIVATE KEY", "gl", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "sk-", "gh", "github_pat", "xox", "AIza", "eyJ", "://"}
+
+var lowerHints = []string{"pass", "pwd", "secret", "token", "key", "authorization", "credential"}
+
+// Bytes is String for byte slices.
+func Bytes(b []byte) []byte { return []byte(String(string(b))) }

@@ -1,0 +1,76 @@
+package audit
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"strings"
+	"time"
+)
+
+// Filter selects records for `wend audit`. Zero fields match everything.
+type Filter struct {
+	Session string
+	Since   time.Time
+	Host    string // exact host, or a suffix starting with "." (".gitlab.com")
+}
+
+// Match reports whether r passes the filter.
+func (f Filter) Match(r Record) bool {
+	if f.Session != "" && r.Session != f.Session {
+		return false
+	}
+	if !f.Since.IsZero() && r.Time.Before(f.Since) {
+		return false
+	}
+	if f.Host != "" {
+		h := strings.ToLower(r.Host)
+		want := strings.ToLower(f.Host)
+		if strings.HasPrefix(want, ".") {
+			if !strings.HasSuffix(h, want) && h != want[1:] {
+				return false
+			}
+		} else if h != want && !strings.HasPrefix(h, want+":") {
+			return false
+		}
+	}
+	return true
+}
+
+// Read streams the audit file and calls fn for each matching record, in file
+// order. Lines that do not decode (a torn last line after a crash) are skipped
+// and counted.
+func Read(r io.Reader, f Filter, fn func(Record) error) (skipped int, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) == 0 {
+			continue
+		}
+		var rec Record
+		if json.Unmarshal(line, &rec) != nil {
+			skipped++
+			continue
+		}
+		if !f.Match(rec) {
+			continue
+		}
+		if err := fn(rec); err != nil {
+			return skipped, err
+		}
+	}
+	return skipped, sc.Err()
+}
+
+// ParseSince reads a --since value: a duration back from now ("2h", "30m"), a
+// date ("2026-11-23") or an RFC 3339 time.
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}

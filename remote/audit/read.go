@@ -25,12 +25,15 @@ func (f Filter) Match(r Record) bool {
 	}
 	if f.Host != "" {
 		h := strings.ToLower(r.Host)
+		if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+			h = h[:i]
+		}
 		want := strings.ToLower(f.Host)
 		if strings.HasPrefix(want, ".") {
 			if !strings.HasSuffix(h, want) && h != want[1:] {
 				return false
 			}
-		} else if h != want && !strings.HasPrefix(h, want+":") {
+		} else if h != want && strings.ToLower(r.Host) != want {
 			return false
 		}
 	}

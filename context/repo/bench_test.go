@@ -1,0 +1,103 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// benchDir holds one generated 20,000-file repository shared by all benchmarks;
+// TestMain removes it.
+var (
+	benchDir  string
+	benchOnce sync.Once
+)
+
+func benchRepo(b *testing.B) *Repo {
+	b.Helper()
+	benchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "wend-bench-repo-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchDir = dir
+		runGit(b, dir, "init", "-q", "-b", "main")
+		for i := 0; i < 20000; i++ {
+			p := filepath.Join(dir, fmt.Sprintf("pkg%03d/sub%d/file%05d.go", i/100, i%7, i))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			body := fmt.Sprintf("package p\n\n// File %d.\nfunc F%d() int {\n\treturn %d\n}\n", i, i, i)
+			if i%1000 == 0 {
+				body += "// NEEDLE here\n"
+			}
+			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runGit(b, dir, "add", "-A")
+	})
+	return openRepo(b, benchDir)
+}
+
+func BenchmarkGrepGo20k(b *testing.B) {
+	r := benchRepo(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := r.Grep(ctx, GrepOptions{Pattern: `NEEDLE`, NoRipgrep: true})
+		if err != nil || res.Total != 20 {
+			b.Fatalf("total %d, err %v", res.Total, err)
+		}
+	}
+}
+
+func BenchmarkGrepRipgrep20k(b *testing.B) {
+	if _, err := exec.LookPath("rg"); err != nil {
+		b.Skip("rg is not on PATH")
+	}
+	r := benchRepo(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := r.Grep(ctx, GrepOptions{Pattern: `NEEDLE`})
+		if err != nil || res.Total != 20 {
+			b.Fatalf("total %d, err %v", res.Total, err)
+		}
+	}
+}
+
+// BenchmarkGlob20kCached is the steady state: the listing is cached.
+func BenchmarkGlob20kCached(b *testing.B) {
+	r := benchRepo(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		got, err := r.Glob(ctx, "pkg01*/**/file*5.go")
+		if err != nil || len(got) == 0 {
+			b.Fatalf("%d files, err %v", len(got), err)
+		}
+	}
+}
+
+// BenchmarkGlob20kUncached includes running git ls-files every time.
+func BenchmarkGlob20kUncached(b *testing.B) {
+	r := benchRepo(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r.Invalidate()
+		got, err := r.Glob(ctx, "**/file*5.go")
+		if err != nil || len(got) != 2000 {
+			b.Fatalf("%d files, err %v", len(got), err)
+		}
+	}
+}

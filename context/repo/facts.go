@@ -1,0 +1,259 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Caps on what Facts gathers, so the first request stays small on huge repositories.
+const (
+	maxLayoutDirs     = 40
+	maxTopFiles       = 40
+	maxLanguages      = 12
+	maxCommits        = 10
+	maxInstructionLen = 16 << 10
+)
+
+// InstructionFiles are the repository's instructions for agents, in the order they
+// are given to the model: AGENTS.md at the root, then GitLab Duo's chat rules.
+var InstructionFiles = []string{"AGENTS.md", ".gitlab/duo/chat-rules.md"}
+
+// Facts are what the model learns about the repository with its first request.
+type Facts struct {
+	Root      string
+	Branch    string
+	FileCount int
+	// Dirs are the top-level directories with the number of files git knows in each.
+	Dirs []DirCount
+	// TopFiles are the files at the root.
+	TopFiles []string
+	// MoreDirs and MoreTopFiles count what was cut from Dirs and TopFiles.
+	MoreDirs, MoreTopFiles int
+	// Languages are sorted by file count, descending, then name.
+	Languages []LangCount
+	// Commands are build, test and lint commands found in the project's files.
+	Commands []Command
+	// CIJobs are the job names of .gitlab-ci.yml, in file order.
+	CIJobs []string
+	// Commits are the most recent commits, "<short hash> <subject>", newest first.
+	Commits []string
+	// Instructions are the contents of InstructionFiles that exist.
+	Instructions []Instruction
+}
+
+// DirCount is a top-level directory and how many files git knows under it.
+type DirCount struct {
+	Name  string
+	Files int
+}
+
+// LangCount is a language and how many files are written in it.
+type LangCount struct {
+	Language string
+	Files    int
+}
+
+// Command is a way to build, test or check the project.
+type Command struct {
+	Run    string // e.g. "go test ./..."
+	Source string // the file it was found in, e.g. "go.mod"
+}
+
+// Instruction is the content of an instruction file, cut at 16 KiB.
+type Instruction struct {
+	Path      string
+	Content   string
+	Truncated bool
+}
+
+// Branch returns the checked-out branch. On a detached HEAD it returns an error
+// wrapping ErrDetachedHead that names the commit and says how to fix it. An unborn
+// branch (no commits yet) is a branch.
+func (r *Repo) Branch(ctx context.Context) (string, error) {
+	out, err := gitOutput(ctx, r.root, "symbolic-ref", "--quiet", "--short", "HEAD")
+	if err == nil {
+		return strings.TrimSpace(out), nil
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		return "", err
+	}
+	commit, _ := gitOutput(ctx, r.root, "rev-parse", "--short", "HEAD")
+	return "", fmt.Errorf("%w at %s in %s: check out a branch first (git switch <branch>, or git switch -c <new-branch>)",
+		ErrDetachedHead, strings.TrimSpace(commit), r.root)
+}
+
+// Facts gathers the repository facts. It fails only when there is no branch (see
+// Branch) or git cannot list files; missing optional parts are left empty.
+func (r *Repo) Facts(ctx context.Context) (*Facts, error) {
+	branch, err := r.Branch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	files, err := r.Files(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := &Facts{Root: r.root, Branch: branch, FileCount: len(files)}
+	f.layout(files)
+	f.languages(files)
+	f.Commands, f.CIJobs = detectCommands(r.root, files)
+	if out, err := gitOutput(ctx, r.root, "log", fmt.Sprintf("-%d", maxCommits), "--format=%h %s"); err == nil {
+		// A repository without commits fails here; it simply has none to show.
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if l != "" {
+				f.Commits = append(f.Commits, l)
+			}
+		}
+	}
+	for _, name := range InstructionFiles {
+		if in, ok := readInstruction(r.root, name); ok {
+			f.Instructions = append(f.Instructions, in)
+		}
+	}
+	return f, nil
+}
+
+func (f *Facts) layout(files []string) {
+	dirs := map[string]int{}
+	for _, p := range files {
+		if i := strings.IndexByte(p, '/'); i >= 0 {
+			dirs[p[:i]]++
+		} else {
+			f.TopFiles = append(f.TopFiles, p)
+		}
+	}
+	names := make([]string, 0, len(dirs))
+	for d := range dirs {
+		names = append(names, d)
+	}
+	sort.Strings(names)
+	for _, d := range names {
+		f.Dirs = append(f.Dirs, DirCount{Name: d, Files: dirs[d]})
+	}
+	if len(f.Dirs) > maxLayoutDirs {
+		f.MoreDirs = len(f.Dirs) - maxLayoutDirs
+		f.Dirs = f.Dirs[:maxLayoutDirs]
+	}
+	if len(f.TopFiles) > maxTopFiles {
+		f.MoreTopFiles = len(f.TopFiles) - maxTopFiles
+		f.TopFiles = f.TopFiles[:maxTopFiles:maxTopFiles]
+	}
+}
+
+func (f *Facts) languages(files []string) {
+	counts := map[string]int{}
+	for _, p := range files {
+		if l := Language(p); l != "" {
+			counts[l]++
+		}
+	}
+	for l, n := range counts {
+		f.Languages = append(f.Languages, LangCount{Language: l, Files: n})
+	}
+	sort.Slice(f.Languages, func(i, j int) bool {
+		a, b := f.Languages[i], f.Languages[j]
+		if a.Files != b.Files {
+			return a.Files > b.Files
+		}
+		return a.Language < b.Language
+	})
+	if len(f.Languages) > maxLanguages {
+		f.Languages = f.Languages[:maxLanguages]
+	}
+}
+
+// readInstruction reads an instruction file if it is a regular file inside root
+// (a symlink pointing elsewhere is ignored, as the tools would refuse it too).
+func readInstruction(root, name string) (Instruction, bool) {
+	abs := filepath.Join(root, filepath.FromSlash(name))
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return Instruction{}, false
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil || !within(realRoot, real) {
+		return Instruction{}, false
+	}
+	data, err := os.ReadFile(real)
+	if err != nil || IsBinary(data) {
+		return Instruction{}, false
+	}
+	in := Instruction{Path: name}
+	if len(data) > maxInstructionLen {
+		data, in.Truncated = data[:maxInstructionLen], true
+	}
+	in.Content = strings.TrimSpace(string(data))
+	return in, in.Content != ""
+}
+
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// Markdown renders the facts compactly, in a fixed order, for the model.
+func (f *Facts) Markdown() string {
+	var b strings.Builder
+	b.WriteString("# Repository\n\n")
+	fmt.Fprintf(&b, "- Root: %s\n- Branch: %s\n- Files known to git: %d\n", path.Base(filepath.ToSlash(f.Root)), f.Branch, f.FileCount)
+	if len(f.Languages) > 0 {
+		parts := make([]string, len(f.Languages))
+		for i, l := range f.Languages {
+			parts[i] = fmt.Sprintf("%s (%d)", l.Language, l.Files)
+		}
+		fmt.Fprintf(&b, "- Languages: %s\n", strings.Join(parts, ", "))
+	}
+	if len(f.Dirs) > 0 || len(f.TopFiles) > 0 {
+		b.WriteString("\n## Layout\n\n")
+		for _, d := range f.Dirs {
+			fmt.Fprintf(&b, "- %s/ (%d %s)\n", d.Name, d.Files, plural(d.Files, "file", "files"))
+		}
+		if f.MoreDirs > 0 {
+			fmt.Fprintf(&b, "- … %d more directories\n", f.MoreDirs)
+		}
+		if len(f.TopFiles) > 0 {
+			more := ""
+			if f.MoreTopFiles > 0 {
+				more = fmt.Sprintf(", … %d more", f.MoreTopFiles)
+			}
+			fmt.Fprintf(&b, "- files: %s%s\n", strings.Join(f.TopFiles, ", "), more)
+		}
+	}
+	if len(f.Commands) > 0 || len(f.CIJobs) > 0 {
+		b.WriteString("\n## Build and test\n\n")
+		for _, c := range f.Commands {
+			fmt.Fprintf(&b, "- `%s` (%s)\n", c.Run, c.Source)
+		}
+		if len(f.CIJobs) > 0 {
+			fmt.Fprintf(&b, "- GitLab CI jobs (.gitlab-ci.yml): %s\n", strings.Join(f.CIJobs, ", "))
+		}
+	}
+	if len(f.Commits) > 0 {
+		b.WriteString("\n## Recent commits\n\n")
+		for _, c := range f.Commits {
+			fmt.Fprintf(&b, "- %s\n", c)
+		}
+	}
+	for _, in := range f.Instructions {
+		fmt.Fprintf(&b, "\n## Instructions from %s\n\n%s\n", in.Path, in.Content)
+		if in.Truncated {
+			fmt.Fprintf(&b, "\n[%s was cut at %d KiB]\n", in.Path, maxInstructionLen>>10)
+		}
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

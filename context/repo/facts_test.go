@@ -1,0 +1,111 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestFactsOnGoProject(t *testing.T) {
+	dir := newGitRepo(t, map[string]string{
+		"go.mod":  "module example.com/x\n\ngo 1.26\n",
+		"main.go": "package main\n",
+		"Makefile": "GO := go\n.PHONY: build test\n\nbuild:\n\t$(GO) build ./...\n" +
+			"test: build\n\t$(GO) test ./...\nlint:\n\tgolangci-lint run\n%.o: %.c\n\tcc $<\n",
+		"AGENTS.md":                 "# Agents\n\nRun make test before finishing.\n",
+		".gitlab/duo/chat-rules.md": "Prefer table-driven tests.\n",
+		".gitlab-ci.yml": "stages: [test]\nvariables:\n  X: 1\n.base:\n  image: golang\n" +
+			"unit-tests:\n  stage: test\n  script: make test\n\"lint job\":\n  script: make lint\n",
+		"internal/a/a.go":  "package a\n",
+		"internal/b/b.go":  "package b\n",
+		"internal/b/b.md":  "doc\n",
+		"package.json":     `{"scripts": {"test": "jest", "build": "tsc"}}`,
+		"web/app.ts":       "export {}\n",
+		"scripts/setup.sh": "#!/bin/sh\n",
+	})
+	runGit(t, dir, "commit", "-q", "--allow-empty", "-m", "second commit")
+	f, err := openRepo(t, dir).Facts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Branch != "main" {
+		t.Errorf("Branch = %q", f.Branch)
+	}
+	wantCmds := []Command{
+		{"go build ./...", "go.mod"}, {"go test ./...", "go.mod"}, {"go vet ./...", "go.mod"},
+		{"make build", "Makefile"}, {"make test", "Makefile"}, {"make lint", "Makefile"},
+		{"npm run build", "package.json"}, {"npm run test", "package.json"},
+	}
+	if diff := cmp.Diff(wantCmds, f.Commands); diff != "" {
+		t.Errorf("Commands (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"unit-tests", "lint job"}, f.CIJobs); diff != "" {
+		t.Errorf("CIJobs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]DirCount{{".gitlab", 1}, {"internal", 3}, {"scripts", 1}, {"web", 1}}, f.Dirs); diff != "" {
+		t.Errorf("Dirs (-want +got):\n%s", diff)
+	}
+	if len(f.Commits) != 2 || !strings.HasSuffix(f.Commits[0], " second commit") {
+		t.Errorf("Commits = %q", f.Commits)
+	}
+	if f.Languages[0] != (LangCount{"Go", 3}) {
+		t.Errorf("top language = %+v", f.Languages[0])
+	}
+
+	md := f.Markdown()
+	for _, want := range []string{
+		"- Branch: main\n",
+		"- Files known to git: 12\n",
+		"- Languages: Go (3), Markdown (3), JSON (1), Makefile (1), Shell (1), TypeScript (1), YAML (1)\n",
+		"- internal/ (3 files)\n",
+		"- files: .gitlab-ci.yml, AGENTS.md, Makefile, go.mod, main.go, package.json\n",
+		"- `go test ./...` (go.mod)\n",
+		"- `make lint` (Makefile)\n",
+		"- GitLab CI jobs (.gitlab-ci.yml): unit-tests, lint job\n",
+		"## Recent commits\n\n- ",
+		"## Instructions from AGENTS.md\n\n# Agents\n\nRun make test before finishing.\n",
+		"## Instructions from .gitlab/duo/chat-rules.md\n\nPrefer table-driven tests.\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "make %.o") || strings.Contains(md, "make GO") || strings.Contains(md, ".base") {
+		t.Errorf("markdown lists a non-target:\n%s", md)
+	}
+	if again, _ := openRepo(t, dir).Facts(context.Background()); again.Markdown() != md {
+		t.Error("Markdown is not deterministic")
+	}
+}
+
+func TestFactsOnDetachedHead(t *testing.T) {
+	dir := newGitRepo(t, map[string]string{"a.txt": "a\n"})
+	runGit(t, dir, "checkout", "-q", "--detach")
+	_, err := openRepo(t, dir).Facts(context.Background())
+	if !errors.Is(err, ErrDetachedHead) {
+		t.Fatalf("err = %v, want ErrDetachedHead", err)
+	}
+	if !strings.Contains(err.Error(), "git switch") {
+		t.Errorf("error does not say how to fix it: %v", err)
+	}
+}
+
+func TestFactsOnUnbornBranch(t *testing.T) {
+	dir := t.TempDir()
+	runGit(t, dir, "init", "-q", "-b", "trunk")
+	writeFiles(t, dir, map[string]string{"Cargo.toml": "[package]\n", "pyproject.toml": "[tool.pytest.ini_options]\n"})
+	f, err := openRepo(t, dir).Facts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Branch != "trunk" || len(f.Commits) != 0 {
+		t.Errorf("branch %q commits %q", f.Branch, f.Commits)
+	}
+	want := []Command{{"cargo build", "Cargo.toml"}, {"cargo test", "Cargo.toml"}, {"pytest", "pyproject.toml"}}
+	if diff := cmp.Diff(want, f.Commands); diff != "" {
+		t.Errorf("Commands (-want +got):\n%s", diff)
+	}
+}

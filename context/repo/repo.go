@@ -1,0 +1,190 @@
+// Package repo is what wend knows about the repository it works in: the files git
+// knows (tracked and untracked-but-not-ignored), search over them, language
+// detection, and the facts the model receives with its first request. It shells out
+// to the git binary and imports nothing of wend's.
+package repo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrNotRepo means the directory is not inside a git work tree.
+var ErrNotRepo = errors.New("not a git repository")
+
+// ErrDetachedHead means HEAD points at a commit, not a branch; wend needs a branch
+// to work on. Errors wrapping it name the commit and say how to fix it.
+var ErrDetachedHead = errors.New("detached HEAD")
+
+// DefaultTTL is how long a file listing is reused when .git/index has not changed.
+// Untracked files do not touch the index, so the TTL bounds how stale they can be.
+const DefaultTTL = 2 * time.Second
+
+// Repo is one git work tree. It caches the file listing, so it is meant to live as
+// long as the session; all methods are safe for concurrent use.
+type Repo struct {
+	root      string
+	indexPath string
+	ttl       time.Duration
+
+	mu        sync.Mutex
+	files     []string
+	listedAt  time.Time
+	indexTime time.Time
+	indexSize int64
+}
+
+// Open finds the work tree containing dir and returns it rooted at its top level.
+// Outside a work tree it returns an error wrapping ErrNotRepo.
+func Open(ctx context.Context, dir string) (*Repo, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	out, err := gitOutput(ctx, abs, "rev-parse", "--show-toplevel", "--git-path", "index")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotRepo, abs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 || lines[0] == "" {
+		// --show-toplevel prints nothing inside .git or a bare repository.
+		return nil, fmt.Errorf("%w (no work tree): %s", ErrNotRepo, abs)
+	}
+	root := lines[0]
+	index := lines[1]
+	if !filepath.IsAbs(index) {
+		// --git-path is relative to the directory git ran in.
+		index = filepath.Join(abs, index)
+	}
+	return &Repo{root: root, indexPath: index, ttl: DefaultTTL}, nil
+}
+
+// Root is the absolute path of the work tree's top level.
+func (r *Repo) Root() string { return r.root }
+
+// SetTTL changes how long a listing is reused; 0 disables reuse.
+func (r *Repo) SetTTL(d time.Duration) {
+	r.mu.Lock()
+	r.ttl = d
+	r.mu.Unlock()
+}
+
+// Files returns the sorted, de-duplicated paths git knows: tracked files plus
+// untracked files that are not ignored, relative to Root with forward slashes.
+// The slice is shared between callers and must not be modified. It is reused while
+// .git/index is unchanged and younger than the TTL, so a 100k-file repository pays
+// for `git ls-files` at most once per TTL.
+func (r *Repo) Files(ctx context.Context) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var mtime time.Time
+	var size int64
+	if fi, err := os.Stat(r.indexPath); err == nil {
+		mtime, size = fi.ModTime(), fi.Size()
+	}
+	if r.files != nil && time.Since(r.listedAt) < r.ttl && mtime.Equal(r.indexTime) && size == r.indexSize {
+		return r.files, nil
+	}
+	out, err := gitBytes(ctx, r.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	if err != nil {
+		return nil, fmt.Errorf("listing files: %w", err)
+	}
+	files := splitNUL(out)
+	// --cached and --others are each sorted; a file in both (e.g. deleted from the
+	// index but present) appears twice, and a path deleted from disk but still
+	// tracked is kept: git still knows it.
+	sort.Strings(files)
+	files = compactSorted(files)
+	r.files, r.listedAt, r.indexTime, r.indexSize = files, time.Now(), mtime, size
+	return files, nil
+}
+
+// Invalidate drops the cached listing; call it after writing files.
+func (r *Repo) Invalidate() {
+	r.mu.Lock()
+	r.files = nil
+	r.mu.Unlock()
+}
+
+// Known reports whether git knows path (a file) or any file under it (a directory).
+// "" and "." mean the root.
+func Known(files []string, path string) bool {
+	if path == "" || path == "." {
+		return len(files) > 0
+	}
+	i := sort.SearchStrings(files, path)
+	if i < len(files) && files[i] == path {
+		return true
+	}
+	prefix := path + "/"
+	j := sort.SearchStrings(files, prefix)
+	return j < len(files) && strings.HasPrefix(files[j], prefix)
+}
+
+func splitNUL(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	n := bytes.Count(b, []byte{0})
+	out := make([]string, 0, n+1)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			out = append(out, string(b))
+			break
+		}
+		if i > 0 {
+			out = append(out, string(b[:i]))
+		}
+		b = b[i+1:]
+	}
+	return out
+}
+
+func compactSorted(s []string) []string {
+	if len(s) < 2 {
+		return s
+	}
+	w := 1
+	for i := 1; i < len(s); i++ {
+		if s[i] != s[w-1] {
+			s[w] = s[i]
+			w++
+		}
+	}
+	return s[:w]
+}
+
+// gitBytes runs git in dir with pager and colour off and returns stdout; on failure
+// the error carries git's stderr.
+func gitBytes(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	full := append([]string{"--no-pager", "-c", "color.ui=never", "-c", "core.quotepath=off"}, args...)
+	cmd := exec.CommandContext(ctx, "git", full...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			return out, fmt.Errorf("git %s: %w", args[0], err)
+		}
+		return out, fmt.Errorf("git %s: %w: %s", args[0], err, msg)
+	}
+	return out, nil
+}
+
+func gitOutput(ctx context.Context, dir string, args ...string) (string, error) {
+	b, err := gitBytes(ctx, dir, args...)
+	return string(b), err
+}

@@ -1,0 +1,108 @@
+// Package dialog renders the modal boxes: command approval, the agent's question,
+// and the optional reason prompt. Renderers are pure; the root model owns inputs.
+package dialog
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
+
+	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/ui/keys"
+	"gitlab.com/wend/wend/ui/styles"
+)
+
+// BoxWidth is the outer width of a dialog on a terminal width cells wide.
+func BoxWidth(width int) int { return max(min(width-2, 76), 20) }
+
+// Approval draws the approval request. When denying is set, input is the rendered
+// reason editor shown instead of the choices.
+func Approval(r session.ApprovalRequest, km keys.KeyMap, st styles.Styles, width int, denying bool, input string) string {
+	bw := BoxWidth(width)
+	inner := bw - 4 // border 2 + padding 2
+	var lines []string
+	title := "Allow this command?"
+	switch r.Kind {
+	case session.ApproveWrite:
+		title = "Allow this edit?"
+	case session.ApprovePlan:
+		title = "Start on this plan?"
+	}
+	lines = append(lines, st.Title.Render(ansi.Truncate(title, inner, "…")))
+	meta := r.Tool
+	if r.StepID != "" {
+		meta += " · step " + r.StepID
+	}
+	if meta != "" {
+		lines = append(lines, st.Muted.Render(ansi.Truncate(meta, inner, "…")))
+	}
+	lines = append(lines, "")
+	body := r.Command
+	if body == "" {
+		body = r.Path
+	}
+	if body != "" {
+		for _, l := range wrapHard(body, inner-2) {
+			lines = append(lines, st.Bold.Render("$ "+l))
+		}
+	}
+	if r.Detail != "" {
+		for _, l := range wrapHard(r.Detail, inner) {
+			lines = append(lines, st.Muted.Render(l))
+		}
+	}
+	lines = append(lines, "")
+	if denying {
+		lines = append(lines, "Reason for the model (optional), enter to deny, esc to go back:")
+		lines = append(lines, ansi.Truncate(input, inner, ""))
+	} else {
+		choices := []key.Binding{km.ApproveOnce, km.ApproveStep}
+		if r.Prefix != "" {
+			p := km.ApprovePrefix
+			p.SetHelp(p.Help().Key, "always allow “"+r.Prefix+"” this session")
+			choices = append(choices, p)
+		}
+		choices = append(choices, km.Deny)
+		for _, c := range choices {
+			lines = append(lines, ansi.Truncate(st.Key.Render(pad(c.Help().Key, 3))+" "+c.Help().Desc, inner, "…"))
+		}
+	}
+	return st.Dialog.Width(bw).Render(strings.Join(lines, "\n"))
+}
+
+// Question draws the agent's ask_user question with the answer editor.
+func Question(q string, st styles.Styles, width int, input string) string {
+	bw := BoxWidth(width)
+	inner := bw - 4
+	lines := []string{st.Title.Render("The agent asks"), ""}
+	for _, l := range wrapHard(q, inner) {
+		lines = append(lines, l)
+	}
+	lines = append(lines, "", ansi.Truncate(input, inner, ""), st.Muted.Render(ansi.Truncate("enter to answer", inner, "…")))
+	return st.Dialog.Width(bw).Render(strings.Join(lines, "\n"))
+}
+
+// Reason draws a one-line prompt (a rejection's reason).
+func Reason(title string, st styles.Styles, width int, input string) string {
+	bw := BoxWidth(width)
+	inner := bw - 4
+	lines := []string{st.Title.Render(ansi.Truncate(title, inner, "…")),
+		st.Muted.Render(ansi.Truncate("Reason for the model (optional); enter to send, esc to cancel", inner, "…")),
+		"", ansi.Truncate(input, inner, "")}
+	return st.Dialog.Width(bw).Render(strings.Join(lines, "\n"))
+}
+
+func pad(s string, w int) string {
+	if d := w - ansi.StringWidth(s); d > 0 {
+		return s + strings.Repeat(" ", d)
+	}
+	return s
+}
+
+func wrapHard(s string, w int) []string {
+	if w < 1 {
+		w = 1
+	}
+	return strings.Split(ansi.Wrap(s, w, " /"), "\n")
+}

@@ -1,0 +1,262 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"gitlab.com/wend/wend/session"
+)
+
+// Messages from commands. Each is produced by exactly one kind of command.
+type (
+	// eventsOpenedMsg: the backend's event stream is open.
+	eventsOpenedMsg struct{ ch <-chan session.Event }
+	// eventsMsg: one or more events, in order (a burst is drained at once).
+	eventsMsg struct {
+		events []session.Event
+		ch     <-chan session.Event
+	}
+	// eventsClosedMsg: the stream ended.
+	eventsClosedMsg struct{}
+	// backendDoneMsg: a control call returned.
+	backendDoneMsg struct {
+		op      string
+		err     error
+		refresh bool
+	}
+	// changesMsg: the Changes port answered.
+	changesMsg struct {
+		files []session.FileChange
+		err   error
+	}
+)
+
+// maxBurst bounds how many queued events one message carries, so a replayed log
+// does not stall the UI on one Update.
+const maxBurst = 512
+
+func (m *Model) openEvents() tea.Cmd {
+	be, ctx := m.be, m.ctx
+	return func() tea.Msg { return eventsOpenedMsg{ch: be.Events(ctx, 0)} }
+}
+
+// waitEvents blocks for the next event, then takes whatever else is already
+// queued; it is re-issued after every eventsMsg.
+func waitEvents(ch <-chan session.Event) tea.Cmd {
+	return func() tea.Msg {
+		e, ok := <-ch
+		if !ok {
+			return eventsClosedMsg{}
+		}
+		evs := []session.Event{e}
+		for len(evs) < maxBurst {
+			select {
+			case e, ok := <-ch:
+				if !ok {
+					return eventsMsg{events: evs, ch: ch}
+				}
+				evs = append(evs, e)
+				continue
+			default:
+			}
+			break
+		}
+		return eventsMsg{events: evs, ch: ch}
+	}
+}
+
+// refreshChanges asks the Changes port for the proposals; one call at a time.
+func (m *Model) refreshChanges() tea.Cmd {
+	if m.opts.Changes == nil {
+		return nil
+	}
+	if m.changesBusy {
+		m.changesDirty = true
+		return nil
+	}
+	m.changesBusy = true
+	c, ctx := m.opts.Changes, m.ctx
+	return func() tea.Msg {
+		files, err := c.List(ctx)
+		return changesMsg{files: files, err: err}
+	}
+}
+
+// onEvent applies one session event. The UI's picture of the session is built
+// only here.
+func (m *Model) onEvent(e session.Event) tea.Cmd {
+	switch p := e.Payload.(type) {
+	case session.SessionStarted:
+		m.state = session.StateRunning
+		if m.started.IsZero() || !m.ended.IsZero() {
+			m.started = m.now()
+		}
+		m.ended = time.Time{}
+		if p.Model != "" && m.opts.Model == "" {
+			m.opts.Model = p.Model
+		}
+		if p.Branch != "" && m.opts.Branch == "" {
+			m.opts.Branch = p.Branch
+		}
+	case session.PlanProposed:
+		m.plan.SetPlan(p.Plan)
+		m.plan.Awaiting = p.AwaitingApproval
+		if p.AwaitingApproval {
+			m.hint = "the plan waits for your go: " + m.km.ApprovePlan.Help().Key
+		}
+		return m.layout()
+	case session.PlanEdited:
+		m.plan.SetPlan(p.Plan)
+		if p.Summary != "" {
+			m.tr.AddNotice("info", p.Summary)
+		}
+		return m.layout()
+	case session.StepStarted:
+		m.plan.Awaiting = false
+		m.planReq = ""
+		m.setStep(p.StepID, session.StepRunning, "", p.Title)
+	case session.StepFinished:
+		m.setStep(p.StepID, p.Status, p.Note, "")
+	case session.TextDelta:
+		return m.tr.AppendText(p.Text)
+	case session.TextFinished:
+		return m.tr.FinishText()
+	case session.ToolCalled:
+		m.tr.ToolCalled(p.CallID, p.Tool, p.Args)
+	case session.ToolFinished:
+		m.tr.ToolFinished(p.CallID, p.Tool, p.IsError, p.Summary, p.Output, p.Duration)
+	case session.ChangeStaged:
+		return m.refreshChanges()
+	case session.ReviewDecided:
+		return m.refreshChanges()
+	case session.ApprovalRequested:
+		if p.Request.Kind == session.ApprovePlan {
+			m.planReq = p.Request.ID
+			m.plan.Awaiting = true
+			return m.layout()
+		}
+		m.approvals = append(m.approvals, p.Request)
+		m.state = session.StateWaiting
+		return m.layout()
+	case session.ApprovalResolved:
+		if p.RequestID == m.planReq {
+			m.planReq = ""
+			m.plan.Awaiting = false
+		}
+		for i, a := range m.approvals {
+			if a.ID == p.RequestID {
+				m.approvals = append(m.approvals[:i:i], m.approvals[i+1:]...)
+				if i == 0 {
+					m.denying = false
+					m.prompt.Reset()
+				}
+				break
+			}
+		}
+		verdict := "approved"
+		if !p.Approved {
+			verdict = "denied"
+		}
+		m.tr.AddNotice("info", fmt.Sprintf("request %s %s", p.RequestID, verdict))
+		m.resumeState()
+		return m.layout()
+	case session.InputRequested:
+		q := p
+		m.question = &q
+		m.prompt.Reset()
+		m.state = session.StateWaiting
+		m.tr.AddNotice("info", "The agent asks: "+p.Question)
+		return tea.Batch(m.prompt.Focus(), m.layout())
+	case session.InputAnswered:
+		if m.question != nil && m.question.RequestID == p.RequestID {
+			m.question = nil
+			m.prompt.Reset()
+			m.prompt.Blur()
+		}
+		m.tr.AddUser(p.Answer)
+		m.resumeState()
+		return m.layout()
+	case session.Paused:
+		m.state = session.StatePaused
+	case session.Resumed:
+		m.state = session.StateRunning
+	case session.AdjustQueued:
+		m.queued = append(m.queued, p)
+		return m.layout()
+	case session.AdjustWithdrawn:
+		m.dropQueued(p.ID, "")
+		return m.layout()
+	case session.AdjustDelivered:
+		m.dropQueued(p.ID, "deliver")
+		return m.layout()
+	case session.UsageReported:
+		// Each report covers one model call: totals are sums.
+		m.inTok += p.InputTokens
+		m.outTok += p.OutputTokens
+		m.cost += p.CostUSD
+	case session.Notice:
+		m.tr.AddNotice(p.Level, p.Text)
+	case session.SessionFinished:
+		m.state = p.State
+		m.ended = m.now()
+		m.clock = m.ended
+		if len(p.Plan.Steps) > 0 {
+			m.plan.SetPlan(p.Plan)
+		}
+		m.plan.Awaiting = false
+		m.approvals, m.question, m.denying = nil, nil, false
+		cmds := []tea.Cmd{m.tr.FinishText()}
+		switch {
+		case p.Error != "":
+			m.tr.AddNotice("error", "Session "+string(p.State)+": "+p.Error)
+		case p.Summary != "":
+			m.tr.AddNotice("info", "Done: "+p.Summary)
+		default:
+			m.tr.AddNotice("info", "Session "+string(p.State))
+		}
+		cmds = append(cmds, m.refreshChanges(), m.layout())
+		return tea.Batch(cmds...)
+	}
+	return nil
+}
+
+// resumeState leaves the waiting state once nothing waits on the user.
+func (m *Model) resumeState() {
+	if m.state == session.StateWaiting && len(m.approvals) == 0 && m.question == nil {
+		m.state = session.StateRunning
+	}
+}
+
+func (m *Model) dropQueued(id, why string) {
+	for i, q := range m.queued {
+		if q.ID == id {
+			if why == "deliver" {
+				m.tr.AddNotice("info", "Adjustment delivered: "+q.Text)
+			}
+			m.queued = append(m.queued[:i:i], m.queued[i+1:]...)
+			return
+		}
+	}
+}
+
+// setStep moves a step in the local copy of the plan; the engine sends the whole
+// plan on proposals and edits, and only deltas for step progress.
+func (m *Model) setStep(id string, status session.StepStatus, note, title string) {
+	p := m.plan.Plan.Clone()
+	s, ok := p.Step(id)
+	if !ok {
+		if title == "" {
+			return
+		}
+		p.Steps = append(p.Steps, session.Step{ID: id, Title: title})
+		s = &p.Steps[len(p.Steps)-1]
+	}
+	s.Status = status
+	if note != "" {
+		s.Note = strings.TrimSpace(note)
+	}
+	m.plan.SetPlan(p)
+}

@@ -1,0 +1,42 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"gitlab.com/wend/wend/ui/styles"
+)
+
+// firstRun is the setup screen shown when no model provider is configured.
+func firstRun(st styles.Styles, w, h int) string {
+	lines := []string{
+		st.Title.Render("Welcome to wend"),
+		"",
+		"No model provider is configured yet. Pick one:",
+		"",
+		st.Bold.Render("Anthropic"),
+		"  export ANTHROPIC_API_KEY=sk-ant-…",
+		"  wend",
+		"",
+		st.Bold.Render("OpenAI"),
+		"  export OPENAI_API_KEY=sk-…",
+		"  wend --provider openai",
+		"",
+		st.Bold.Render("A local model (Ollama, vLLM, LiteLLM)"),
+		"  wend --provider openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5-coder",
+		"",
+		st.Bold.Render("Just looking?"),
+		"  wend demo      the whole flow offline, on a sample repository",
+		"",
+		st.Muted.Render("Settings can live in ~/.config/wend/config.toml or .wend.toml."),
+		st.Muted.Render("Press q or esc to quit."),
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate("  "+l, w, "…")
+	}
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,530 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/ui/diffview"
+	"gitlab.com/wend/wend/ui/keys"
+	"gitlab.com/wend/wend/ui/plan"
+	"gitlab.com/wend/wend/ui/styles"
+	"gitlab.com/wend/wend/ui/transcript"
+)
+
+type focusArea int
+
+const (
+	focusInput focusArea = iota
+	focusPlan
+	focusChanges
+)
+
+// Model is the root of the UI. Its state changes only in Update: from session
+// events, from keys, and from the results of commands.
+type Model struct {
+	be    session.Backend
+	opts  Options
+	km    keys.KeyMap
+	st    styles.Styles
+	dark  bool
+	ctx   context.Context
+	now   func() time.Time
+	start error // key override error, shown once
+
+	width, height int
+	focus         focusArea
+
+	input   textarea.Model
+	history []string
+	histAt  int
+	plan    plan.Model
+	tr      transcript.Model
+	review  diffview.Model
+	spin    spinner.Model
+
+	spinning   bool
+	state      session.State // "" before a session starts
+	started    time.Time
+	ended      time.Time
+	clock      time.Time
+	inTok      int64
+	outTok     int64
+	cost       float64
+	reviewOpen bool
+	narrowPlan bool // narrow layout: plan panel expanded
+
+	approvals []session.ApprovalRequest // command/write approvals waiting, oldest first
+	planReq   string                    // id of a pending plan approval request
+	denying   bool
+	question  *session.InputRequested
+	prompt    textinput.Model // deny reason, answer, reject reason
+	reject    *pendingDecision
+
+	queued []session.AdjustQueued
+
+	changesBusy, changesDirty bool
+	undo                      [][]string
+
+	comp completion
+
+	help      bool
+	mouseOff  bool
+	quitArmed bool
+	hint      string
+}
+
+// pendingDecision is a review rejection waiting for its optional reason.
+type pendingDecision struct {
+	title   string
+	targets []string
+}
+
+// New builds the UI over a backend. It does nothing until run by a tea.Program.
+func New(be session.Backend, opts Options) *Model {
+	km, err := keys.Default().WithOverrides(opts.Keys)
+	now := opts.Clock
+	if now == nil {
+		now = time.Now
+	}
+	m := &Model{be: be, opts: opts, km: km, start: err, ctx: context.Background(), now: now,
+		dark: !opts.Light, state: ""}
+	m.st = styles.New(m.dark, opts.NoColor)
+	m.input = textarea.New()
+	m.input.Placeholder = "Describe a task… (@file, #issue, !mr)"
+	m.input.ShowLineNumbers = false
+	m.input.Prompt = ""
+	m.input.CharLimit = 0
+	m.input.KeyMap.InsertNewline.SetKeys(km.Newline.Keys()...)
+	m.input.SetHeight(3)
+	m.plan = plan.New(m.st)
+	m.tr = transcript.New(m.st, nil)
+	m.tr.Now = now
+	m.review = diffview.New(m.st)
+	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot))
+	m.prompt = textinput.New()
+	m.prompt.Prompt = "› "
+	m.applyStyles()
+	m.input.Focus()
+	if err != nil {
+		m.tr.AddNotice("error", err.Error())
+	}
+	return m
+}
+
+// KeyMap returns the key map in use (after overrides).
+func (m *Model) KeyMap() keys.KeyMap { return m.km }
+
+func (m *Model) applyStyles() {
+	ts := textarea.DefaultStyles(m.dark)
+	ts.Cursor.Blink = false
+	if m.opts.NoColor {
+		ts = textarea.Styles{Cursor: textarea.CursorStyle{Blink: false}}
+	}
+	m.input.SetStyles(ts)
+	ps := textinput.DefaultStyles(m.dark)
+	ps.Cursor.Blink = false
+	m.prompt.SetStyles(ps)
+	m.spin.Style = m.st.StepRunning
+}
+
+// Init opens the event stream, asks for the terminal's background, and starts
+// the task given on the command line.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.openEvents(), tea.RequestBackgroundColor}
+	if t := strings.TrimSpace(m.opts.Task); t != "" && !m.opts.FirstRun {
+		m.tr.AddUser(t)
+		m.history = append(m.history, t)
+		cmds = append(cmds, m.startTask(t))
+	}
+	return tea.Batch(cmds...)
+}
+
+// busy reports whether something runs, which is the only time anything ticks.
+func (m *Model) busy() bool {
+	return m.state == session.StateRunning || m.state == session.StateStarting
+}
+
+// Ticking reports whether a periodic command is scheduled (the spinner). When
+// nothing moves, nothing ticks.
+func (m *Model) Ticking() bool { return m.spinning }
+
+// spinCmd starts the spinner when something runs and it is not spinning yet.
+func (m *Model) spinCmd() tea.Cmd {
+	if m.busy() && !m.spinning {
+		m.spinning = true
+		return m.spin.Tick
+	}
+	return nil
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	return m, tea.Batch(cmd, m.spinCmd())
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m.layout()
+	case tea.BackgroundColorMsg:
+		if msg.IsDark() != m.dark {
+			m.dark = msg.IsDark()
+			m.st = styles.New(m.dark, m.opts.NoColor)
+			m.applyStyles()
+			m.review.SetStyles(m.st)
+			return m.tr.SetStyles(m.st)
+		}
+		return nil
+	case spinner.TickMsg:
+		if !m.busy() {
+			m.spinning = false // let the tick chain die: idle means no ticks
+			return nil
+		}
+		m.clock = m.now()
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return cmd
+	case transcript.RenderedMsg, transcript.TickMsg:
+		return m.tr.Update(msg)
+	case eventsOpenedMsg:
+		return waitEvents(msg.ch)
+	case eventsMsg:
+		cmds := make([]tea.Cmd, 0, 2)
+		for _, e := range msg.events {
+			cmds = append(cmds, m.onEvent(e))
+		}
+		cmds = append(cmds, waitEvents(msg.ch))
+		return tea.Batch(cmds...)
+	case eventsClosedMsg:
+		return nil
+	case backendDoneMsg:
+		if msg.err != nil {
+			m.tr.AddNotice("error", fmt.Sprintf("%s: %v", msg.op, msg.err))
+		}
+		if msg.refresh {
+			return m.refreshChanges()
+		}
+		return nil
+	case changesMsg:
+		m.changesBusy = false
+		if msg.err != nil {
+			m.tr.AddNotice("error", "listing changes: "+msg.err.Error())
+		} else {
+			m.review.SetFiles(msg.files)
+		}
+		if m.changesDirty {
+			m.changesDirty = false
+			return m.refreshChanges()
+		}
+		return nil
+	case editorReadyMsg:
+		return m.runEditor(msg)
+	case editorDoneMsg:
+		return m.finishEdit(msg)
+	case completionMsg:
+		m.comp.results(msg)
+		return nil
+	case filesMsg:
+		m.comp.files = msg.files
+		m.comp.filesLoaded = true
+		return m.comp.query(m)
+	case tea.MouseWheelMsg:
+		if m.mouseOff {
+			return nil
+		}
+		mm := msg.Mouse()
+		n := 3
+		if mm.Button == tea.MouseWheelDown {
+			n = -3
+		} else if mm.Button != tea.MouseWheelUp {
+			return nil
+		}
+		if m.reviewOpen {
+			m.review.Scroll(-n)
+			return nil
+		}
+		return m.tr.ScrollBy(n)
+	case tea.PasteMsg:
+		if m.focus == focusInput && !m.modal() {
+			var cmd tea.Cmd
+			m.input, cmd = m.input.Update(msg)
+			return cmd
+		}
+	case tea.KeyPressMsg:
+		return m.onKey(msg)
+	}
+	return nil
+}
+
+// modal reports whether a dialog has the keyboard.
+func (m *Model) modal() bool {
+	return len(m.approvals) > 0 || m.question != nil || m.reject != nil
+}
+
+func (m *Model) setFocus(f focusArea) tea.Cmd {
+	m.focus = f
+	m.plan.Blur()
+	m.input.Blur()
+	m.comp.close()
+	switch f {
+	case focusInput:
+		m.reviewOpen = false
+		return m.input.Focus()
+	case focusPlan:
+		m.plan.Focus()
+		m.narrowPlan = true
+	case focusChanges:
+		m.reviewOpen = true
+		return tea.Batch(m.refreshChanges(), m.layout())
+	}
+	return m.layout()
+}
+
+func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	km := m.km
+	if !key.Matches(msg, km.Stop) {
+		m.quitArmed = false
+		m.hint = ""
+	}
+	if key.Matches(msg, km.Stop) {
+		if m.quitArmed {
+			return tea.Quit
+		}
+		m.quitArmed = true
+		m.hint = "press " + km.Stop.Help().Key + " again to quit"
+		if m.state != "" && !m.state.Ended() {
+			m.hint = "stopping · " + m.hint
+			return m.call("stop", false, func(ctx context.Context) error { return m.be.Stop(ctx) })
+		}
+		return nil
+	}
+	if m.opts.FirstRun {
+		if key.Matches(msg, km.Back) || msg.String() == "q" {
+			return tea.Quit
+		}
+		return nil
+	}
+	if m.modal() {
+		return m.onDialogKey(msg)
+	}
+	if m.help {
+		m.help = false
+		return nil
+	}
+	typing := m.focus == focusInput && m.input.Value() != ""
+	editing := m.focus == focusPlan && m.plan.Editing()
+	switch {
+	case key.Matches(msg, km.Pause):
+		switch m.state {
+		case session.StatePaused:
+			return m.call("resume", false, func(ctx context.Context) error { return m.be.Resume(ctx) })
+		case "", session.StateFinished, session.StateFailed, session.StateStopped:
+			return nil
+		}
+		return m.call("pause", false, func(ctx context.Context) error { return m.be.Pause(ctx) })
+	case key.Matches(msg, km.Review):
+		if m.reviewOpen {
+			return m.setFocus(focusInput)
+		}
+		return m.setFocus(focusChanges)
+	case key.Matches(msg, km.Focus) && !m.comp.open() && !editing:
+		return m.setFocus((m.focus + 1) % 3)
+	case key.Matches(msg, km.FocusBack) && !editing:
+		return m.setFocus((m.focus + 2) % 3)
+	case key.Matches(msg, km.Help) && !editing && (!typing || msg.String() != "?"):
+		m.help = true
+		return nil
+	case key.Matches(msg, km.Mouse):
+		m.mouseOff = !m.mouseOff
+		if m.mouseOff {
+			m.hint = "mouse released: select text with the terminal; " + km.Mouse.Help().Key + " to take it back"
+		}
+		return nil
+	case key.Matches(msg, km.Copy):
+		return m.copyFocused()
+	case key.Matches(msg, km.Tools):
+		m.tr.ToggleTools()
+		return nil
+	case key.Matches(msg, km.Withdraw):
+		return m.withdraw()
+	case key.Matches(msg, km.ApprovePlan):
+		return m.approvePlan()
+	case key.Matches(msg, km.ScrollUp):
+		if m.reviewOpen {
+			m.review.Scroll(-m.mainHeight() / 2)
+			return nil
+		}
+		return m.tr.ScrollBy(m.mainHeight() / 2)
+	case key.Matches(msg, km.ScrollDown):
+		if m.reviewOpen {
+			m.review.Scroll(m.mainHeight() / 2)
+			return nil
+		}
+		return m.tr.ScrollBy(-m.mainHeight() / 2)
+	}
+	switch m.focus {
+	case focusPlan:
+		if key.Matches(msg, km.Back) && !m.plan.Editing() {
+			return m.setFocus(focusInput)
+		}
+		var edit *session.PlanEdit
+		var cmd tea.Cmd
+		m.plan, edit, cmd = m.plan.Update(msg, km)
+		if edit != nil {
+			e := *edit
+			return tea.Batch(cmd, m.call("edit plan", false, func(ctx context.Context) error { return m.be.EditPlan(ctx, e) }))
+		}
+		return cmd
+	case focusChanges:
+		if key.Matches(msg, km.Back) {
+			return m.setFocus(focusInput)
+		}
+		return m.onReviewKey(msg)
+	}
+	return m.onInputKey(msg)
+}
+
+func (m *Model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
+	km := m.km
+	if m.comp.open() {
+		switch msg.String() {
+		case "up":
+			m.comp.move(-1)
+			return nil
+		case "down":
+			m.comp.move(1)
+			return nil
+		case "tab", "enter":
+			m.comp.accept(&m.input)
+			return nil
+		case "esc":
+			m.comp.close()
+			return nil
+		}
+	}
+	switch {
+	case key.Matches(msg, km.Submit):
+		text := strings.TrimSpace(m.input.Value())
+		if text == "" {
+			return nil
+		}
+		m.input.Reset()
+		m.history = append(m.history, text)
+		m.histAt = len(m.history)
+		m.tr.ScrollBy(-1 << 30)
+		if m.state == "" || m.state.Ended() {
+			m.tr.AddUser(text)
+			m.state = session.StateStarting
+			m.started, m.ended = m.now(), time.Time{}
+			m.clock = m.started
+			return m.startTask(text)
+		}
+		return m.adjust(text)
+	case key.Matches(msg, km.History) && m.input.Line() == 0 && len(m.history) > 0 && !m.comp.open():
+		if m.histAt > 0 {
+			m.histAt--
+			m.input.SetValue(m.history[m.histAt])
+		}
+		return nil
+	case msg.String() == "down" && m.input.Line() == m.input.LineCount()-1 && m.histAt < len(m.history):
+		m.histAt++
+		if m.histAt == len(m.history) {
+			m.input.Reset()
+		} else {
+			m.input.SetValue(m.history[m.histAt])
+		}
+		return nil
+	case key.Matches(msg, km.Back):
+		m.comp.close()
+		return nil
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	return tea.Batch(cmd, m.comp.update(m))
+}
+
+// mainHeight is the number of rows of the main area, for paging.
+func (m *Model) mainHeight() int { return max(m.layoutRects().mainH, 1) }
+
+// call runs one backend control in a command and reports its error.
+func (m *Model) call(op string, refresh bool, f func(ctx context.Context) error) tea.Cmd {
+	ctx := m.ctx
+	return func() tea.Msg { return backendDoneMsg{op: op, err: f(ctx), refresh: refresh} }
+}
+
+func (m *Model) startTask(text string) tea.Cmd {
+	return m.call("start", false, func(ctx context.Context) error {
+		return m.be.Start(ctx, session.Task{Text: text})
+	})
+}
+
+func (m *Model) adjust(text string) tea.Cmd {
+	return m.call("adjust", false, func(ctx context.Context) error {
+		_, err := m.be.Adjust(ctx, text)
+		return err
+	})
+}
+
+func (m *Model) withdraw() tea.Cmd {
+	if len(m.queued) == 0 {
+		return nil
+	}
+	id := m.queued[len(m.queued)-1].ID
+	return m.call("withdraw", false, func(ctx context.Context) error { return m.be.Withdraw(ctx, id) })
+}
+
+func (m *Model) approvePlan() tea.Cmd {
+	if !m.plan.Awaiting && m.planReq == "" {
+		return nil
+	}
+	d := session.Decision{Kind: session.DecideApproval, RequestID: m.planReq, Approve: true, Scope: session.ScopeOnce}
+	m.hint = "plan approved"
+	return m.call("approve plan", false, func(ctx context.Context) error { return m.be.Resolve(ctx, d) })
+}
+
+// copyFocused puts the focused block on the clipboard (OSC 52).
+func (m *Model) copyFocused() tea.Cmd {
+	var s string
+	switch {
+	case m.reviewOpen:
+		if _, h := m.review.Current(); h != nil {
+			s = strings.Join(h.Lines, "\n")
+		}
+	case m.focus == focusPlan:
+		if st, ok := m.plan.Selected(); ok {
+			s = st.Title
+		}
+	default:
+		s = m.tr.LastText()
+	}
+	if s == "" {
+		return nil
+	}
+	m.hint = "copied"
+	return tea.SetClipboard(s)
+}
+
+// editorName is $VISUAL, $EDITOR, or vi. Read at key time: environment, not I/O.
+func (m *Model) editorName() string {
+	if m.opts.Editor != "" {
+		return m.opts.Editor
+	}
+	for _, k := range []string{"VISUAL", "EDITOR"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "vi"
+}

@@ -1,0 +1,160 @@
+package plan
+
+import (
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/ui/keys"
+	"gitlab.com/wend/wend/ui/styles"
+)
+
+// Model is the interactive checklist: a cursor and an inline editor. The plan it
+// holds is replaced whenever the engine reports one (SetPlan).
+type Model struct {
+	Plan     session.Plan
+	Awaiting bool
+	cursor   int
+	focused  bool
+	editing  int // step index being reworded, -1 none
+	adding   bool
+	input    textinput.Model
+}
+
+// New returns an empty checklist.
+func New(st styles.Styles) Model {
+	ti := textinput.New()
+	ti.Prompt = ""
+	ts := textinput.DefaultStyles(st.Dark)
+	ts.Cursor.Blink = false
+	ti.SetStyles(ts)
+	return Model{editing: -1, input: ti}
+}
+
+// SetPlan replaces the plan, keeping the cursor on the same step id when it still
+// exists.
+func (m *Model) SetPlan(p session.Plan) {
+	var id string
+	if m.cursor < len(m.Plan.Steps) {
+		id = m.Plan.Steps[m.cursor].ID
+	}
+	m.Plan = p
+	if i := p.Index(id); i >= 0 {
+		m.cursor = i
+	}
+	m.cursor = min(m.cursor, max(len(p.Steps)-1, 0))
+	if m.editing >= len(p.Steps) {
+		m.stopEditing()
+	}
+}
+
+// Focus gives the checklist the keyboard; Blur takes it away and drops any edit.
+func (m *Model) Focus() { m.focused = true }
+func (m *Model) Blur() {
+	m.focused = false
+	m.stopEditing()
+}
+
+// Focused reports whether the checklist has the keyboard.
+func (m Model) Focused() bool { return m.focused }
+
+// Editing reports whether the inline editor is open (keys go to it).
+func (m Model) Editing() bool { return m.editing >= 0 || m.adding }
+
+// Selected returns the selected step.
+func (m Model) Selected() (session.Step, bool) {
+	if m.cursor < len(m.Plan.Steps) {
+		return m.Plan.Steps[m.cursor], true
+	}
+	return session.Step{}, false
+}
+
+func (m *Model) stopEditing() {
+	m.editing = -1
+	m.adding = false
+	m.input.Blur()
+	m.input.SetValue("")
+}
+
+// Update handles one key. It returns the edit to send to the engine, if any; the
+// plan on screen changes only when the engine answers with PlanEdited.
+func (m Model) Update(msg tea.KeyPressMsg, km keys.KeyMap) (Model, *session.PlanEdit, tea.Cmd) {
+	if m.Editing() {
+		switch msg.String() {
+		case "esc":
+			m.stopEditing()
+			return m, nil, nil
+		case "enter":
+			title := m.input.Value()
+			var e *session.PlanEdit
+			if m.adding {
+				after := ""
+				if s, ok := m.Selected(); ok {
+					after = s.ID
+				}
+				e = &session.PlanEdit{Op: session.EditAdd, Title: title, After: after}
+			} else if m.editing < len(m.Plan.Steps) {
+				s := m.Plan.Steps[m.editing]
+				if title != s.Title {
+					e = &session.PlanEdit{Op: session.EditReword, StepID: s.ID, Title: title}
+				}
+			}
+			m.stopEditing()
+			if e != nil && e.Title == "" {
+				e = nil
+			}
+			return m, e, nil
+		}
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, nil, cmd
+	}
+	n := len(m.Plan.Steps)
+	sel, ok := m.Selected()
+	switch {
+	case key.Matches(msg, km.PlanUp):
+		m.cursor = max(m.cursor-1, 0)
+	case key.Matches(msg, km.PlanDown):
+		m.cursor = min(m.cursor+1, max(n-1, 0))
+	case key.Matches(msg, km.PlanReword):
+		if ok && !sel.Status.Finished() {
+			m.editing = m.cursor
+			m.input.SetValue(sel.Title)
+			m.input.CursorEnd()
+			return m, nil, m.input.Focus()
+		}
+	case key.Matches(msg, km.PlanAdd):
+		m.adding = true
+		m.input.SetValue("")
+		return m, nil, m.input.Focus()
+	case key.Matches(msg, km.PlanDelete):
+		if ok {
+			return m, &session.PlanEdit{Op: session.EditDelete, StepID: sel.ID}, nil
+		}
+	case key.Matches(msg, km.PlanMoveUp):
+		if ok && m.cursor > 0 {
+			return m, &session.PlanEdit{Op: session.EditMove, StepID: sel.ID, By: -1}, nil
+		}
+	case key.Matches(msg, km.PlanMoveDown):
+		if ok && m.cursor < n-1 {
+			return m, &session.PlanEdit{Op: session.EditMove, StepID: sel.ID, By: 1}, nil
+		}
+	case key.Matches(msg, km.PlanSkip):
+		if ok {
+			return m, &session.PlanEdit{Op: session.EditSkip, StepID: sel.ID}, nil
+		}
+	}
+	return m, nil, nil
+}
+
+// Lines renders the checklist at width.
+func (m Model) Lines(st styles.Styles, width int, spinner, goKey string) []string {
+	f := Frame{Cursor: m.cursor, Focused: m.focused, Spinner: spinner, Awaiting: m.Awaiting,
+		Editing: m.editing, Adding: m.adding, GoKey: goKey}
+	if m.Editing() {
+		m.input.SetWidth(max(width-4, 4))
+		f.EditLine = m.input.View()
+	}
+	return Render(m.Plan, f, st, width)
+}

@@ -1,0 +1,148 @@
+// Package styles holds the one Styles value the UI renders with. It is built once
+// from the terminal's background (dark or light) and NO_COLOR, then passed down;
+// nothing here is global.
+package styles
+
+import (
+	"image/color"
+
+	"charm.land/lipgloss/v2"
+)
+
+// Styles are every style the UI uses. The zero value is not useful: call New.
+type Styles struct {
+	Dark    bool
+	NoColor bool
+
+	// Text.
+	Base, Muted, Faint, Bold, Accent, Error, Warn, OK lipgloss.Style
+	Title                                             lipgloss.Style
+
+	// Plan checklist, by step status.
+	StepPending, StepRunning, StepDone, StepSkipped, StepFailed lipgloss.Style
+	StepNote                                                    lipgloss.Style
+	Selected                                                    lipgloss.Style // the focused row
+
+	// Panels and dialogs.
+	Panel, PanelFocused lipgloss.Style
+	Dialog              lipgloss.Style
+	Key, KeyDesc        lipgloss.Style
+
+	// Status bar.
+	StatusBar, StatusItem, StatusState lipgloss.Style
+
+	// Transcript.
+	UserPrompt, ToolLine, ToolError, Queued lipgloss.Style
+
+	// Diff.
+	DiffAdd, DiffDel, DiffContext, DiffHunk, DiffFile  lipgloss.Style
+	DiffAddWord, DiffDelWord, DiffLineNo, DiffCursor   lipgloss.Style
+	DiffAddBG, DiffDelBG, DiffWordAddBG, DiffWordDelBG color.Color
+
+	// Glamour and chroma style names that match the background.
+	Markdown string
+	Chroma   string
+}
+
+// New builds the styles for a dark or light background. noColor drops every colour
+// (NO_COLOR), keeping bold, faint and reverse so states stay distinguishable.
+func New(dark, noColor bool) Styles {
+	ld := lipgloss.LightDark(dark)
+	c := func(light, darkc string) color.Color {
+		if noColor {
+			return nil
+		}
+		return ld(lipgloss.Color(light), lipgloss.Color(darkc))
+	}
+	fg := func(col color.Color) lipgloss.Style {
+		if col == nil {
+			return lipgloss.NewStyle()
+		}
+		return lipgloss.NewStyle().Foreground(col)
+	}
+	bg := func(s lipgloss.Style, col color.Color) lipgloss.Style {
+		if col == nil {
+			return s
+		}
+		return s.Background(col)
+	}
+	accent := c("#5A3FC0", "#A48BFF")
+	muted := c("#6B6B6B", "#9A9A9A")
+	green := c("#1E7A34", "#5FD38A")
+	red := c("#B3261E", "#FF6B6B")
+	yellow := c("#8A6100", "#E5C07B")
+	blue := c("#1F5FAF", "#61AFEF")
+	border := c("#BDBDBD", "#4A4A4A")
+
+	s := Styles{Dark: dark, NoColor: noColor}
+	s.Base = lipgloss.NewStyle()
+	s.Muted = fg(muted)
+	s.Faint = lipgloss.NewStyle().Faint(true)
+	s.Bold = lipgloss.NewStyle().Bold(true)
+	s.Accent = fg(accent).Bold(true)
+	s.Error = fg(red).Bold(true)
+	s.Warn = fg(yellow)
+	s.OK = fg(green)
+	s.Title = fg(accent).Bold(true)
+
+	s.StepPending = fg(muted)
+	s.StepRunning = fg(blue).Bold(true)
+	s.StepDone = fg(green)
+	s.StepSkipped = fg(muted).Strikethrough(true)
+	s.StepFailed = fg(red).Bold(true)
+	s.StepNote = fg(muted).Italic(true)
+	s.Selected = lipgloss.NewStyle().Reverse(true)
+
+	s.Panel = lipgloss.NewStyle().Border(lipgloss.RoundedBorder())
+	s.PanelFocused = lipgloss.NewStyle().Border(lipgloss.ThickBorder())
+	if border != nil {
+		s.Panel = s.Panel.BorderForeground(border)
+		s.PanelFocused = s.PanelFocused.BorderForeground(accent)
+	}
+	s.Dialog = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1)
+	if accent != nil {
+		s.Dialog = s.Dialog.BorderForeground(accent)
+	}
+	s.Key = fg(accent).Bold(true)
+	s.KeyDesc = fg(muted)
+
+	s.StatusBar = bg(fg(c("#303030", "#D0D0D0")), c("#E4E4E4", "#262626"))
+	if noColor {
+		s.StatusBar = lipgloss.NewStyle().Reverse(true)
+	}
+	s.StatusItem = s.StatusBar
+	s.StatusState = s.StatusBar.Bold(true)
+
+	s.UserPrompt = fg(accent).Bold(true)
+	s.ToolLine = fg(muted)
+	s.ToolError = fg(red)
+	s.Queued = fg(yellow).Italic(true)
+
+	s.DiffAddBG = c("#E6F6E9", "#16301F")
+	s.DiffDelBG = c("#FBE9E8", "#3A1B1D")
+	s.DiffWordAddBG = c("#B5E6C0", "#24633A")
+	s.DiffWordDelBG = c("#F2B8B5", "#7A2A2F")
+	s.DiffAdd = bg(fg(green), s.DiffAddBG)
+	s.DiffDel = bg(fg(red), s.DiffDelBG)
+	s.DiffAddWord = bg(fg(green), s.DiffWordAddBG)
+	s.DiffDelWord = bg(fg(red), s.DiffWordDelBG)
+	if noColor {
+		s.DiffAddWord = lipgloss.NewStyle().Underline(true)
+		s.DiffDelWord = lipgloss.NewStyle().Underline(true)
+	}
+	s.DiffContext = lipgloss.NewStyle()
+	s.DiffHunk = fg(blue)
+	s.DiffFile = fg(accent).Bold(true)
+	s.DiffLineNo = fg(muted)
+	s.DiffCursor = lipgloss.NewStyle().Reverse(true)
+
+	switch {
+	case noColor:
+		s.Markdown, s.Chroma = "notty", ""
+	case dark:
+		s.Markdown, s.Chroma = "dark", "monokai"
+	default:
+		s.Markdown, s.Chroma = "light", "github"
+	}
+	return s
+}

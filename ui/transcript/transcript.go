@@ -1,0 +1,575 @@
+// Package transcript is the scrolling record of a session: the user's prompts, the
+// model's streamed markdown, compact tool calls and notices.
+//
+// Cost model: text deltas only append bytes. Finished markdown blocks (split at
+// blank lines outside code fences) are rendered once per width, inside commands,
+// and kept as line slices; only the growing tail is re-rendered, at most once per
+// Throttle while streaming, driven by one timer that exists only while text is
+// arriving. View touches only the visible rows.
+package transcript
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"gitlab.com/wend/wend/ui/styles"
+)
+
+// Throttle is the shortest interval between two renders of a streaming tail
+// (about 15 a second).
+const Throttle = 66 * time.Millisecond
+
+// Limits that keep memory bounded in long sessions: past them the oldest entries
+// are dropped.
+const (
+	MaxEntries = 2000
+	MaxBytes   = 16 << 20
+)
+
+// Kind is what an entry holds.
+type Kind uint8
+
+const (
+	User Kind = iota
+	Assistant
+	Tool
+	Notice
+	Error
+)
+
+type entry struct {
+	id   int
+	kind Kind
+	text string
+	md   *stream
+	tool *toolCall
+
+	// Cached lines for the simple kinds, valid for (linesW, linesKey).
+	lines    []string
+	linesW   int
+	linesKey int
+}
+
+type stream struct {
+	buf      []byte
+	sp       splitter
+	ends     []int // end offsets of finished blocks
+	finished bool
+
+	width   int      // width the lines below were rendered at
+	gen     int      // bumped when width changes, to drop stale results
+	nr      int      // blocks rendered into flat
+	flat    []string // rendered blocks with blank separators, append-only
+	tail    []string // render of the text after block nr up to tailEnd
+	tailEnd int
+
+	inflight, dirty, tickPending bool
+	last                         time.Time
+}
+
+type toolCall struct {
+	callID, name, short, args string
+	done, isErr               bool
+	summary, output           string
+	dur                       time.Duration
+}
+
+// Model is the transcript viewport.
+type Model struct {
+	st       styles.Styles
+	rs       *Renderers
+	entries  []*entry
+	nextID   int
+	bytes    int
+	width    int
+	height   int
+	offset   int // rows scrolled up from the bottom; 0 follows the end
+	expanded bool
+	open     *entry // the assistant entry receiving deltas
+	calls    map[string]*entry
+	// Now is the clock; tests and benchmarks replace it.
+	Now func() time.Time
+}
+
+// New returns an empty transcript. rs may be shared between models.
+func New(st styles.Styles, rs *Renderers) Model {
+	if rs == nil {
+		rs = NewRenderers()
+	}
+	return Model{st: st, rs: rs, calls: map[string]*entry{}, Now: time.Now}
+}
+
+// RenderedMsg carries a finished render back to Update.
+type RenderedMsg struct {
+	entryID, gen, width, from int
+	blocks                    [][]string
+	tail                      []string
+	tailEnd                   int
+}
+
+// TickMsg fires when a throttled streaming render is due.
+type TickMsg struct{ entryID int }
+
+type job struct {
+	rs                  *Renderers
+	style               string
+	entryID, gen, width int
+	from                int
+	blocks              []string
+	tail                string
+	tailEnd             int
+}
+
+func (j job) run() RenderedMsg {
+	out := RenderedMsg{entryID: j.entryID, gen: j.gen, width: j.width, from: j.from, tailEnd: j.tailEnd}
+	for _, b := range j.blocks {
+		out.blocks = append(out.blocks, j.rs.Render(j.style, j.width, b))
+	}
+	if strings.TrimSpace(j.tail) != "" {
+		out.tail = j.rs.Render(j.style, j.width, j.tail)
+	}
+	return out
+}
+
+// SetSize sets the viewport size. Entries are re-rendered lazily, when visible.
+func (m *Model) SetSize(w, h int) tea.Cmd {
+	m.width, m.height = max(w, 1), max(h, 1)
+	return m.ensureVisible()
+}
+
+// SetStyles switches theme; markdown is re-rendered when visible.
+func (m *Model) SetStyles(st styles.Styles) tea.Cmd {
+	m.st = st
+	for _, e := range m.entries {
+		e.linesW = 0
+		if e.md != nil {
+			e.md.width = 0
+		}
+	}
+	return m.ensureVisible()
+}
+
+// ToggleTools expands or collapses tool call details.
+func (m *Model) ToggleTools() { m.expanded = !m.expanded }
+
+func (m *Model) add(e *entry) *entry {
+	m.nextID++
+	e.id = m.nextID
+	m.entries = append(m.entries, e)
+	m.bytes += len(e.text)
+	m.trim()
+	return e
+}
+
+// trim drops the oldest entries past the limits.
+func (m *Model) trim() {
+	drop := 0
+	for len(m.entries)-drop > MaxEntries || (m.bytes > MaxBytes && len(m.entries)-drop > 1) {
+		e := m.entries[drop]
+		m.bytes -= len(e.text)
+		if e.md != nil {
+			m.bytes -= len(e.md.buf)
+		}
+		if e.tool != nil {
+			delete(m.calls, e.tool.callID)
+			m.bytes -= len(e.tool.output)
+		}
+		drop++
+	}
+	if drop > 0 {
+		m.entries = append(m.entries[:0:0], m.entries[drop:]...)
+	}
+}
+
+// AddUser records what the user typed.
+func (m *Model) AddUser(text string) { m.closeText(); m.add(&entry{kind: User, text: text}) }
+
+// AddNotice records an informational line; level "error" shows it as an error.
+func (m *Model) AddNotice(level, text string) {
+	k := Notice
+	if level == "error" {
+		k = Error
+	}
+	m.add(&entry{kind: k, text: text})
+}
+
+// AppendText adds a streamed delta to the open assistant message.
+func (m *Model) AppendText(s string) tea.Cmd {
+	if m.open == nil {
+		m.open = m.add(&entry{kind: Assistant, md: &stream{}})
+	}
+	e := m.open
+	e.md.buf = append(e.md.buf, s...)
+	m.bytes += len(s)
+	e.md.ends = e.md.sp.scan(e.md.buf, e.md.ends)
+	return m.kick(e)
+}
+
+// FinishText closes the open assistant message: its tail becomes a final block.
+func (m *Model) FinishText() tea.Cmd {
+	e := m.open
+	if e == nil {
+		return nil
+	}
+	m.closeText()
+	return m.kick(e)
+}
+
+func (m *Model) closeText() {
+	e := m.open
+	if e == nil {
+		return
+	}
+	m.open = nil
+	s := e.md
+	s.finished = true
+	last := 0
+	if n := len(s.ends); n > 0 {
+		last = s.ends[n-1]
+	}
+	if strings.TrimSpace(string(s.buf[last:])) != "" {
+		s.ends = append(s.ends, len(s.buf))
+	}
+}
+
+// ToolCalled records a tool call; ToolFinished completes it.
+func (m *Model) ToolCalled(callID, name string, args json.RawMessage) {
+	m.closeText()
+	e := m.add(&entry{kind: Tool, tool: &toolCall{callID: callID, name: name, short: shortArgs(args), args: string(args)}})
+	m.calls[callID] = e
+}
+
+// ToolFinished completes the call with its result.
+func (m *Model) ToolFinished(callID, name string, isErr bool, summary, output string, d time.Duration) {
+	e, ok := m.calls[callID]
+	if !ok {
+		e = m.add(&entry{kind: Tool, tool: &toolCall{callID: callID, name: name}})
+	}
+	delete(m.calls, callID)
+	t := e.tool
+	t.done, t.isErr, t.summary, t.dur = true, isErr, summary, d
+	if len(output) > 64<<10 {
+		output = output[:64<<10] // a transcript is not a log file
+	}
+	t.output = output
+	m.bytes += len(output)
+	e.linesW = 0
+	m.trim()
+}
+
+// LastText is the source of the newest assistant message, for copying.
+func (m *Model) LastText() string {
+	for i := len(m.entries) - 1; i >= 0; i-- {
+		if e := m.entries[i]; e.kind == Assistant {
+			return string(e.md.buf)
+		}
+	}
+	return ""
+}
+
+// Len is the number of entries.
+func (m *Model) Len() int { return len(m.entries) }
+
+// Update handles render results and throttle ticks.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case RenderedMsg:
+		e := m.find(msg.entryID)
+		if e == nil {
+			return nil
+		}
+		s := e.md
+		s.inflight = false
+		if msg.gen == s.gen && msg.width == s.width && msg.from == s.nr {
+			for _, b := range msg.blocks {
+				if len(s.flat) > 0 {
+					s.flat = append(s.flat, "")
+				}
+				s.flat = append(s.flat, b...)
+				s.nr++
+			}
+			s.tail, s.tailEnd = msg.tail, msg.tailEnd
+		}
+		if s.dirty || s.nr < len(s.ends) || s.width != m.width {
+			s.dirty = false
+			return m.kick(e)
+		}
+	case TickMsg:
+		if e := m.find(msg.entryID); e != nil {
+			e.md.tickPending = false
+			return m.kick(e)
+		}
+	}
+	return nil
+}
+
+func (m *Model) find(id int) *entry {
+	i := sort.Search(len(m.entries), func(i int) bool { return m.entries[i].id >= id })
+	if i < len(m.entries) && m.entries[i].id == id && m.entries[i].md != nil {
+		return m.entries[i]
+	}
+	return nil
+}
+
+// kick starts a render of e if one is needed and allowed now, or schedules the
+// one throttle tick. At most one render per entry is in flight.
+func (m *Model) kick(e *entry) tea.Cmd {
+	s := e.md
+	if m.width <= 0 {
+		return nil // no size yet: SetSize will ask again
+	}
+	if s.inflight {
+		s.dirty = true
+		return nil
+	}
+	if s.width != m.width {
+		s.width, s.gen, s.nr, s.flat, s.tail, s.tailEnd = m.width, s.gen+1, 0, nil, nil, 0
+	}
+	blockEnd := 0
+	if s.nr > 0 {
+		blockEnd = s.ends[s.nr-1]
+	}
+	tailFrom := blockEnd
+	if n := len(s.ends); n > 0 {
+		tailFrom = s.ends[n-1]
+	}
+	if s.nr == len(s.ends) && s.tailEnd == len(s.buf) {
+		return nil // up to date
+	}
+	now := m.Now()
+	if !s.finished && now.Sub(s.last) < Throttle {
+		if s.tickPending {
+			return nil
+		}
+		s.tickPending = true
+		id := e.id
+		return tea.Tick(Throttle-now.Sub(s.last), func(time.Time) tea.Msg { return TickMsg{id} })
+	}
+	j := job{rs: m.rs, style: m.st.Markdown, entryID: e.id, gen: s.gen, width: s.width, from: s.nr,
+		tail: string(s.buf[tailFrom:]), tailEnd: len(s.buf)}
+	start := blockEnd
+	for _, end := range s.ends[s.nr:] {
+		j.blocks = append(j.blocks, string(s.buf[start:end]))
+		start = end
+	}
+	s.inflight, s.last = true, now
+	return func() tea.Msg { return j.run() }
+}
+
+// ensureVisible asks for renders of visible markdown entries that are stale.
+func (m *Model) ensureVisible() tea.Cmd {
+	var cmds []tea.Cmd
+	need := m.offset + m.height
+	for i := len(m.entries) - 1; i >= 0 && need > 0; i-- {
+		e := m.entries[i]
+		if e.md != nil && (e.md.width != m.width) {
+			cmds = append(cmds, m.kick(e))
+		}
+		need -= m.count(e)
+	}
+	return tea.Batch(cmds...)
+}
+
+// ScrollBy moves the view up (n > 0) or down by n rows.
+func (m *Model) ScrollBy(n int) tea.Cmd {
+	total := 0
+	for _, e := range m.entries {
+		total += m.count(e)
+	}
+	m.offset = max(min(m.offset+n, total-m.height), 0)
+	return m.ensureVisible()
+}
+
+// AtBottom reports whether the view follows the end.
+func (m *Model) AtBottom() bool { return m.offset == 0 }
+
+// count is the number of rows entry e takes, including its blank separator.
+func (m *Model) count(e *entry) int {
+	if e.md != nil {
+		n := len(e.md.flat) + len(e.md.tail)
+		if len(e.md.flat) > 0 && len(e.md.tail) > 0 {
+			n++
+		}
+		if n == 0 && len(e.md.buf) > 0 {
+			n = 1 // "…" while the first render is on its way
+		}
+		return n + 1
+	}
+	return len(m.simpleLines(e)) + 1
+}
+
+// row returns row i of entry e (i < count(e)).
+func (m *Model) row(e *entry, i int) string {
+	if e.md != nil {
+		s := e.md
+		switch {
+		case i < len(s.flat):
+			return s.flat[i]
+		case len(s.flat) > 0 && len(s.tail) > 0 && i == len(s.flat):
+			return ""
+		}
+		j := i - len(s.flat)
+		if len(s.flat) > 0 {
+			j--
+		}
+		if j >= 0 && j < len(s.tail) {
+			return s.tail[j]
+		}
+		if len(s.flat) == 0 && len(s.tail) == 0 && i == 0 && len(s.buf) > 0 {
+			return m.st.Muted.Render("  …")
+		}
+		return ""
+	}
+	ls := m.simpleLines(e)
+	if i < len(ls) {
+		return ls[i]
+	}
+	return ""
+}
+
+// View renders exactly the visible rows, joined by newlines.
+func (m *Model) View() string {
+	rows := make([]string, m.height)
+	// Walk from the bottom: skip offset rows, then fill height rows.
+	skip := m.offset
+	fill := m.height - 1
+	for i := len(m.entries) - 1; i >= 0 && fill >= 0; i-- {
+		e := m.entries[i]
+		n := m.count(e)
+		if skip >= n {
+			skip -= n
+			continue
+		}
+		stale := e.md != nil && e.md.width != m.width
+		for r := n - 1 - skip; r >= 0 && fill >= 0; r-- {
+			l := m.row(e, r)
+			if stale {
+				l = ansi.Truncate(l, m.width, "")
+			}
+			rows[fill] = l
+			fill--
+		}
+		skip = 0
+	}
+	if fill == m.height-1 && len(m.entries) == 0 {
+		return strings.Repeat("\n", max(m.height-1, 0))
+	}
+	return strings.Join(rows, "\n")
+}
+
+// simpleLines renders user, notice and tool entries, cached per width.
+func (m *Model) simpleLines(e *entry) []string {
+	key := 0
+	if e.kind == Tool {
+		if m.expanded {
+			key |= 1
+		}
+		if e.tool.done {
+			key |= 2
+		}
+	}
+	if e.linesW == m.width && e.linesKey == key && e.lines != nil {
+		return e.lines
+	}
+	st, w := m.st, m.width
+	var out []string
+	wrap := func(s string, w int) []string { return strings.Split(ansi.Wrap(s, max(w, 1), " /"), "\n") }
+	switch e.kind {
+	case User:
+		for i, l := range wrap(e.text, w-2) {
+			p := "  "
+			if i == 0 {
+				p = "› "
+			}
+			out = append(out, st.UserPrompt.Render(p)+st.Bold.Render(l))
+		}
+	case Notice:
+		for _, l := range wrap(e.text, w-2) {
+			out = append(out, st.Muted.Render("· "+l))
+		}
+	case Error:
+		for _, l := range wrap(e.text, w-2) {
+			out = append(out, st.Error.Render("! "+l))
+		}
+	case Tool:
+		t := e.tool
+		head := "⚙ " + t.name
+		if t.short != "" {
+			head += " " + t.short
+		}
+		res := "…"
+		rst := st.ToolLine
+		if t.done {
+			res = "→ " + t.summary
+			if t.summary == "" {
+				res = "→ done"
+			}
+			if t.dur > 0 {
+				res += fmt.Sprintf(" (%s)", fmtDur(t.dur))
+			}
+			if t.isErr {
+				rst = st.ToolError
+			}
+		}
+		line := ansi.Truncate(head, max(w*2/3, 10), "…") + " " + res
+		out = append(out, rst.Render(ansi.Truncate(line, w, "…")))
+		if m.expanded {
+			if t.args != "" {
+				for _, l := range wrap(t.args, w-4) {
+					out = append(out, st.Faint.Render("    "+l))
+				}
+			}
+			ol := strings.Split(strings.TrimRight(t.output, "\n"), "\n")
+			if len(ol) > 30 {
+				ol = append(ol[:30:30], fmt.Sprintf("… %d more lines", len(ol)-30))
+			}
+			for _, l := range ol {
+				if l != "" {
+					out = append(out, st.Faint.Render("    "+ansi.Truncate(strings.ReplaceAll(l, "\t", "    "), w-4, "…")))
+				}
+			}
+		}
+	}
+	e.lines, e.linesW, e.linesKey = out, m.width, key
+	return out
+}
+
+func fmtDur(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+// shortArgs picks the telling argument of a tool call for the one-line summary.
+func shortArgs(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return ansi.Truncate(string(raw), 60, "…")
+	}
+	for _, k := range []string{"command", "path", "pattern", "query", "ref", "job", "question", "args", "step", "summary"} {
+		if v, ok := m[k]; ok {
+			s := fmt.Sprint(v)
+			if k == "step" {
+				if st, ok := m["status"]; ok {
+					s += " " + fmt.Sprint(st)
+				}
+			}
+			s = strings.ReplaceAll(s, "\n", " ")
+			return ansi.Truncate(s, 60, "…")
+		}
+	}
+	if v, ok := m["steps"].([]any); ok {
+		return fmt.Sprintf("%d steps", len(v))
+	}
+	return ""
+}

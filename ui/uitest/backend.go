@@ -1,0 +1,211 @@
+// Package uitest holds fakes for driving the UI in tests: a Backend that records
+// every call and lets the test push events, and static Changes/Files ports.
+package uitest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"gitlab.com/wend/wend/session"
+)
+
+// Call is one recorded Backend call, e.g. {"Pause", nil} or {"Resolve", Decision}.
+type Call struct {
+	Method string
+	Arg    any
+}
+
+func (c Call) String() string {
+	if c.Arg == nil {
+		return c.Method
+	}
+	return fmt.Sprintf("%s(%+v)", c.Method, c.Arg)
+}
+
+// Backend is a session.Backend that records calls. Events pushed with Emit reach
+// every subscriber in order. Safe for concurrent use.
+type Backend struct {
+	mu     sync.Mutex
+	calls  []Call
+	events []session.Event
+	wake   chan struct{}
+	nextID int
+	// Auto, when set, makes control calls emit the events a real engine would
+	// (Paused after Pause, AdjustQueued after Adjust, ...).
+	Auto bool
+}
+
+// NewBackend returns an empty fake with Auto on.
+func NewBackend() *Backend { return &Backend{wake: make(chan struct{}), Auto: true} }
+
+func (b *Backend) record(method string, arg any) {
+	b.mu.Lock()
+	b.calls = append(b.calls, Call{method, arg})
+	b.mu.Unlock()
+}
+
+// Calls returns a copy of the calls so far.
+func (b *Backend) Calls() []Call {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Call(nil), b.calls...)
+}
+
+// CallsOf returns the arguments of the calls to method.
+func (b *Backend) CallsOf(method string) []any {
+	var out []any
+	for _, c := range b.Calls() {
+		if c.Method == method {
+			out = append(out, c.Arg)
+		}
+	}
+	return out
+}
+
+// Summary is the calls as one line each, for assertions and failure messages.
+func (b *Backend) Summary() string {
+	var sb strings.Builder
+	for _, c := range b.Calls() {
+		sb.WriteString(c.String())
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+// Emit appends events to the log with the next sequence numbers.
+func (b *Backend) Emit(ps ...session.Payload) {
+	b.mu.Lock()
+	for _, p := range ps {
+		b.events = append(b.events, session.Event{Seq: int64(len(b.events) + 1), Time: time.Unix(0, 0), Payload: p})
+	}
+	close(b.wake)
+	b.wake = make(chan struct{})
+	b.mu.Unlock()
+}
+
+func (b *Backend) Start(_ context.Context, t session.Task) error {
+	b.record("Start", t)
+	return nil
+}
+func (b *Backend) Pause(context.Context) error {
+	b.record("Pause", nil)
+	if b.Auto {
+		b.Emit(session.Paused{Reason: "user"})
+	}
+	return nil
+}
+func (b *Backend) Resume(context.Context) error {
+	b.record("Resume", nil)
+	if b.Auto {
+		b.Emit(session.Resumed{})
+	}
+	return nil
+}
+func (b *Backend) Stop(context.Context) error {
+	b.record("Stop", nil)
+	if b.Auto {
+		b.Emit(session.SessionFinished{State: session.StateStopped})
+	}
+	return nil
+}
+func (b *Backend) EditPlan(_ context.Context, e session.PlanEdit) error {
+	b.record("EditPlan", e)
+	return nil
+}
+func (b *Backend) Adjust(_ context.Context, text string) (string, error) {
+	b.record("Adjust", text)
+	b.mu.Lock()
+	b.nextID++
+	id := fmt.Sprintf("adj-%d", b.nextID)
+	b.mu.Unlock()
+	if b.Auto {
+		b.Emit(session.AdjustQueued{ID: id, Text: text})
+	}
+	return id, nil
+}
+func (b *Backend) Withdraw(_ context.Context, id string) error {
+	b.record("Withdraw", id)
+	if b.Auto {
+		b.Emit(session.AdjustWithdrawn{ID: id})
+	}
+	return nil
+}
+func (b *Backend) Resolve(_ context.Context, d session.Decision) error {
+	b.record("Resolve", d)
+	if b.Auto && d.Kind == session.DecideApproval && d.RequestID != "" {
+		b.Emit(session.ApprovalResolved{RequestID: d.RequestID, Approved: d.Approve, Scope: d.Scope, Reason: d.Reason})
+	}
+	if b.Auto && d.Kind == session.DecideInput {
+		b.Emit(session.InputAnswered{RequestID: d.RequestID, Answer: d.Answer})
+	}
+	return nil
+}
+
+// Events streams the log from after+1 and then live events until ctx ends.
+func (b *Backend) Events(ctx context.Context, after int64) <-chan session.Event {
+	ch := make(chan session.Event, 64)
+	go func() {
+		defer close(ch)
+		next := after
+		for {
+			b.mu.Lock()
+			pending := append([]session.Event(nil), b.events[min(int(next), len(b.events)):]...)
+			wake := b.wake
+			b.mu.Unlock()
+			for _, e := range pending {
+				select {
+				case ch <- e:
+					next = e.Seq
+				case <-ctx.Done():
+					return
+				}
+			}
+			if len(pending) > 0 {
+				continue
+			}
+			select {
+			case <-wake:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// Changes is a static Changes port.
+type Changes struct {
+	mu    sync.Mutex
+	Files []session.FileChange
+}
+
+func (c *Changes) List(context.Context) ([]session.FileChange, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]session.FileChange(nil), c.Files...), nil
+}
+
+// Content returns the proposed content of a file: its added and context lines.
+func (c *Changes) Content(_ context.Context, path string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range c.Files {
+		if f.Path != path {
+			continue
+		}
+		var sb strings.Builder
+		for _, h := range f.Hunks {
+			for _, l := range h.Lines {
+				if !strings.HasPrefix(l, "-") {
+					sb.WriteString(l[min(1, len(l)):])
+					sb.WriteByte('\n')
+				}
+			}
+		}
+		return sb.String(), nil
+	}
+	return "", fmt.Errorf("no change to %s", path)
+}

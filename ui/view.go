@@ -1,0 +1,291 @@
+package ui
+
+import (
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/ui/dialog"
+	"gitlab.com/wend/wend/ui/plan"
+	"gitlab.com/wend/wend/ui/status"
+)
+
+// WideMin is the width from which the plan is a side panel rather than a
+// collapsible panel on top.
+const WideMin = 110
+
+// rects is the layout for the current size and state.
+type rects struct {
+	wide         bool
+	mainW, mainH int
+	sideW        int // wide: plan panel width
+	topH         int // narrow: plan panel rows
+	dock         []string
+}
+
+func (m *Model) layoutRects() rects {
+	w, h := max(m.width, 20), max(m.height, 6)
+	r := rects{wide: w >= WideMin}
+	r.dock = m.dockLines(w)
+	rest := h - 1 - len(r.dock)
+	if r.wide {
+		r.sideW = min(max(w/3, 30), 48)
+		r.mainW = w - r.sideW - 1
+	} else {
+		r.mainW = w
+		if n := len(m.plan.Plan.Steps); n > 0 || m.plan.Awaiting || m.plan.Editing() {
+			if m.focus == focusPlan || m.plan.Awaiting {
+				r.topH = min(len(m.planLines(w)), max(rest/3, 3)) + 1
+			} else {
+				r.topH = 2 // one summary line and a rule
+			}
+		}
+	}
+	r.mainH = max(rest-r.topH, 1)
+	return r
+}
+
+// layout hands the sizes to the components; called whenever they may change.
+func (m *Model) layout() tea.Cmd {
+	if m.width == 0 {
+		return nil
+	}
+	m.input.SetWidth(max(m.width-2, 4))
+	m.prompt.SetWidth(max(dialog.BoxWidth(m.width)-8, 4))
+	r := m.layoutRects()
+	m.review.SetSize(r.mainW, r.mainH)
+	return m.tr.SetSize(r.mainW, r.mainH)
+}
+
+func (m *Model) spinnerFrame() string {
+	if m.spinning && m.state == session.StateRunning {
+		return m.spin.View()
+	}
+	return ""
+}
+
+func (m *Model) planLines(width int) []string {
+	return m.plan.Lines(m.st, width, m.spinnerFrame(), m.km.ApprovePlan.Help().Key)
+}
+
+// dockLines is the bottom block above the status bar: a dialog, or the queued
+// adjustments, completions and the input box.
+func (m *Model) dockLines(w int) []string {
+	switch {
+	case len(m.approvals) > 0:
+		return strings.Split(dialog.Approval(m.approvals[0], m.km, m.st, w, m.denying, m.prompt.View()), "\n")
+	case m.question != nil:
+		return strings.Split(dialog.Question(m.question.Question, m.st, w, m.prompt.View()), "\n")
+	case m.reject != nil:
+		return strings.Split(dialog.Reason(m.reject.title, m.st, w, m.prompt.View()), "\n")
+	}
+	var out []string
+	for _, q := range m.queued {
+		line := "⏳ " + q.Text
+		note := " — reaches the model at the next step (" + m.km.Withdraw.Help().Key + " withdraws)"
+		out = append(out, m.st.Queued.Render(ansi.Truncate(line, max(w-ansi.StringWidth(note), 10), "…"))+m.st.Muted.Render(ansi.Truncate(note, w, "…")))
+	}
+	if len(out) > 3 {
+		out = append(out[:1], append([]string{m.st.Muted.Render("  …")}, out[len(out)-2:]...)...)
+	}
+	out = append(out, m.comp.lines(m.st, w)...)
+	box := m.st.Panel
+	if m.focus == focusInput {
+		box = m.st.PanelFocused
+	}
+	out = append(out, strings.Split(box.Width(w).Render(m.input.View()), "\n")...)
+	return out
+}
+
+func (m *Model) statusLine() string {
+	state := string(m.state)
+	if state == "" {
+		state = "idle"
+	}
+	if len(m.approvals) > 0 || m.question != nil {
+		state = "waiting for you"
+	}
+	var el time.Duration
+	if !m.started.IsZero() {
+		end := m.clock
+		if !m.ended.IsZero() {
+			end = m.ended
+		}
+		el = max(end.Sub(m.started), 0)
+	}
+	return status.Render(status.Info{
+		Repo: m.opts.Repository, Branch: m.opts.Branch, Model: m.opts.Model,
+		State: state, Spinner: m.spinnerFrame(),
+		InTokens: m.inTok, OutTokens: m.outTok, CostUSD: m.cost, Elapsed: el, Hint: m.hint,
+	}, m.st, m.width)
+}
+
+// View implements tea.Model. It only assembles cached or cheap parts.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "wend"
+	if m.opts.Repository != "" {
+		v.WindowTitle = "wend · " + m.opts.Repository
+	}
+	if !m.mouseOff {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	return v
+}
+
+func (m *Model) render() string {
+	if m.width == 0 || m.height == 0 {
+		return ""
+	}
+	r := m.layoutRects()
+	var main string
+	switch {
+	case m.opts.FirstRun:
+		main = firstRun(m.st, r.mainW, r.mainH)
+	case m.help:
+		main = m.helpView(r.mainW, r.mainH)
+	case m.reviewOpen:
+		main = m.review.View()
+	default:
+		main = m.tr.View()
+	}
+	mainLines := fit(strings.Split(main, "\n"), r.mainH)
+	var b strings.Builder
+	b.Grow(m.width * m.height * 2)
+	if r.topH > 0 {
+		pl := m.planLines(m.width)
+		if r.topH == 2 {
+			pl = []string{m.planSummary(m.width)}
+		}
+		for _, l := range fit(pl, r.topH-1) {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+		b.WriteString(m.st.Muted.Render(strings.Repeat("─", m.width)))
+		b.WriteByte('\n')
+	}
+	if r.wide {
+		side := m.sidePanel(r.sideW, r.mainH)
+		sep := m.st.Muted.Render("│")
+		if m.focus == focusPlan {
+			sep = m.st.Accent.Render("┃")
+		}
+		for i, l := range mainLines {
+			if w := ansi.StringWidth(l); w < r.mainW {
+				l += strings.Repeat(" ", r.mainW-w)
+			} else if w > r.mainW {
+				l = ansi.Truncate(l, r.mainW, "")
+			}
+			b.WriteString(l)
+			b.WriteString(sep)
+			b.WriteString(side[i])
+			b.WriteByte('\n')
+		}
+	} else {
+		for _, l := range mainLines {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	for _, l := range r.dock {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	b.WriteString(m.statusLine())
+	return b.String()
+}
+
+// sidePanel is the plan checklist padded to exactly h lines of width w.
+func (m *Model) sidePanel(w, h int) []string {
+	lines := m.planLines(w - 1)
+	out := make([]string, h)
+	for i := range out {
+		if i < len(lines) {
+			out[i] = " " + ansi.Truncate(lines[i], w-1, "")
+		}
+	}
+	return out
+}
+
+// planSummary is the collapsed narrow plan: progress and the current step.
+func (m *Model) planSummary(w int) string {
+	p := m.plan.Plan
+	done, total := p.Done()
+	s := m.st.Title.Render("Plan") + m.st.Muted.Render(" "+itoa(done)+"/"+itoa(total))
+	if cur, ok := p.Current(); ok {
+		icon, ist := plan.Icon(cur.Status, m.st, m.spinnerFrame())
+		s += "  " + ist.Render(icon) + " " + cur.Title
+	}
+	s += m.st.Muted.Render("  (" + m.km.Focus.Help().Key + " to edit)")
+	return ansi.Truncate(s, w, "…")
+}
+
+// fit pads or cuts lines to exactly n.
+func fit(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	for len(lines) < n {
+		lines = append(lines, "")
+	}
+	return lines
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// helpView is generated from the key map, so it always tells the truth.
+func (m *Model) helpView(w, h int) string {
+	var out []string
+	out = append(out, m.st.Title.Render("Keys")+m.st.Muted.Render("  (any key closes)"))
+	for _, g := range m.km.Groups() {
+		out = append(out, "", m.st.Bold.Render(g.Title))
+		for _, b := range g.Bindings {
+			if !b.Enabled() {
+				continue
+			}
+			hk := b.Help()
+			out = append(out, ansi.Truncate("  "+m.st.Key.Render(pad(hk.Key, 12))+" "+m.st.KeyDesc.Render(hk.Desc), w, "…"))
+		}
+	}
+	if len(out) > h && w >= 80 {
+		// Two columns when tall content meets a wide terminal.
+		half := (len(out) + 1) / 2
+		cw := w / 2
+		var two []string
+		for i := 0; i < half; i++ {
+			l := out[i]
+			if lw := ansi.StringWidth(l); lw < cw {
+				l += strings.Repeat(" ", cw-lw)
+			}
+			if i+half < len(out) {
+				l += out[i+half]
+			}
+			two = append(two, ansi.Truncate(l, w, ""))
+		}
+		out = two
+	}
+	return strings.Join(out, "\n")
+}
+
+func pad(s string, w int) string {
+	if d := w - ansi.StringWidth(s); d > 0 {
+		return s + strings.Repeat(" ", d)
+	}
+	return s
+}

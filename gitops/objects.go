@@ -1,0 +1,301 @@
+package gitops
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Entry is one path's content in a tree, the index or the working tree: a
+// git mode ("100644", "100755", "120000") and a blob id. The zero Entry means
+// the path does not exist.
+type Entry struct {
+	Mode string
+	OID  string
+}
+
+// Exists reports whether the entry names a file.
+func (e Entry) Exists() bool { return e.Mode != "" }
+
+// repo is a repository's root and the plumbing gitops needs from it. All calls
+// run with the root as working directory.
+type repo struct {
+	git  Runner
+	root string
+	// index is the repository's own index file (per worktree).
+	index string
+}
+
+func (r *repo) run(ctx context.Context, c *Cmd) ([]byte, error) {
+	return r.git.Run(ctx, c.InDir(r.root))
+}
+
+// discover finds the top level and index of the repository containing dir.
+func discover(ctx context.Context, g Runner, dir string) (*repo, error) {
+	out, err := g.Run(ctx, Git("rev-parse", "--show-toplevel", "--git-path", "index").InDir(dir).Read())
+	if err != nil {
+		return nil, fmt.Errorf("gitops: %s is not inside a git working tree: %w", dir, err)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) != 2 {
+		return nil, fmt.Errorf("gitops: unexpected rev-parse output %q", out)
+	}
+	r := &repo{git: g, root: lines[0]}
+	r.index = lines[1]
+	if !filepath.IsAbs(r.index) {
+		r.index = filepath.Join(dir, r.index)
+	}
+	return r, nil
+}
+
+// gitPath resolves a path inside the (per-worktree) git directory.
+func (r *repo) gitPath(ctx context.Context, name string) (string, error) {
+	out, err := r.run(ctx, Git("rev-parse", "--git-path", name).Read())
+	if err != nil {
+		return "", err
+	}
+	p := strings.TrimRight(string(out), "\n")
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(r.root, p)
+	}
+	return p, nil
+}
+
+// writeBlobs stores contents as blobs and returns their ids, in one git call.
+// Contents go through temporary files in tmp so that no filter (autocrlf, LFS)
+// changes the bytes.
+func (r *repo) writeBlobs(ctx context.Context, tmp string, contents ...[]byte) ([]string, error) {
+	if len(contents) == 0 {
+		return nil, nil
+	}
+	if len(contents) == 1 {
+		out, err := r.run(ctx, Git("hash-object", "-w", "--no-filters", "--stdin").Input(contents[0]))
+		if err != nil {
+			return nil, err
+		}
+		return []string{strings.TrimSpace(string(out))}, nil
+	}
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, err
+	}
+	var names bytes.Buffer
+	for i, c := range contents {
+		name := filepath.Join(tmp, "blob"+strconv.Itoa(i))
+		if err := os.WriteFile(name, c, 0o600); err != nil {
+			return nil, err
+		}
+		names.WriteString(name + "\n")
+	}
+	defer func() {
+		for i := range contents {
+			os.Remove(filepath.Join(tmp, "blob"+strconv.Itoa(i)))
+		}
+	}()
+	out, err := r.run(ctx, Git("hash-object", "-w", "--no-filters", "--stdin-paths").Input(names.Bytes()))
+	if err != nil {
+		return nil, err
+	}
+	ids := strings.Fields(string(out))
+	if len(ids) != len(contents) {
+		return nil, fmt.Errorf("gitops: hash-object returned %d ids for %d blobs", len(ids), len(contents))
+	}
+	return ids, nil
+}
+
+// readBlobs fetches blob contents in one `cat-file --batch` call.
+func (r *repo) readBlobs(ctx context.Context, oids []string) (map[string][]byte, error) {
+	res := make(map[string][]byte, len(oids))
+	if len(oids) == 0 {
+		return res, nil
+	}
+	out, err := r.run(ctx, Git("cat-file", "--batch").Read().Input([]byte(strings.Join(oids, "\n")+"\n")))
+	if err != nil {
+		return nil, err
+	}
+	for _, want := range oids {
+		nl := bytes.IndexByte(out, '\n')
+		if nl < 0 {
+			return nil, fmt.Errorf("gitops: short cat-file output for %s", want)
+		}
+		f := strings.Fields(string(out[:nl]))
+		if len(f) != 3 {
+			return nil, fmt.Errorf("gitops: cat-file: %s", out[:nl])
+		}
+		size, err := strconv.Atoi(f[2])
+		if err != nil || nl+1+size > len(out) {
+			return nil, fmt.Errorf("gitops: cat-file: bad header %q", out[:nl])
+		}
+		res[want] = out[nl+1 : nl+1+size : nl+1+size]
+		out = out[nl+1+size:]
+		if len(out) > 0 && out[0] == '\n' {
+			out = out[1:]
+		}
+	}
+	return res, nil
+}
+
+// indexEntries returns the stage-0 entries of the given paths in the index file
+// (the repository's own when index is ""). A path with conflict stages is an
+// error: the user is in the middle of a merge there.
+func (r *repo) indexEntries(ctx context.Context, index string, paths []string) (map[string]Entry, error) {
+	c := Git("ls-files", "-s", "-z").Read().Paths(paths...)
+	if index != "" {
+		c.Index(index)
+	}
+	out, err := r.run(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		want[p] = true
+	}
+	res := make(map[string]Entry, len(paths))
+	for _, rec := range splitZ(out) {
+		meta, path, ok := strings.Cut(rec, "\t")
+		f := strings.Fields(meta)
+		if !ok || len(f) != 3 || !want[path] {
+			continue // a directory pathspec matched a file below it
+		}
+		if f[2] != "0" {
+			return nil, fmt.Errorf("gitops: %q has unresolved merge conflicts in the index", path)
+		}
+		res[path] = Entry{Mode: f[0], OID: f[1]}
+	}
+	return res, nil
+}
+
+// updateIndex sets (or, for a zero Entry, removes) index entries in one call.
+func (r *repo) updateIndex(ctx context.Context, index string, set map[string]Entry) error {
+	if len(set) == 0 {
+		return nil
+	}
+	var in bytes.Buffer
+	for p, e := range set {
+		if e.Exists() {
+			fmt.Fprintf(&in, "%s %s\t%s\x00", e.Mode, e.OID, p)
+		} else {
+			fmt.Fprintf(&in, "0 %s\t%s\x00", strings.Repeat("0", 40), p)
+		}
+	}
+	c := Git("update-index", "-z", "--index-info").Input(in.Bytes())
+	if index != "" {
+		c.Index(index)
+	}
+	_, err := r.run(ctx, c)
+	return err
+}
+
+// treeDiff lists the paths whose entries differ between two trees.
+func (r *repo) treeDiff(ctx context.Context, a, b string) (map[string][2]Entry, error) {
+	res := map[string][2]Entry{}
+	if a == b {
+		return res, nil
+	}
+	out, err := r.run(ctx, Git("diff-tree", "-r", "-z", "--no-renames", "--raw", a, b).Read())
+	if err != nil {
+		return nil, err
+	}
+	recs := splitZ(out)
+	for i := 0; i+1 < len(recs); i += 2 {
+		// ":100644 100644 <old> <new> M" then the path.
+		f := strings.Fields(strings.TrimPrefix(recs[i], ":"))
+		if len(f) < 5 {
+			return nil, fmt.Errorf("gitops: diff-tree: %q", recs[i])
+		}
+		res[recs[i+1]] = [2]Entry{entryOf(f[0], f[2]), entryOf(f[1], f[3])}
+	}
+	return res, nil
+}
+
+func entryOf(mode, oid string) Entry {
+	if strings.Trim(mode, "0") == "" {
+		return Entry{}
+	}
+	return Entry{Mode: mode, OID: oid}
+}
+
+// readDisk reads a working-tree path as git would store it: a symlink's
+// content is its target. A missing file is a zero Entry with nil content.
+func readDisk(root, path string) (mode string, data []byte, err error) {
+	full := filepath.Join(root, path)
+	fi, err := os.Lstat(full)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		t, err := os.Readlink(full)
+		return "120000", []byte(t), err
+	case fi.IsDir():
+		return "", nil, fmt.Errorf("gitops: %q is a directory", path)
+	case !fi.Mode().IsRegular():
+		return "", nil, fmt.Errorf("gitops: %q is not a regular file", path)
+	}
+	data, err = os.ReadFile(full)
+	if fi.Mode()&0o111 != 0 {
+		return "100755", data, err
+	}
+	return "100644", data, err
+}
+
+// writeDisk replaces a working-tree path atomically (temporary file and
+// rename in the same directory), creating parent directories as needed. An
+// empty mode removes the path.
+func writeDisk(root, path, mode string, data []byte) error {
+	full := filepath.Join(root, path)
+	if mode == "" {
+		err := os.Remove(full)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	dir := filepath.Dir(full)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".wend-tmp-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	defer os.Remove(name)
+	if mode == "120000" {
+		tmp.Close()
+		os.Remove(name)
+		if err := os.Symlink(string(data), name); err != nil {
+			return err
+		}
+		return os.Rename(name, full)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	perm := fs.FileMode(0o644)
+	if mode == "100755" {
+		perm = 0o755
+	}
+	if err := os.Chmod(name, perm); err != nil {
+		return err
+	}
+	return os.Rename(name, full)
+}

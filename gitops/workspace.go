@@ -1,0 +1,258 @@
+package gitops
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// snapshot adds the whole working tree to the snapshot index and writes it as
+// a tree. Ignored files stay out; tracked-but-ignored files stay in, as in
+// `git status`.
+func (s *Session) snapshot(ctx context.Context) (string, error) {
+	if _, err := s.r.run(ctx, Git("-c", "advice.addEmbeddedRepo=false", "add", "-A").Index(s.snapIdx)); err != nil {
+		return "", err
+	}
+	return s.writeSnapTree(ctx)
+}
+
+func (s *Session) writeSnapTree(ctx context.Context) (string, error) {
+	out, err := s.r.run(ctx, Git("write-tree").Index(s.snapIdx))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// flush brings the snapshot index up to the agent's recorded versions, so the
+// next command is compared against what the agent (and gitops) last wrote.
+func (s *Session) flush(ctx context.Context) error {
+	if len(s.dirty) == 0 {
+		return nil
+	}
+	set := make(map[string]Entry, len(s.dirty))
+	for p := range s.dirty {
+		set[p] = s.paths[p].Agent
+	}
+	if err := s.r.updateIndex(ctx, s.snapIdx, set); err != nil {
+		return err
+	}
+	clear(s.dirty)
+	return nil
+}
+
+// checkPath refuses paths that are not plain, clean and relative to the root.
+// (Confinement against symlinks is session/tools' job.)
+func checkPath(p string) error {
+	if p == "" || !filepath.IsLocal(p) || filepath.Clean(p) != p {
+		return fmt.Errorf("gitops: %q is not a clean path inside the repository", p)
+	}
+	for _, part := range strings.Split(p, "/") {
+		if strings.EqualFold(part, ".git") {
+			return fmt.Errorf("gitops: %q is inside .git", p)
+		}
+	}
+	return nil
+}
+
+// WriteFile is the agent writing a file. The write is recorded as a proposal
+// (durably) before the file is replaced atomically. An existing file keeps
+// its mode; perm only decides whether a new file is executable. If the user
+// edited the file since the agent's previous write, their edit is folded into
+// the baseline first, so it is not shown as the agent's.
+func (s *Session) WriteFile(ctx context.Context, path string, data []byte, perm fs.FileMode) error {
+	mode := "100644"
+	if perm&0o111 != 0 {
+		mode = "100755"
+	}
+	return s.agentWrite(ctx, path, mode, data)
+}
+
+// Remove is the agent deleting a file, recorded like WriteFile.
+func (s *Session) Remove(ctx context.Context, path string) error {
+	return s.agentWrite(ctx, path, "", nil)
+}
+
+func (s *Session) agentWrite(ctx context.Context, path, mode string, data []byte) error {
+	if err := checkPath(path); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	curMode, cur, err := readDisk(s.r.root, path)
+	if err != nil {
+		return err
+	}
+	if mode == "" && curMode == "" {
+		return fmt.Errorf("gitops: remove %q: %w", path, fs.ErrNotExist)
+	}
+	if mode != "" && (curMode == "100644" || curMode == "100755") {
+		mode = curMode
+	}
+	ps, touched := s.paths[path]
+	modes, contents := []string{}, [][]byte{}
+	if mode != "" {
+		modes, contents = append(modes, mode), append(contents, data)
+	}
+	var old pathState
+	if touched {
+		old = *ps
+		if err := s.content(ctx, ps.Agent); err != nil {
+			return err
+		}
+	}
+	curKnown := touched && curMode == ps.Agent.Mode && (curMode == "" || bytes.Equal(cur, s.blobs[ps.Agent.OID]))
+	if curMode != "" && !curKnown {
+		modes, contents = append(modes, curMode), append(contents, cur)
+	}
+	es, err := s.newBlobs(ctx, modes, contents)
+	if err != nil {
+		return err
+	}
+	var next, curE Entry
+	if mode != "" {
+		next, es = es[0], es[1:]
+	}
+	switch {
+	case curKnown:
+		curE = ps.Agent
+	case curMode != "":
+		curE = es[0]
+	}
+	if !touched {
+		ps = &pathState{Path: path, Orig: curE, Base: curE}
+	} else if err := s.rebase(ctx, ps, curE); err != nil {
+		return err
+	}
+	ps.Agent = next
+	if err := s.persist(ctx, record{Kind: "paths", Paths: []pathState{*ps}}); err != nil {
+		return err
+	}
+	s.paths[path] = ps
+	if err := writeDisk(s.r.root, path, mode, data); err != nil {
+		// Take the record back: the agent's write did not happen.
+		if touched {
+			*ps = old
+		} else {
+			ps.Agent = curE
+		}
+		return errorsJoin(fmt.Errorf("gitops: write %q: %w", path, err), s.persist(ctx, record{Kind: "paths", Paths: []pathState{*ps}}))
+	}
+	s.dirty[path] = true
+	return nil
+}
+
+// rebase folds a change the user made to a touched path (the agent's version
+// became cur) into Orig and Base, so the proposal Base → Agent keeps showing
+// only the agent's work. Where the user edited lines the agent had changed,
+// the user's lines cannot be separated from the agent's hunk: they stay in it.
+// Binary files, and files the user deleted or recreated, take the user's
+// version as the new baseline.
+func (s *Session) rebase(ctx context.Context, ps *pathState, cur Entry) error {
+	if cur == ps.Agent {
+		return nil
+	}
+	if !cur.Exists() || !ps.Agent.Exists() {
+		ps.Orig, ps.Base = cur, cur
+		return nil
+	}
+	if !ps.Base.Exists() {
+		return nil // the agent created the file: the user's edit joins that proposal
+	}
+	if err := s.content(ctx, cur, ps.Agent, ps.Base, ps.Orig); err != nil {
+		return err
+	}
+	ca, cc := s.blobs[ps.Agent.OID], s.blobs[cur.OID]
+	if isBinary(ca) || isBinary(cc) || isBinary(s.blobs[ps.Base.OID]) || !ps.Orig.Exists() || isBinary(s.blobs[ps.Orig.OID]) {
+		ps.Orig, ps.Base = cur, cur
+		return nil
+	}
+	la, lc := splitLines(ca), splitLines(cc)
+	nb := joinLines(transferKeep(la, splitLines(s.blobs[ps.Base.OID]), lc))
+	no := joinLines(transferKeep(la, splitLines(s.blobs[ps.Orig.OID]), lc))
+	bm, om := ps.Base.Mode, ps.Orig.Mode
+	if cur.Mode != ps.Agent.Mode {
+		bm, om = cur.Mode, cur.Mode
+	}
+	es, err := s.newBlobs(ctx, []string{bm, om}, [][]byte{nb, no})
+	if err != nil {
+		return err
+	}
+	ps.Base, ps.Orig = es[0], es[1]
+	return nil
+}
+
+// BeforeCommand snapshots the working tree just before an agent command, so
+// that AfterCommand attributes to the command only what changed while it ran.
+// Without it, AfterCommand compares against the previous snapshot and the
+// user's edits in between would count as the command's. (It is not part of
+// session/tools.Workspace yet; callers find it by type assertion.)
+func (s *Session) BeforeCommand(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
+	_, err := s.r.run(ctx, Git("-c", "advice.addEmbeddedRepo=false", "add", "-A").Index(s.snapIdx))
+	return err
+}
+
+// AfterCommand snapshots the working tree after an agent command and records
+// every path that changed since the pre-command snapshot as the agent's
+// (formatters, generators, `git mv`). It returns those paths, sorted.
+// Submodule (gitlink) changes are not proposals.
+func (s *Session) AfterCommand(ctx context.Context) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.flush(ctx); err != nil {
+		return nil, err
+	}
+	pre, err := s.writeSnapTree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	post, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	diff, err := s.r.treeDiff(ctx, pre, post)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	var recs []pathState
+	for p, d := range diff {
+		before, after := d[0], d[1]
+		if before.Mode == "160000" || after.Mode == "160000" {
+			continue
+		}
+		ps, touched := s.paths[p]
+		if !touched {
+			ps = &pathState{Path: p, Orig: before, Base: before}
+		} else {
+			if after == ps.Agent {
+				continue
+			}
+			if err := s.rebase(ctx, ps, before); err != nil {
+				return nil, err
+			}
+		}
+		ps.Agent = after
+		s.paths[p] = ps
+		changed = append(changed, p)
+		recs = append(recs, *ps)
+	}
+	sort.Strings(changed)
+	slices.SortFunc(recs, func(a, b pathState) int { return strings.Compare(a.Path, b.Path) })
+	if len(recs) > 0 {
+		if err := s.persist(ctx, record{Kind: "paths", Paths: recs}); err != nil {
+			return nil, err
+		}
+	}
+	return changed, nil
+}

@@ -1,0 +1,77 @@
+// Package gitops is wend's staging layer: the agent's edits land in the
+// working tree as proposals that the user accepts into git's index or rejects
+// hunk by hunk, and the user's own work is never lost or blamed on the agent.
+// Everything goes through the git binary (Runner); gitops imports nothing of
+// wend's.
+//
+// # Model
+//
+// Start snapshots the whole working tree (tracked files and untracked files
+// that are not ignored) into a tree at refs/wend/<id>/base, through a
+// temporary index seeded from the real one. HEAD, the index, the stash and
+// the working tree are not touched.
+//
+// For every path the agent touches, a Session keeps three versions:
+//
+//   - Orig: the file before the agent first changed it.
+//   - Base: Orig plus the hunks the user accepted.
+//   - Agent: the agent's current version, minus rejected hunks, plus the
+//     user's modifications.
+//
+// The proposal for a path is Base → Agent. Accepted and rejected hunks leave
+// the proposal; Decisions keeps the history.
+//
+// # Attribution
+//
+// The agent's changes are what the agent wrote: WriteFile and Remove (the
+// session/tools Workspace), and the paths a command changed between the
+// snapshots taken by BeforeCommand and AfterCommand. A path the agent never
+// touched is never a proposal, however it differs from the baseline. When
+// the user edits a touched file between two agent writes, the edit is
+// folded into Orig and Base before the next agent version is recorded, so it
+// does not show as the agent's. Limits: user edits to lines inside an agent
+// hunk cannot be told apart and stay in that hunk; user edits made while a
+// command runs (or since the last snapshot when BeforeCommand is not called)
+// are attributed to the command. Binary files the user changes take the
+// user's version as their new baseline.
+//
+// # Decisions
+//
+// Accept moves the index, never the working tree: the change Base → Base+hunk
+// is applied to the index entry as it is now, by a line-level three-way merge,
+// so it lands on top of whatever the user staged. Reject moves the working
+// tree, never the index: Agent → Agent−hunk is applied to the file as it is
+// now, which puts the baseline lines back only where the file still has the
+// agent's lines. In both, if the user changed the same lines (or inserted at
+// the same spot) the decision fails with a *ConflictError naming those lines,
+// and nothing changes. Replaying a decision that was already applied (after a
+// crash) is a no-op. Files that are added, deleted, renamed, binary, symlinks
+// or mode-only changes are decided whole. A file the user has never added to
+// the index (untracked) cannot take a partial accept: the error says so.
+//
+// Modify makes the user's edit the agent's version (still a proposal) and
+// records the edit. UndoAll returns every touched path to Orig, in the
+// working tree and, for accepted hunks, in the index. Rejections,
+// modifications and undos stay in Feedback until AckFeedback, so the engine
+// tells the model at its next boundary.
+//
+// # Durability
+//
+// Every state change is written before it is reported: new contents as git
+// blobs, kept reachable by refs/wend/<id>/state, and a record appended and
+// fsynced to the journal at <git dir>/wend/<id>/journal. Open replays the
+// journal; a torn last record is dropped. A decision applies its index and
+// working-tree changes before its record, so a crash in between leaves the
+// proposal pending with the change already made, and deciding it again is
+// harmless. An agent write is recorded before the file is written.
+//
+// # Git
+//
+// Calls run with LC_ALL=C, literal pathspecs, no terminal prompts,
+// GIT_OPTIONAL_LOCKS=0 when read-only, and -z wherever paths are parsed, so
+// names with spaces, quotes, newlines, leading dashes and non-UTF-8 bytes
+// work. Contents are compared as bytes: CRLF and a missing final newline are
+// changes like any other. Snapshots go through `git add`, so clean filters
+// (autocrlf, LFS) apply to the paths commands change; agent writes and
+// decisions store the bytes as written.
+package gitops

@@ -25,13 +25,13 @@ func engines(t *testing.T, f func(t *testing.T, noRG bool)) {
 
 func grepRepo(t *testing.T) *Repo {
 	dir := newGitRepo(t, map[string]string{
-		".gitignore":     "ignored/\n",
-		"main.go":        "package main\n\nfunc main() {\n\tTODO()\n}\n",
-		"pkg/util.go":    "package pkg\n// todo: more\nfunc TODO() {}\n",
-		"pkg/util.txt":   "TODO in text\n",
-		"docs/a:b.md":    "colon TODO path\n",
-		".hidden/h.go":   "package h // TODO hidden\n",
-		"crlf.txt":       "one\r\nTODO two\r\n",
+		".gitignore":   "ignored/\n",
+		"main.go":      "package main\n\nfunc main() {\n\tTODO()\n}\n",
+		"pkg/util.go":  "package pkg\n// todo: more\nfunc TODO() {}\n",
+		"pkg/util.txt": "TODO in text\n",
+		"docs/a:b.md":  "colon TODO path\n",
+		".hidden/h.go": "package h // TODO hidden\n",
+		"crlf.txt":     "one\r\nTODO two\r\n",
 	})
 	writeFiles(t, dir, map[string]string{
 		"ignored/x.go": "TODO ignored\n",

@@ -1,0 +1,167 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// drainGrace bounds how long output is read after the process group was killed: a
+// process that left the group (setsid) may hold the pipe open forever.
+const drainGrace = 2 * time.Second
+
+// commandRun is what happened to one shell command.
+type commandRun struct {
+	output   string
+	exitCode int // -1 when killed by a signal or not started
+	timedOut bool
+	canceled bool
+	elapsed  time.Duration
+	startErr error
+}
+
+// runCommand implements run_command.
+func (r *Registry) runCommand(ctx context.Context, raw json.RawMessage) Result {
+	var a struct {
+		Command        string `json:"command"`
+		TimeoutSeconds int    `json:"timeout_seconds"`
+	}
+	if res := r.decode(ToolRunCommand, raw, &a); res != nil {
+		return *res
+	}
+	if strings.TrimSpace(a.Command) == "" {
+		return failf("run_command: command is empty")
+	}
+	timeout, note := r.cfg.DefaultTimeout, ""
+	if a.TimeoutSeconds > 0 {
+		timeout = time.Duration(a.TimeoutSeconds) * time.Second
+		if timeout > r.cfg.MaxTimeout {
+			note = fmt.Sprintf("timeout_seconds %d exceeds the maximum; used %s.\n", a.TimeoutSeconds, r.cfg.MaxTimeout)
+			timeout = r.cfg.MaxTimeout
+		}
+	}
+	run := r.shell(ctx, a.Command, timeout)
+	// Record the command's changes even when the user stopped it.
+	changed, afterErr := r.ws.AfterCommand(context.WithoutCancel(ctx))
+	r.repo.Invalidate()
+
+	short := shorten(strings.Join(strings.Fields(a.Command), " "), 60)
+	var b strings.Builder
+	b.WriteString(note)
+	out := run.output
+	if out == "" {
+		out = "(no output)\n"
+	} else if !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	b.WriteString(out)
+	res := Result{Changed: changed}
+	switch {
+	case run.startErr != nil:
+		res = failf("run_command: cannot start: %v", run.startErr)
+		return res
+	case run.timedOut:
+		fmt.Fprintf(&b, "Command timed out after %s; it and every process it started were killed.", timeout)
+		res.IsError = true
+		res.Summary = fmt.Sprintf("ran %s: timed out after %s", short, timeout)
+	case run.canceled:
+		b.WriteString("Command stopped by the user; it and every process it started were killed.")
+		res.IsError = true
+		res.Summary = fmt.Sprintf("ran %s: stopped", short)
+	default:
+		fmt.Fprintf(&b, "Exit code: %d", run.exitCode)
+		res.IsError = run.exitCode != 0
+		res.Summary = fmt.Sprintf("ran %s: exit %d (%s)", short, run.exitCode, run.elapsed.Round(100*time.Millisecond))
+	}
+	if afterErr != nil {
+		fmt.Fprintf(&b, "\n(recording the command's file changes failed: %v)", afterErr)
+	}
+	if len(changed) > 0 {
+		fmt.Fprintf(&b, "\nFiles changed by the command: %s", strings.Join(changed, ", "))
+	}
+	res.Output = b.String()
+	return res
+}
+
+// shell runs command with `Shell -c` in the repository root, in its own process
+// group, stdin from /dev/null and stdout+stderr into one capped buffer. On timeout
+// or cancellation the whole group is killed; when the shell exits on its own, what
+// it left running in the background is killed too, so no process outlives the
+// call. It blocks until the output pipe is drained (at most drainGrace after the
+// kill).
+func (r *Registry) shell(ctx context.Context, command string, timeout time.Duration) commandRun {
+	start := time.Now()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return commandRun{exitCode: -1, startErr: err}
+	}
+	defer pr.Close()
+	cmd := exec.Command(r.cfg.Shell, "-c", command)
+	cmd.Dir = r.realRoot
+	cmd.Stdout, cmd.Stderr = pw, pw // an *os.File: the child writes to it directly
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Env = append(os.Environ(), "GIT_PAGER=cat", "PAGER=cat", "GIT_TERMINAL_PROMPT=0", "CI=1")
+	cmd.Env = append(cmd.Env, r.cfg.Env...)
+	if err := cmd.Start(); err != nil {
+		pw.Close()
+		return commandRun{exitCode: -1, startErr: err}
+	}
+	pw.Close() // only the children hold the write end now
+	pgid := cmd.Process.Pid
+	killGroup := func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
+
+	buf := newHeadTail(r.cfg.MaxOutputBytes)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		chunk := make([]byte, 32<<10)
+		for {
+			n, err := pr.Read(chunk)
+			buf.Write(chunk[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	run := commandRun{}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var werr error
+	select {
+	case werr = <-exited:
+	case <-timer.C:
+		run.timedOut = true
+		killGroup()
+		werr = <-exited
+	case <-ctx.Done():
+		run.canceled = true
+		killGroup()
+		werr = <-exited
+	}
+	killGroup() // background jobs the shell left behind
+	select {
+	case <-drained:
+	case <-time.After(drainGrace):
+		pr.Close() // unblocks the reader
+		<-drained
+	}
+	run.elapsed = time.Since(start)
+	run.output = buf.String()
+	run.exitCode = 0
+	var exit *exec.ExitError
+	if errors.As(werr, &exit) {
+		run.exitCode = exit.ExitCode()
+	} else if werr != nil {
+		run.exitCode = -1
+	}
+	return run
+}

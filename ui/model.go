@@ -81,6 +81,9 @@ type Model struct {
 	mouseOff  bool
 	quitArmed bool
 	hint      string
+
+	pending []pendingCall // backend calls not yet started
+	calling bool
 }
 
 // pendingDecision is a review rejection waiting for its optional reason.
@@ -210,13 +213,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case eventsClosedMsg:
 		return nil
 	case backendDoneMsg:
+		next := m.nextCall()
 		if msg.err != nil {
 			m.tr.AddNotice("error", fmt.Sprintf("%s: %v", msg.op, msg.err))
 		}
 		if msg.refresh {
-			return m.refreshChanges()
+			return tea.Batch(next, m.refreshChanges())
 		}
-		return nil
+		return next
 	case changesMsg:
 		m.changesBusy = false
 		if msg.err != nil {
@@ -458,10 +462,33 @@ func (m *Model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
 // mainHeight is the number of rows of the main area, for paging.
 func (m *Model) mainHeight() int { return max(m.layoutRects().mainH, 1) }
 
-// call runs one backend control in a command and reports its error.
+// call queues one backend call. Calls run one at a time, in the order the user
+// made them (commands otherwise run concurrently, and "move, then skip" must not
+// reach the engine as "skip, then move"); each reports its error.
 func (m *Model) call(op string, refresh bool, f func(ctx context.Context) error) tea.Cmd {
+	m.pending = append(m.pending, pendingCall{op: op, refresh: refresh, f: f})
+	if m.calling {
+		return nil
+	}
+	return m.nextCall()
+}
+
+func (m *Model) nextCall() tea.Cmd {
+	if len(m.pending) == 0 {
+		m.calling = false
+		return nil
+	}
+	c := m.pending[0]
+	m.pending = m.pending[1:]
+	m.calling = true
 	ctx := m.ctx
-	return func() tea.Msg { return backendDoneMsg{op: op, err: f(ctx), refresh: refresh} }
+	return func() tea.Msg { return backendDoneMsg{op: c.op, err: c.f(ctx), refresh: c.refresh} }
+}
+
+type pendingCall struct {
+	op      string
+	refresh bool
+	f       func(ctx context.Context) error
 }
 
 func (m *Model) startTask(text string) tea.Cmd {

@@ -43,8 +43,12 @@ func Approval(r session.ApprovalRequest, km keys.KeyMap, st styles.Styles, width
 		body = r.Path
 	}
 	if body != "" {
-		for _, l := range wrapHard(body, inner-2) {
-			lines = append(lines, st.Bold.Render("$ "+l))
+		for i, l := range wrapHard(body, inner-2) {
+			p := "  "
+			if i == 0 {
+				p = "$ "
+			}
+			lines = append(lines, st.Bold.Render(p+l))
 		}
 	}
 	if r.Detail != "" {

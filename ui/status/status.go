@@ -40,61 +40,37 @@ func Render(i Info, st styles.Styles, width int) string {
 	if i.Branch != "" {
 		left += " ⎇ " + i.Branch
 	}
-	// In order of importance; the first ones survive the longest.
-	items := []string{
-		strings.TrimSpace(left),
-		state,
-		FormatDuration(i.Elapsed),
-		i.Model,
-		fmt.Sprintf("↑%s ↓%s", FormatTokens(i.InTokens), FormatTokens(i.OutTokens)),
-		fmt.Sprintf("$%.2f", i.CostUSD),
+	// In order of importance: the first ones survive the longest. The first item
+	// is always shown (truncated if it must be).
+	type item struct {
+		text  string
+		state bool
 	}
+	items := []item{{text: state, state: true}, {text: strings.TrimSpace(left)}, {text: FormatDuration(i.Elapsed)},
+		{text: i.Model}, {text: fmt.Sprintf("↑%s ↓%s", FormatTokens(i.InTokens), FormatTokens(i.OutTokens))},
+		{text: fmt.Sprintf("$%.2f", i.CostUSD)}}
 	if i.Hint != "" {
-		items = append([]string{i.Hint}, items...)
+		items = append([]item{{text: i.Hint}}, items...)
 	}
 	const sep = " │ "
-	var keep []int
-	used := 2 // one space padding each side
-	for idx, it := range items {
-		if it == "" {
+	used := 2 // one space of padding on each side
+	var parts []string
+	for _, it := range items {
+		if it.text == "" {
 			continue
 		}
-		w := ansi.StringWidth(it)
-		if len(keep) > 0 {
+		w := ansi.StringWidth(it.text)
+		if len(parts) > 0 {
 			w += ansi.StringWidth(sep)
 		}
-		if used+w > width {
-			if len(keep) == 0 {
-				keep = append(keep, idx)
-				used = width
-			}
-			continue
+		if used+w > width && len(parts) > 0 {
+			break
 		}
-		keep = append(keep, idx)
 		used += w
-	}
-	// Display in a stable order: [hint,] repo, model, state, tokens, cost, elapsed.
-	off := 0
-	var order []int
-	if i.Hint != "" {
-		off = 1
-		order = append(order, 0)
-	}
-	for _, o := range []int{0, 3, 1, 4, 5, 2} {
-		order = append(order, o+off)
-	}
-	stateIdx := 1 + off
-	var parts []string
-	for _, o := range order {
-		for _, k := range keep {
-			if k != o {
-				continue
-			}
-			if k == stateIdx {
-				parts = append(parts, st.StatusState.Render(items[k]))
-			} else {
-				parts = append(parts, st.StatusItem.Render(items[k]))
-			}
+		if it.state {
+			parts = append(parts, st.StatusState.Render(it.text))
+		} else {
+			parts = append(parts, st.StatusItem.Render(it.text))
 		}
 	}
 	line := " " + strings.Join(parts, st.StatusBar.Render(sep))

@@ -74,8 +74,9 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 			}
 			return outcome{state: session.StateFailed, err: err}
 		}
+		raw := sanitizeToolInputs(&resp.Message)
 		conv.messages = append(conv.messages, resp.Message)
-		results, end := e.runTools(ctx, resp.Message)
+		results, end := e.runTools(ctx, resp.Message, raw)
 		if end != nil {
 			return *end
 		}
@@ -144,7 +145,7 @@ func textOf(m llm.Message) string {
 
 // runTools executes the tool calls of one assistant message in order. It returns the
 // tool results, or an outcome when the run ends here (finish, stop, waiting).
-func (e *Engine) runTools(ctx context.Context, m llm.Message) ([]llm.Block, *outcome) {
+func (e *Engine) runTools(ctx context.Context, m llm.Message, raw map[string]json.RawMessage) ([]llm.Block, *outcome) {
 	var results []llm.Block
 	var end *outcome
 	for _, b := range m.Content {
@@ -160,6 +161,9 @@ func (e *Engine) runTools(ctx context.Context, m llm.Message) ([]llm.Block, *out
 			return nil, &outcome{state: session.StateStopped}
 		}
 		call := tools.Call{ID: b.ID, Name: b.Name, Args: b.Input}
+		if r, ok := raw[b.ID]; ok {
+			call.Args = r // the tool reports exactly what was malformed
+		}
 		start := time.Now()
 		e.log.Append(session.ToolCalled{CallID: call.ID, Tool: call.Name, Args: call.Args, StepID: e.currentStep()})
 		res, stop := e.dispatch(ctx, call)
@@ -177,6 +181,32 @@ func (e *Engine) runTools(ctx context.Context, m llm.Message) ([]llm.Block, *out
 		}
 	}
 	return results, end
+}
+
+// sanitizeToolInputs replaces tool inputs that are not JSON objects with {} in the
+// message (providers refuse to take such a history back) and returns the originals by
+// call id, so the tool can tell the model what was wrong with them.
+func sanitizeToolInputs(m *llm.Message) map[string]json.RawMessage {
+	var raw map[string]json.RawMessage
+	for i := range m.Content {
+		b := &m.Content[i]
+		if b.Type != llm.BlockToolUse {
+			continue
+		}
+		if len(b.Input) == 0 {
+			b.Input = json.RawMessage(`{}`) // a call without arguments
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(b.Input, &obj) != nil || obj == nil {
+			if raw == nil {
+				raw = map[string]json.RawMessage{}
+			}
+			raw[b.ID] = b.Input
+			b.Input = json.RawMessage(`{}`)
+		}
+	}
+	return raw
 }
 
 func toolResult(id, content string, isErr bool) llm.Block {

@@ -32,7 +32,8 @@ func firstMessage(task session.Task, cfg Config) string {
 		b.WriteString("\n")
 	}
 	if cfg.Facts != "" {
-		b.WriteString("\n# Repository\n")
+		// Facts arrive as markdown with their own "# Repository" heading.
+		b.WriteString("\n")
 		b.WriteString(strings.TrimSpace(cfg.Facts))
 		b.WriteString("\n")
 	}

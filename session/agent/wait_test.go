@@ -1,0 +1,5 @@
+package agent
+
+import "time"
+
+func waitABit() { time.Sleep(5 * time.Millisecond) }

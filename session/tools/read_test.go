@@ -10,6 +10,7 @@ import (
 )
 
 func TestReadFileNumbersLinesAndPages(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	for i := 1; i <= 30; i++ {
 		fmt.Fprintf(&b, "line %d\n", i)
@@ -43,6 +44,7 @@ func TestReadFileNumbersLinesAndPages(t *testing.T) {
 }
 
 func TestReadFileCapsOutputAndLongLines(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	for i := 1; i <= 500; i++ {
 		fmt.Fprintf(&b, "%s %d\n", strings.Repeat("x", 50), i)
@@ -64,6 +66,7 @@ func TestReadFileCapsOutputAndLongLines(t *testing.T) {
 }
 
 func TestReadFileRefusesBinary(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	if err := os.WriteFile(filepath.Join(f.dir, "img.bin"), []byte("PNG\x00\x01\x02data"), 0o644); err != nil {
 		t.Fatal(err)
@@ -72,6 +75,7 @@ func TestReadFileRefusesBinary(t *testing.T) {
 }
 
 func TestFindFilesWithDoubleStar(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, map[string]string{
 		"main.go": "", "cmd/app/main.go": "", "cmd/app/main_test.go": "", "docs/x.md": "", ".gitignore": "gen/\n",
 	})
@@ -96,6 +100,7 @@ func TestFindFilesWithDoubleStar(t *testing.T) {
 }
 
 func TestFindFilesCapsOutput(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{}
 	for i := 0; i < 300; i++ {
 		files[fmt.Sprintf("d/file%03d.txt", i)] = ""
@@ -112,6 +117,7 @@ func TestFindFilesCapsOutput(t *testing.T) {
 }
 
 func TestGrepTool(t *testing.T) {
+	t.Parallel()
 	for _, noRG := range []bool{true, false} {
 		name := map[bool]string{true: "go", false: "rg"}[noRG]
 		t.Run(name, func(t *testing.T) {
@@ -140,6 +146,7 @@ func TestGrepTool(t *testing.T) {
 }
 
 func TestGrepToolCapsWithCountOfTheRest(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	for i := 0; i < 100; i++ {
 		fmt.Fprintf(&b, "match %d\n", i)
@@ -156,6 +163,7 @@ func TestGrepToolCapsWithCountOfTheRest(t *testing.T) {
 }
 
 func TestListDirHidesIgnoredAndGit(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, map[string]string{
 		".gitignore": "*.log\nbuild/\n", "main.go": "package main\n", "pkg/a.go": "", "pkg/b.go": "",
 	})

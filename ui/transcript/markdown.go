@@ -1,11 +1,12 @@
 package transcript
 
 import (
-	"regexp"
 	"strings"
 	"sync"
 
 	"charm.land/glamour/v2"
+	gansi "charm.land/glamour/v2/ansi"
+	glamstyles "charm.land/glamour/v2/styles"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -37,7 +38,10 @@ func (rs *Renderers) get(style string, width int) *lockedRenderer {
 	if r, ok := rs.m[k]; ok {
 		return r
 	}
-	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(width))
+	// terminal16m: the 256-colour formatter searches the palette for every token,
+	// which was a fifth of all streaming CPU; the terminal downsamples if needed.
+	r, err := glamour.NewTermRenderer(glamour.WithStyles(styleConfig(style)), glamour.WithWordWrap(width),
+		glamour.WithChromaFormatter("terminal16m"))
 	lr := &lockedRenderer{}
 	if err == nil {
 		lr.r = r
@@ -47,6 +51,24 @@ func (rs *Renderers) get(style string, width int) *lockedRenderer {
 	}
 	rs.m[k] = lr
 	return lr
+}
+
+// styleConfig is glamour's standard style without a document colour: with one,
+// every padding space is wrapped in its own SGR sequence, which made rendering
+// four times slower and its output six times larger. The terminal's default
+// foreground is what the document colour approximated anyway.
+func styleConfig(name string) gansi.StyleConfig {
+	var cfg gansi.StyleConfig
+	switch name {
+	case "light":
+		cfg = glamstyles.LightStyleConfig
+	case "notty":
+		return glamstyles.NoTTYStyleConfig
+	default:
+		cfg = glamstyles.DarkStyleConfig
+	}
+	cfg.Document.Color = nil
+	return cfg
 }
 
 // Render renders one markdown block into trimmed lines. It is the expensive call
@@ -65,7 +87,30 @@ func (rs *Renderers) Render(style string, width int, src string) []string {
 	return trimLines(out)
 }
 
-var trailingPad = regexp.MustCompile(`(?:\x1b\[[0-9;]*m| )+$`)
+// trailingPad returns where the run of spaces and SGR sequences that ends l
+// starts: what follows carries nothing visible.
+func trailingPad(l string) int {
+	i := len(l)
+	for i > 0 {
+		switch {
+		case l[i-1] == ' ':
+			i--
+		case l[i-1] == 'm':
+			j := i - 2
+			for j >= 0 && (l[j] >= '0' && l[j] <= '9' || l[j] == ';') {
+				j--
+			}
+			if j >= 1 && l[j] == '[' && l[j-1] == '\x1b' {
+				i = j - 1
+				continue
+			}
+			return i
+		default:
+			return i
+		}
+	}
+	return i
+}
 
 // trimLines splits rendered output into lines, dropping glamour's padding: the
 // blank lines around a block and the styled spaces that fill each line to the
@@ -75,8 +120,8 @@ func trimLines(s string) []string {
 	out := make([]string, 0, len(raw))
 	for _, l := range raw {
 		if strings.IndexByte(l, '\x1b') >= 0 {
-			if loc := trailingPad.FindStringIndex(l); loc != nil {
-				l = l[:loc[0]]
+			if cut := trailingPad(l); cut < len(l) {
+				l = l[:cut]
 				if strings.IndexByte(l, '\x1b') >= 0 {
 					l += "\x1b[m"
 				}

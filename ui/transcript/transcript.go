@@ -95,6 +95,8 @@ type Model struct {
 	calls    map[string]*entry
 	// Now is the clock; tests and benchmarks replace it.
 	Now func() time.Time
+	// syncRender runs renders inline and never schedules ticks (benchmarks).
+	syncRender bool
 }
 
 // New returns an empty transcript. rs may be shared between models.
@@ -344,7 +346,7 @@ func (m *Model) kick(e *entry) tea.Cmd {
 	}
 	now := m.Now()
 	if !s.finished && now.Sub(s.last) < Throttle {
-		if s.tickPending {
+		if s.tickPending || m.syncRender {
 			return nil
 		}
 		s.tickPending = true
@@ -359,6 +361,9 @@ func (m *Model) kick(e *entry) tea.Cmd {
 		start = end
 	}
 	s.inflight, s.last = true, now
+	if m.syncRender {
+		return m.Update(j.run())
+	}
 	return func() tea.Msg { return j.run() }
 }
 

@@ -28,7 +28,8 @@ type rects struct {
 
 func (m *Model) layoutRects() rects {
 	w, h := max(m.width, 20), max(m.height, 6)
-	r := rects{wide: w >= WideMin}
+	// The review takes the whole width: side by side needs it.
+	r := rects{wide: w >= WideMin && !m.reviewOpen}
 	r.dock = m.dockLines(w)
 	rest := h - 1 - len(r.dock)
 	if r.wide {

@@ -56,7 +56,11 @@ type Doc struct {
 // Build indexes files for rendering at width. It is O(lines) and allocates one Row
 // per diff line; nothing is highlighted until rendered.
 func Build(files []session.FileChange, st styles.Styles, width int) *Doc {
-	d := &Doc{Files: files, Width: width, SideBySide: width >= SideBySideMin, st: st,
+	return build(files, st, width, width >= SideBySideMin)
+}
+
+func build(files []session.FileChange, st styles.Styles, width int, side bool) *Doc {
+	d := &Doc{Files: files, Width: width, SideBySide: side, st: st,
 		cache: map[int]string{}, numW: 3}
 	d.hl = newHighlighter(st)
 	n := 0

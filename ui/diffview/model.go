@@ -96,7 +96,9 @@ func (m *Model) diffHeight() int { return max(m.height-m.listHeight(), 1) }
 
 func (m *Model) rebuild() {
 	if m.doc == nil && m.width > 0 {
-		m.doc = Build(m.files, m.st, m.diffWidth())
+		// Side by side from a pane of SideBySideMin columns (the diff itself is
+		// one narrower, for the cursor margin).
+		m.doc = build(m.files, m.st, m.diffWidth(), m.width >= SideBySideMin)
 	}
 }
 

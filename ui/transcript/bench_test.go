@@ -2,8 +2,8 @@ package transcript
 
 import (
 	"fmt"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )

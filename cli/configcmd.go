@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"gitlab.com/wend/wend/cli/config"
+	"gitlab.com/wend/wend/context/repo"
+)
+
+func init() { register(newConfigCmd) }
+
+func newConfigCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective settings and where each came from (secrets redacted)",
+		Long: `Print every setting with its value and origin. Sources, lowest precedence first:
+defaults, ` + config.UserConfigPath() + `, .wend.toml in the repository,
+environment (WEND_PROVIDER, WEND_MODEL, WEND_BASE_URL, WEND_APPROVAL, GITLAB_URL,
+ANTHROPIC_API_KEY, OPENAI_API_KEY, GITLAB_TOKEN), then flags.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			root := ""
+			dir := g.dir
+			if dir == "" {
+				dir = "."
+			}
+			// Outside a repository the repository file simply does not apply.
+			if r, err := repo.Open(cmd.Context(), dir); err == nil {
+				root = r.Root()
+			}
+			s, err := g.loadConfig(root)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SETTING\tVALUE\tFROM")
+			for _, row := range s.Rows() {
+				v := row[1]
+				if v == "" {
+					v = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", row[0], v, row[2])
+			}
+			return tw.Flush()
+		},
+	}
+}

@@ -1,0 +1,67 @@
+// Package demo holds wend's offline demonstration: a small sample repository with a
+// failing test, and a model conversation recorded from the scripted test servers, so
+// `wend demo` shows the whole flow with no key and no network.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// The sample files end in .txt so the Go tool does not treat them as part of wend.
+//
+//go:embed sample/*.txt
+var sample embed.FS
+
+// Conversation is the recorded model conversation the demo replays.
+//
+//go:embed conversation.jsonl
+var Conversation []byte
+
+// Task is what the demo asks the agent to do.
+const Task = "The tests fail. Find out why and fix the bug."
+
+// CreateRepo writes the sample repository into dir (which must exist and be empty)
+// and commits it on branch main, with fixed dates so commit ids are reproducible.
+func CreateRepo(ctx context.Context, dir string) error {
+	err := fs.WalkDir(sample, "sample", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := sample.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(path, "sample/"), ".txt")
+		return os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	})
+	if err != nil {
+		return fmt.Errorf("writing the sample repository: %w", err)
+	}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "-A"},
+		{"commit", "-q", "-m", "Add stats package"},
+	} {
+		cmd := exec.CommandContext(ctx, "git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(),
+			"GIT_AUTHOR_NAME=wend demo", "GIT_AUTHOR_EMAIL=demo@wend.invalid",
+			"GIT_COMMITTER_NAME=wend demo", "GIT_COMMITTER_EMAIL=demo@wend.invalid",
+			"GIT_AUTHOR_DATE=2026-01-01T12:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T12:00:00Z",
+			"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(stderr.String()))
+		}
+	}
+	return nil
+}

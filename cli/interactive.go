@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gitlab.com/wend/wend/context/repo"
+	"gitlab.com/wend/wend/ui"
+)
+
+// runInteractive opens the terminal UI on a new session. Without a configured
+// provider it opens the first-run screen instead of failing.
+func runInteractive(ctx context.Context, g *globals, args []string) error {
+	ws, err := g.openWorkspace(ctx)
+	if err != nil {
+		return err
+	}
+	task := strings.TrimSpace(strings.Join(args, " "))
+	opts := ui.Options{
+		Repository: filepath.Base(ws.repo.Root()), Branch: ws.branch,
+		Provider: ws.settings.Provider, Model: ws.settings.Model, Task: task,
+		Keys: ws.settings.Keys, Files: repoFiles{ctx: ctx, r: ws.repo},
+	}
+	if ws.settings.Provider == "" {
+		opts.FirstRun = true
+		return ui.Run(ctx, nil, opts)
+	}
+	return runUI(ctx, g, ws, providerOptions{}, opts)
+}
+
+// runUI runs the UI on a freshly prepared session.
+func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, opts ui.Options) error {
+	ls, err := prepareSession(ctx, g, ws, po, true)
+	if err != nil {
+		return err
+	}
+	defer ls.close()
+	opts.Model = ls.model
+	opts.Changes = ls.changes
+	err = ui.Run(ctx, ls.engine, opts)
+	// Quitting the UI stops the agent; staged changes and the log stay on disk.
+	ls.engine.Stop(context.Background())
+	<-ls.engine.Done()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// repoFiles feeds `@` completion from the repository's cached file list.
+type repoFiles struct {
+	ctx context.Context
+	r   *repo.Repo
+}
+
+func (f repoFiles) Files() []string {
+	files, _ := f.r.Files(f.ctx)
+	return files
+}
+
+// Content reads a proposed file from the working tree, for "modify in $EDITOR".
+func (r *reviewer) Content(ctx context.Context, path string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(r.gs.Root(), filepath.FromSlash(path)))
+	return string(data), err
+}

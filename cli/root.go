@@ -1,0 +1,158 @@
+// Package cli holds wend's commands (one file per verb), loads configuration and wires
+// the concrete parts together. It is the only package that names them all.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"gitlab.com/wend/wend/cli/config"
+)
+
+// Exit codes of the CLI contract.
+const (
+	ExitOK       = 0
+	ExitFailed   = 1
+	ExitUsage    = 2
+	ExitWaiting  = 3
+	exitSignaled = 130
+)
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// globals are the flags every command takes.
+type globals struct {
+	dir        string
+	provider   string
+	model      string
+	baseURL    string
+	approval   string
+	configFile string
+	gitlabURL  string
+	stdout     io.Writer
+	stderr     io.Writer
+	stdin      io.Reader
+	env        func(string) string
+	// changed records which flags the user set, for config precedence.
+	changed func(name string) bool
+}
+
+// Main runs the CLI and returns the process exit code.
+func Main(args []string) int {
+	return run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	g := &globals{stdout: stdout, stderr: stderr, stdin: stdin, env: env}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintln(stderr, "wend:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "wend:", err)
+	if isUsage(err) {
+		fmt.Fprintln(stderr, "Run 'wend --help' for usage.")
+		return ExitUsage
+	}
+	return ExitFailed
+}
+
+// isUsage recognises cobra's own argument and flag errors.
+func isUsage(err error) bool {
+	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "accepts ", "requires at least", "flag needs an argument", "invalid argument"} {
+		if strings.Contains(err.Error(), p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRoot(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "wend [TASK]",
+		Short: "An agentic development workflow for GitLab projects, in your terminal",
+		Long: `wend plans a task as a live checklist, works through it with tools, and stages
+every change for your review, hunk by hunk. It understands your repository and
+your GitLab issues, merge requests, epics and pipelines.
+
+Try it without a key or network:   wend demo
+Run a task headless:               wend run "fix the failing test"`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInteractive(cmd.Context(), g, args)
+		},
+	}
+	f := root.PersistentFlags()
+	f.StringVarP(&g.dir, "dir", "C", "", "run as if wend was started in `DIR`")
+	f.StringVar(&g.provider, "provider", "", "model provider: anthropic, openai, replay")
+	f.StringVar(&g.model, "model", "", "model name")
+	f.StringVar(&g.baseURL, "base-url", "", "provider base URL (OpenAI-compatible servers, gateways)")
+	f.StringVar(&g.approval, "approval", "", "approval policy: read-only, ask, auto-edit, full-auto")
+	f.StringVar(&g.configFile, "config", "", "read settings from `FILE` instead of ~/.config/wend/config.toml")
+	f.StringVar(&g.gitlabURL, "gitlab-url", "", "GitLab instance URL")
+	g.changed = func(name string) bool { return root.PersistentFlags().Changed(name) }
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErr("%v\nRun 'wend %s --help' for usage.", err, c.Name())
+	})
+	for _, add := range commands {
+		root.AddCommand(add(g))
+	}
+	return root
+}
+
+// commands are registered by each verb's file in init, so adding a verb touches
+// only its own file.
+var commands []func(*globals) *cobra.Command
+
+func register(f func(*globals) *cobra.Command) { commands = append(commands, f) }
+
+// loadConfig merges config files, environment and the flags the user set.
+func (g *globals) loadConfig(repoRoot string) (*config.Settings, error) {
+	flags := map[string]string{}
+	for flag, v := range map[string]string{
+		"provider": g.provider, "model": g.model, "base-url": g.baseURL,
+		"approval": g.approval, "gitlab-url": g.gitlabURL,
+	} {
+		if g.changed(flag) {
+			flags[strings.ReplaceAll(flag, "-", "_")] = v
+		}
+	}
+	s, err := config.Load(config.Sources{RepoRoot: repoRoot, Explicit: g.configFile, Env: g.env, Flags: flags})
+	if err != nil {
+		return nil, &exitError{code: ExitUsage, err: err}
+	}
+	return s, nil
+}

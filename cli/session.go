@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"gitlab.com/wend/wend/cli/config"
+	"gitlab.com/wend/wend/context/repo"
+	"gitlab.com/wend/wend/remote/llm"
+	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/agent"
+	"gitlab.com/wend/wend/session/store"
+	"gitlab.com/wend/wend/session/tools"
+)
+
+// workspace is an opened repository with its branch and settings.
+type workspace struct {
+	repo     *repo.Repo
+	branch   string
+	settings *config.Settings
+}
+
+// openWorkspace finds the repository and loads settings, turning every failure into a
+// message that says what to do.
+func (g *globals) openWorkspace(ctx context.Context) (*workspace, error) {
+	dir := g.dir
+	if dir == "" {
+		dir = "."
+	}
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return nil, usageErr("-C %s: no such directory", dir)
+	}
+	r, err := repo.Open(ctx, dir)
+	if errors.Is(err, repo.ErrNotRepo) {
+		abs, _ := filepath.Abs(dir)
+		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s is not inside a git repository.\n"+
+			"wend works on a git checkout: cd into one (or pass -C DIR), or run `git init` first.\n"+
+			"To see wend work on a sample repository without a key: wend demo", abs)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	branch, err := r.Branch(ctx)
+	if err != nil {
+		return nil, &exitError{code: ExitUsage, err: err}
+	}
+	s, err := g.loadConfig(r.Root())
+	if err != nil {
+		return nil, err
+	}
+	return &workspace{repo: r, branch: branch, settings: s}, nil
+}
+
+// defaultModels are used when the user names a provider but no model.
+var defaultModels = map[string]string{
+	"anthropic": "claude-sonnet-4-5",
+	"openai":    "gpt-4.1",
+}
+
+// providerOptions are the parts of a provider that are not settings.
+type providerOptions struct {
+	replayFile string
+	recordFile string
+	sessionID  string // tags the audit records
+}
+
+// newProvider builds the configured model provider or says exactly how to configure one.
+func newProvider(s *config.Settings, o providerOptions) (llm.Provider, string, error) {
+	name := s.Provider
+	if o.replayFile != "" && name == "" {
+		name = "replay"
+	}
+	model := s.Model
+	var p llm.Provider
+	switch name {
+	case "":
+		return nil, "", &exitError{code: ExitUsage, err: errors.New(noProviderHelp)}
+	case "replay":
+		if o.replayFile == "" {
+			return nil, "", usageErr("--provider replay needs --replay FILE (a conversation recorded with --record FILE)")
+		}
+		rp, err := llm.NewReplay(o.replayFile)
+		if err != nil {
+			return nil, "", &exitError{code: ExitUsage, err: err}
+		}
+		p = rp
+		if model == "" {
+			model = "replay"
+		}
+	case "anthropic", "openai":
+		if model == "" {
+			if s.BaseURL != "" && name == "openai" {
+				return nil, "", usageErr("name the model your server at %s serves: --model NAME (for Ollama, e.g. --model qwen2.5-coder)", s.BaseURL)
+			}
+			model = defaultModels[name]
+		}
+		envName := map[string]string{"anthropic": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}[name]
+		if s.APIKey == "" && s.BaseURL == "" {
+			return nil, "", usageErr("no API key for %s: set %s (or api_key_file in ~/.config/wend/config.toml, mode 0600).\nFor a local server use --base-url, e.g. --provider openai --base-url http://127.0.0.1:11434/v1", name, envName)
+		}
+		cfg := llm.Config{APIKey: s.APIKey, BaseURL: s.BaseURL, HTTPClient: httpClient(o.sessionID)}
+		if name == "anthropic" {
+			p = llm.NewAnthropic(cfg)
+		} else {
+			p = llm.NewOpenAI(cfg)
+		}
+	default:
+		return nil, "", usageErr("unknown provider %q (use anthropic, openai or replay)", name)
+	}
+	if o.recordFile != "" {
+		p = llm.NewRecorder(p, o.recordFile)
+	}
+	return p, model, nil
+}
+
+const noProviderHelp = `no model provider is configured.
+  Anthropic:     export ANTHROPIC_API_KEY=...            (then: wend "your task")
+  OpenAI:        export OPENAI_API_KEY=...
+  Local server:  wend --provider openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5-coder
+Settings can live in ~/.config/wend/config.toml; see 'wend config'.
+To try wend with no key and no network: wend demo`
+
+// newSessionID is sortable by time and unique enough for one repository.
+func newSessionID(now time.Time) string {
+	var b [3]byte
+	rand.Read(b[:])
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// sessionStore is where this repository's sessions live: inside .git, so they follow
+// the checkout and never show up as untracked files.
+func sessionStore(ctx context.Context, r *repo.Repo) (*store.Store, error) {
+	dir, err := gitDir(ctx, r.Root())
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(filepath.Join(dir, "wend")), nil
+}
+
+// liveSession is a running engine with its log persisted.
+type liveSession struct {
+	id      string
+	engine  *agent.Engine
+	log     *session.Log
+	writer  *store.Writer
+	model   string
+	changes *reviewer
+	context []session.ContextItem // what the task's references brought
+	closers []func()
+}
+
+// sessionSpec is everything startSession needs beyond the workspace.
+type sessionSpec struct {
+	provider    llm.Provider
+	model       string
+	policy      session.ApprovalPolicy
+	interactive bool
+	toolbox     agent.Toolbox
+	review      agent.Reviewer
+	id          string
+}
+
+func newLiveSession(ctx context.Context, ws *workspace, spec sessionSpec) (*liveSession, error) {
+	st, err := sessionStore(ctx, ws.repo)
+	if err != nil {
+		return nil, err
+	}
+	w, err := st.Create(spec.id)
+	if err != nil {
+		return nil, err
+	}
+	var warned sync.Once
+	log := session.NewLog(func(e session.Event) {
+		// A failed write (a full disk) is reported once; the session goes on, since
+		// the working tree, not the log, holds the user's work.
+		if err := w.Append(e); err != nil {
+			warned.Do(func() { fmt.Fprintln(os.Stderr, "wend: the session log cannot be written:", err) })
+		}
+	})
+	facts, err := ws.repo.Facts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	eng := agent.New(agent.Config{
+		SessionID: spec.id, Model: spec.provider, ModelName: spec.model, Provider: ws.settings.Provider,
+		Tools: spec.toolbox, Review: spec.review, Log: log, Policy: spec.policy,
+		Interactive: spec.interactive, PlanApproval: ws.settings.PlanApproval,
+		Repo: filepath.Base(ws.repo.Root()), Branch: ws.branch, Facts: facts.Markdown(),
+		MaxTurns: ws.settings.MaxTurns,
+	})
+	return &liveSession{id: spec.id, engine: eng, log: log, writer: w}, nil
+}
+
+// prepareSession builds the provider, tools and staging for a new session on ws.
+func prepareSession(ctx context.Context, g *globals, ws *workspace, po providerOptions, interactive bool) (*liveSession, error) {
+	policy, err := session.ParseApprovalPolicy(ws.settings.Approval)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	id := newSessionID(time.Now())
+	po.sessionID = id
+	provider, model, err := newProvider(ws.settings, po)
+	if err != nil {
+		return nil, err
+	}
+	stage, err := newStaging(ctx, ws, id)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := tools.New(tools.Config{Root: ws.repo.Root(), Repo: ws.repo, Workspace: stage.workspace})
+	if err != nil {
+		return nil, err
+	}
+	ls, err := newLiveSession(ctx, ws, sessionSpec{
+		provider: provider, model: model, policy: policy, interactive: interactive,
+		toolbox: reg, review: stage.review, id: id,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ls.closers = append(ls.closers, stage.close)
+	ls.model, ls.changes = model, stage.changes
+	return ls, nil
+}
+
+func (ls *liveSession) close() {
+	for _, c := range ls.closers {
+		c()
+	}
+	ls.writer.Close()
+}

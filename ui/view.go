@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -31,6 +32,9 @@ func (m *Model) layoutRects() rects {
 	// The review takes the whole width: side by side needs it.
 	r := rects{wide: w >= WideMin && !m.reviewOpen}
 	r.dock = m.dockLines(w)
+	if h >= 20 {
+		r.dock = append(r.dock, m.keyHints(w))
+	}
 	rest := h - 1 - len(r.dock)
 	if r.wide {
 		r.sideW = min(max(w/3, 30), 48)
@@ -225,10 +229,10 @@ func (m *Model) planSummary(w int) string {
 	return ansi.Truncate(s, w, "…")
 }
 
-// fit pads or cuts lines to exactly n.
+// fit pads or cuts lines to exactly n, keeping the first.
 func fit(lines []string, n int) []string {
 	if len(lines) > n {
-		return lines[len(lines)-n:]
+		return lines[:n]
 	}
 	for len(lines) < n {
 		lines = append(lines, "")
@@ -250,36 +254,38 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-// helpView is generated from the key map, so it always tells the truth.
+// helpView is generated from the key map, so it always tells the truth. Groups
+// flow down and then across columns as wide as the terminal allows.
 func (m *Model) helpView(w, h int) string {
-	var out []string
-	out = append(out, m.st.Title.Render("Keys")+m.st.Muted.Render("  (any key closes)"))
-	for _, g := range m.km.Groups() {
-		out = append(out, "", m.st.Bold.Render(g.Title))
+	const cw = 40
+	var cells []string
+	for gi, g := range m.km.Groups() {
+		if gi > 0 {
+			cells = append(cells, "")
+		}
+		cells = append(cells, m.st.Bold.Render(g.Title))
 		for _, b := range g.Bindings {
 			if !b.Enabled() {
 				continue
 			}
 			hk := b.Help()
-			out = append(out, ansi.Truncate("  "+m.st.Key.Render(pad(hk.Key, 12))+" "+m.st.KeyDesc.Render(hk.Desc), w, "…"))
+			cells = append(cells, m.st.Key.Render(pad(ansi.Truncate(hk.Key, 11, "…"), 12))+
+				m.st.KeyDesc.Render(ansi.Truncate(hk.Desc, cw-14, "…")))
 		}
 	}
-	if len(out) > h && w >= 80 {
-		// Two columns when tall content meets a wide terminal.
-		half := (len(out) + 1) / 2
-		cw := w / 2
-		var two []string
-		for i := 0; i < half; i++ {
-			l := out[i]
-			if lw := ansi.StringWidth(l); lw < cw {
-				l += strings.Repeat(" ", cw-lw)
+	rows := max(h-2, 1)
+	cols := (len(cells) + rows - 1) / rows
+	out := []string{m.st.Title.Render("Keys") + m.st.Muted.Render("  (any key closes)"), ""}
+	for r := 0; r < rows && r < len(cells); r++ {
+		var line strings.Builder
+		for c := 0; c < cols; c++ {
+			i := c*rows + r
+			if i >= len(cells) {
+				break
 			}
-			if i+half < len(out) {
-				l += out[i+half]
-			}
-			two = append(two, ansi.Truncate(l, w, ""))
+			line.WriteString(pad(cells[i], cw))
 		}
-		out = two
+		out = append(out, ansi.Truncate(line.String(), w, ""))
 	}
 	return strings.Join(out, "\n")
 }
@@ -289,4 +295,41 @@ func pad(s string, w int) string {
 		return s + strings.Repeat(" ", d)
 	}
 	return s
+}
+
+// keyHints is one line of the keys that matter where the focus is, from the key
+// map (so remapped keys show as remapped).
+func (m *Model) keyHints(w int) string {
+	km := m.km
+	var bs []key.Binding
+	switch {
+	case len(m.approvals) > 0 || m.question != nil || m.reject != nil:
+		bs = []key.Binding{km.Confirm, km.Back, km.Stop}
+	case m.focus == focusPlan:
+		bs = []key.Binding{km.PlanReword, km.PlanAdd, km.PlanDelete, km.PlanMoveUp, km.PlanMoveDown, km.PlanSkip, km.ApprovePlan, km.Back}
+	case m.focus == focusChanges:
+		bs = []key.Binding{km.NextHunk, km.AcceptHunk, km.AcceptFile, km.RejectHunk, km.RejectFile, km.Modify, km.Undo, km.Back}
+	default:
+		bs = []key.Binding{km.Submit, km.Pause, km.Stop, km.Review, km.Focus, km.Help}
+		if len(m.queued) > 0 {
+			bs = append(bs, km.Withdraw)
+		}
+		if m.plan.Awaiting {
+			bs = append([]key.Binding{km.ApprovePlan}, bs...)
+		}
+	}
+	var b strings.Builder
+	b.WriteByte(' ')
+	for i, k := range bs {
+		hk := k.Help()
+		item := m.st.Key.Render(hk.Key) + " " + m.st.KeyDesc.Render(hk.Desc)
+		if i > 0 {
+			item = m.st.Faint.Render(" · ") + item
+		}
+		if ansi.StringWidth(b.String())+ansi.StringWidth(item) > w {
+			break
+		}
+		b.WriteString(item)
+	}
+	return b.String()
 }

@@ -130,11 +130,12 @@ type job struct {
 
 func (j job) run() RenderedMsg {
 	out := RenderedMsg{entryID: j.entryID, gen: j.gen, width: j.width, from: j.from, tailEnd: j.tailEnd}
+	// Tabs would reach the terminal raw and lose code indentation.
 	for _, b := range j.blocks {
-		out.blocks = append(out.blocks, j.rs.Render(j.style, j.width, b))
+		out.blocks = append(out.blocks, j.rs.Render(j.style, j.width, expandTabs(b)))
 	}
 	if strings.TrimSpace(j.tail) != "" {
-		out.tail = j.rs.Render(j.style, j.width, j.tail)
+		out.tail = j.rs.Render(j.style, j.width, expandTabs(j.tail))
 	}
 	return out
 }
@@ -577,4 +578,11 @@ func shortArgs(raw json.RawMessage) string {
 		return fmt.Sprintf("%d steps", len(v))
 	}
 	return ""
+}
+
+func expandTabs(s string) string {
+	if strings.IndexByte(s, '\t') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\t", "    ")
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
@@ -32,6 +33,9 @@ type Client struct {
 	base    *url.URL // instance web root, sub-path included, no trailing slash
 	project string
 	sem     chan struct{} // bounds parallel requests
+
+	meOnce sync.Once
+	me     int64 // the token's user, 0 until known
 }
 
 // New builds a Client. It makes no request.

@@ -3,9 +3,9 @@ package gitlab
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 

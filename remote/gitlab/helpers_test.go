@@ -37,7 +37,7 @@ func testClient(t testing.TB, srv *gitlabtest.Server) (*Client, *auditSink) {
 	c, err := New(Config{
 		BaseURL: srv.URL(), Project: gitlabtest.Project, Token: srv.Token,
 		RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 2 * time.Second,
-		Wrap:         auditWrap(sink),
+		Wrap: auditWrap(sink),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -258,7 +258,7 @@ func NewFixtures() *Fixtures {
 			CreatedAt: t0, UpdatedAt: t0.Add(48 * time.Hour), Labels: labels, Milestone: ms, Author: bob,
 			Assignees: []User{alice}, Assignee: &alice, WebURL: fmt.Sprintf("%s/-/issues/%d", web, iid),
 			References: References{Short: fmt.Sprintf("#%d", iid), Relative: fmt.Sprintf("#%d", iid), Full: fmt.Sprintf("%s#%d", Project, iid)},
-			Type: "ISSUE"}
+			Type:       "ISSUE"}
 	}
 	f.Issues[IssueIID] = issue(IssueIID, "Crash when the config file is missing",
 		"Running `wend` without `~/.config/wend/config.toml` panics.\n\nSteps:\n1. remove the file\n2. run wend\n\nThe CI variable was set with token "+Secret+" by mistake.",

@@ -153,7 +153,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		for off := 0; off < len(log); off += 32 << 10 {
 			w.Write(log[off:min(off+32<<10, len(log))])
 		}
-	case len(rest) == 1 && rest[0] == "search":
+	case len(rest) == 1 && rest[0] == "search", len(rest) == 2 && rest[0] == "-" && rest[1] == "search":
+		// client-go v2 calls /projects/:id/-/search; the docs show /projects/:id/search.
 		s.search(w, r)
 	default:
 		notFound("Route")
@@ -161,8 +162,19 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 }
 
 func (s *Server) groupRoute(w http.ResponseWriter, r *http.Request, group string, rest []string, notFound func(string)) {
-	if group != Group && group != "11" {
+	if group != Group && group != "group/sub" && group != "11" {
 		notFound("Group")
+		return
+	}
+	if len(rest) == 1 && rest[0] == "epics" {
+		var out []*Epic
+		term := strings.ToLower(r.URL.Query().Get("search"))
+		for _, n := range sortedKeys(s.Data.Epics) {
+			if e := s.Data.Epics[n]; strings.Contains(strings.ToLower(e.Title+" "+e.Description), term) {
+				out = append(out, e)
+			}
+		}
+		paginate(w, r, out)
 		return
 	}
 	if len(rest) < 2 || rest[0] != "epics" {

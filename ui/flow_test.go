@@ -3,6 +3,7 @@ package ui_test
 import (
 	"bytes"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -257,4 +258,34 @@ func TestStartTaskAndStopTwiceQuits(t *testing.T) {
 	waitCalls(t, be, "Stop", 1)
 	tm.Send(key("ctrl+c"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+func TestModifyInEditor(t *testing.T) {
+	dir := t.TempDir()
+	script := dir + "/edit.sh"
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho '// edited by the user' >> \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	be := uitest.NewBackend()
+	tm := newTM(t, be, ui.Options{Changes: sampleChanges(), Editor: script})
+	tm.Send(key("ctrl+r"))
+	waitOut(t, tm, "auth/session.go")
+	tm.Send(key("e"))
+	rs := waitCalls(t, be, "Resolve", 1)
+	d := rs[0].(session.Decision)
+	if d.Action != session.ReviewModify || d.Targets[0] != "auth/session.go" || !strings.Contains(d.Content, "// edited by the user") ||
+		!strings.Contains(d.Content, "s.clock().Before") {
+		t.Fatalf("modify: %+v", d)
+	}
+	finalView(t, tm)
+}
+
+func TestKeyOverridesReachDispatch(t *testing.T) {
+	be := uitest.NewBackend()
+	be.Emit(session.SessionStarted{SessionID: "s1"})
+	tm := newTM(t, be, ui.Options{Keys: map[string][]string{"pause": {"f5"}}})
+	waitOut(t, tm, "running")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyF5})
+	waitCalls(t, be, "Pause", 1)
+	finalView(t, tm)
 }

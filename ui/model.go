@@ -427,15 +427,15 @@ func (m *Model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.input.Reset()
 		m.history = append(m.history, text)
 		m.histAt = len(m.history)
-		m.tr.ScrollBy(-1 << 30)
+		scroll := m.tr.ScrollBy(-1 << 30) // back to the end
 		if m.state == "" || m.state.Ended() {
 			m.tr.AddUser(text)
 			m.state = session.StateStarting
 			m.started, m.ended = m.now(), time.Time{}
 			m.clock = m.started
-			return m.startTask(text)
+			return tea.Batch(scroll, m.startTask(text))
 		}
-		return m.adjust(text)
+		return tea.Batch(scroll, m.adjust(text))
 	case key.Matches(msg, km.History) && m.input.Line() == 0 && len(m.history) > 0 && !m.comp.open():
 		if m.histAt > 0 {
 			m.histAt--

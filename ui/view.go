@@ -310,7 +310,7 @@ func (m *Model) keyHints(w int) string {
 	case m.focus == focusChanges:
 		bs = []key.Binding{km.NextHunk, km.AcceptHunk, km.AcceptFile, km.RejectHunk, km.RejectFile, km.Modify, km.Undo, km.Back}
 	default:
-		bs = []key.Binding{km.Submit, km.Pause, km.Stop, km.Review, km.Focus, km.Help}
+		bs = []key.Binding{km.Submit, km.Pause, km.Review, km.Focus, km.Help, km.Stop}
 		if len(m.queued) > 0 {
 			bs = append(bs, km.Withdraw)
 		}

@@ -105,3 +105,19 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkViewWhileStreaming draws a frame in the middle of a long stream (a
+// rendered prefix of ~100 KB and a growing tail).
+func BenchmarkViewWhileStreaming(b *testing.B) {
+	doc := sampleMarkdown(100 << 10)
+	m, c := newSync(120, 40)
+	for i := 0; i < len(doc); i += 40 {
+		m.AppendText(doc[i:min(i+40, len(doc))])
+		c.t = c.t.Add(2 * time.Millisecond)
+	}
+	m.AppendText("A paragraph still growing, with **bold** and `code`")
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = m.View()
+	}
+}

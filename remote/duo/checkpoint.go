@@ -1,6 +1,7 @@
 package duo
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -292,7 +293,8 @@ func parseChatEntry(raw json.RawMessage) (ChatEntry, bool) {
 	return e, true
 }
 
-// jsonText is a JSON string's value, "" for null or absent, else the JSON text.
+// jsonText is a JSON string's value, "" for null or absent, else the compact JSON
+// text.
 func jsonText(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
@@ -301,14 +303,20 @@ func jsonText(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
-	return string(raw)
+	return string(nonNull(raw))
 }
 
+// nonNull returns a compact copy of raw, or nil for null or absent. The copy keeps
+// entries from pinning the whole checkpoint text in memory.
 func nonNull(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	return raw
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return append(json.RawMessage(nil), raw...)
+	}
+	return b.Bytes()
 }
 
 // ChatChange is one entry a checkpoint added or changed.

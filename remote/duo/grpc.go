@@ -140,8 +140,9 @@ func (g *grpcConn) recv() (*contract.Action, error) {
 
 func (g *grpcConn) ping(context.Context) error { return nil }
 
+// close cancels the RPC. (CloseSend would race with a concurrent Send; DWS treats
+// a half-close and a cancel alike: the workflow run is cancelled.)
 func (g *grpcConn) close() error {
-	_ = g.cs.CloseSend()
 	g.cancel()
 	return nil
 }

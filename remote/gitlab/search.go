@@ -20,14 +20,14 @@ const (
 
 // Hit is one search result or completion suggestion.
 type Hit struct {
-	Kind      refs.Kind `json:"kind"`
-	Ref       string    `json:"ref"` // "#12", "!34", "&5": short, for the current project or group
-	Title     string    `json:"title"`
-	State     string    `json:"state"`
-	URL       string    `json:"url"`
-	Updated   time.Time `json:"updated"`
-	Assigned  bool      `json:"assigned,omitempty"`  // assigned to the token's user
-	Labels    []string  `json:"labels,omitempty"`
+	Kind     refs.Kind `json:"kind"`
+	Ref      string    `json:"ref"` // "#12", "!34", "&5": short, for the current project or group
+	Title    string    `json:"title"`
+	State    string    `json:"state"`
+	URL      string    `json:"url"`
+	Updated  time.Time `json:"updated"`
+	Assigned bool      `json:"assigned,omitempty"` // assigned to the token's user
+	Labels   []string  `json:"labels,omitempty"`
 }
 
 // Search runs GitLab's project search (scope issues or merge_requests) and

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"gitlab.com/wend/wend/cli/demo"
+	"gitlab.com/wend/wend/remote/llm"
+	"gitlab.com/wend/wend/ui"
 )
 
 func init() { register(newDemoCmd) }
@@ -62,13 +65,27 @@ afterwards unless --keep is given.`,
 				return false
 			}
 			if !g.changed("approval") {
+				// Headless, nobody can approve; in the UI, commands ask, so the
+				// approval dialog is part of the tour.
 				dg.approval = "full-auto"
+				if !o.headless && !o.json {
+					dg.approval = "auto-edit"
+				}
 				dg.changed = func(name string) bool { return name == "provider" || name == "model" || name == "approval" }
 			}
 			dg.configFile = os.DevNull // the user's settings do not apply to the demo
 			ws, err := dg.openWorkspace(ctx)
 			if err != nil {
 				return err
+			}
+			if !o.headless && !o.json {
+				fmt.Fprintf(g.stderr, "wend demo: sample repository in %s\n", repoDir)
+				return runUI(ctx, &dg, ws,
+					providerOptions{replayFile: replay, replayOpts: []llm.ReplayOption{llm.WithChunkDelay(15 * time.Millisecond)}},
+					ui.Options{
+						Repository: "stats (demo)", Branch: ws.branch, Provider: "replay", Task: demo.Task,
+						Files: repoFiles{ctx: ctx, r: ws.repo},
+					})
 			}
 			ls, err := prepareSession(ctx, &dg, ws, providerOptions{replayFile: replay}, false)
 			if err != nil {

@@ -69,6 +69,7 @@ type providerOptions struct {
 	replayFile string
 	recordFile string
 	sessionID  string // tags the audit records
+	replayOpts []llm.ReplayOption
 }
 
 // newProvider builds the configured model provider or says exactly how to configure one.
@@ -86,7 +87,7 @@ func newProvider(s *config.Settings, o providerOptions) (llm.Provider, string, e
 		if o.replayFile == "" {
 			return nil, "", usageErr("--provider replay needs --replay FILE (a conversation recorded with --record FILE)")
 		}
-		rp, err := llm.NewReplay(o.replayFile)
+		rp, err := llm.NewReplay(o.replayFile, o.replayOpts...)
 		if err != nil {
 			return nil, "", &exitError{code: ExitUsage, err: err}
 		}

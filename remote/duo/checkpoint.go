@@ -499,10 +499,10 @@ func (t *Tracker) Apply(nc *contract.NewCheckpoint) (Update, error) {
 }
 
 // UsageTotal sums the agents' token counts; useful for a status line.
-func UsageTotal(u map[string]TokenUsage) (total, max int) {
+func UsageTotal(u map[string]TokenUsage) (total, limit int) {
 	for _, v := range u {
 		total += v.Total
-		max += v.Max
+		limit += v.Max
 	}
-	return total, max
+	return total, limit
 }

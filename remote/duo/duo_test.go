@@ -223,8 +223,8 @@ func testSample(t *testing.T, name string, mk func(*testing.T, *duo.Client) duo.
 			t.Errorf("final plan step %s %q: %s", st.ID, st.Description, st.State)
 		}
 	}
-	if total, max := duo.UsageTotal(tracker.Usage); total != 7600 || max != 400000 {
-		t.Errorf("usage %d/%d", total, max)
+	if total, limit := duo.UsageTotal(tracker.Usage); total != 7600 || limit != 400000 {
+		t.Errorf("usage %d/%d", total, limit)
 	}
 
 	// What went over the wire: a tail of the log in incremental mode, all of it otherwise.

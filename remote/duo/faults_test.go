@@ -75,7 +75,10 @@ func TestGoingAwayThenReconnect(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			s2, err := duo.Reconnect(ctx, tr, start, duo.Backoff{Initial: 10 * time.Millisecond})
+			if s.StartRequest() != start {
+				t.Fatal("StartRequest is not the request that opened the stream")
+			}
+			s2, err := duo.Reconnect(ctx, tr, s.StartRequest(), duo.Backoff{Initial: 10 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,6 +120,29 @@ func TestInvalidRequestIsNotRetried(t *testing.T) {
 			// Reconnect gives up at once on a non-retryable error.
 			if _, err2 := s.Recv(context.Background()); !errors.Is(err2, err) {
 				t.Errorf("Recv after the end: %v, want the same error", err2)
+			}
+		})
+	}
+}
+
+func TestUnknownWorkflow(t *testing.T) {
+	for _, transport := range []string{"websocket", "grpc"} {
+		t.Run(transport, func(t *testing.T) {
+			srv := duotest.New(t, &duotest.Script{Streams: []duotest.StreamScript{{}}})
+			c := newClient(t, srv)
+			var tr duo.Transport
+			for _, tc := range transports {
+				if tc.name == transport {
+					tr = tc.make(t, c)
+				}
+			}
+			s, err := c.Start(context.Background(), duo.StartOptions{WorkflowID: "424242", Goal: "g", Transport: tr})
+			if err == nil {
+				_, err = s.Recv(context.Background())
+				s.Close()
+			}
+			if duo.KindOf(err) != duo.KindInvalid || !strings.Contains(err.Error(), "invalid workflow ID: 424242") {
+				t.Errorf("got %v", err)
 			}
 		})
 	}

@@ -110,7 +110,7 @@ func (t *GRPCTransport) Open(ctx context.Context, start *contract.StartWorkflowR
 		}
 		return nil, grpcError("open stream", err)
 	}
-	return newStream(start.GetWorkflowID(), &grpcConn{cs: cs, cancel: cancel}, keepalive{heartbeat: t.o.HeartbeatInterval}), nil
+	return newStream(start, &grpcConn{cs: cs, cancel: cancel}, keepalive{heartbeat: t.o.HeartbeatInterval}), nil
 }
 
 type grpcConn struct {

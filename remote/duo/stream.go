@@ -53,8 +53,8 @@ type Stream struct {
 	// Workflow is set when Client.Start created the workflow.
 	Workflow *Workflow
 
-	workflowID string
-	conn       frameConn
+	start *contract.StartWorkflowRequest
+	conn  frameConn
 
 	sendMu sync.Mutex
 
@@ -72,8 +72,8 @@ type keepalive struct {
 	heartbeat, ping time.Duration
 }
 
-func newStream(workflowID string, c frameConn, ka keepalive) *Stream {
-	s := &Stream{workflowID: workflowID, conn: c, notify: make(chan struct{}, 1), closed: make(chan struct{})}
+func newStream(start *contract.StartWorkflowRequest, c frameConn, ka keepalive) *Stream {
+	s := &Stream{start: start, conn: c, notify: make(chan struct{}, 1), closed: make(chan struct{})}
 	s.done.Add(2)
 	go s.readLoop()
 	go s.keepaliveLoop(ka)
@@ -81,7 +81,11 @@ func newStream(workflowID string, c frameConn, ka keepalive) *Stream {
 }
 
 // WorkflowID is the workflow this stream runs.
-func (s *Stream) WorkflowID() string { return s.workflowID }
+func (s *Stream) WorkflowID() string { return s.start.GetWorkflowID() }
+
+// StartRequest is the startRequest that opened the stream (for Reconnect). Do not
+// modify it.
+func (s *Stream) StartRequest() *contract.StartWorkflowRequest { return s.start }
 
 func (s *Stream) readLoop() {
 	defer s.done.Done()

@@ -133,7 +133,7 @@ func (t *wsTransport) Open(ctx context.Context, start *contract.StartWorkflowReq
 		_ = wc.close()
 		return nil, err
 	}
-	return newStream(start.GetWorkflowID(), wc, keepalive{heartbeat: t.o.HeartbeatInterval, ping: t.o.PingInterval}), nil
+	return newStream(start, wc, keepalive{heartbeat: t.o.HeartbeatInterval, ping: t.o.PingInterval}), nil
 }
 
 type wsConn struct {

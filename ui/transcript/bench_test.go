@@ -84,7 +84,7 @@ func BenchmarkView1000Entries(b *testing.B) {
 // TestStreamBudget holds the streaming figures to the budget: under 1 s of render
 // CPU for 200 KB, no frame over 8 ms (loose in -short or race runs).
 func TestStreamBudget(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		t.Skip("timing test")
 	}
 	res := testing.Benchmark(BenchmarkStream200KB)

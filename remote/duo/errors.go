@@ -129,14 +129,14 @@ func IsRetryable(err error) bool {
 // the possible causes applies to which endpoint.
 const (
 	hintUnauthorized    = "the token is missing, expired or revoked; use a personal access token with the api scope"
-	hintForbiddenCreate = "an ai_workflows-only OAuth token cannot create workflows or call direct_access (use a token with the api scope); " +
+	hintForbiddenCreate = "possible causes: an ai_workflows-only OAuth token cannot create workflows or call direct_access (use a token with the api scope); " +
 		"otherwise the user lacks access to the project, or GitLab Duo (Agent Platform) is not enabled for it or its top-level group"
-	hintForbiddenWS = "Workhorse checks that Origin matches the instance; otherwise the token cannot open this workflow " +
+	hintForbiddenWS = "possible causes: Workhorse checks that Origin matches the instance; otherwise the token cannot open this workflow " +
 		"(api or ai_workflows scope needed), the workflow belongs to another user, or Duo Agent Platform is off for the project"
 	hintForbiddenGRPC = "DWS refused the token or Rails refused to start the workflow; direct gRPC connections are deprecated " +
 		"and may be rejected by the instance; use the WebSocket transport"
-	hintNotFound = "the instance has no Duo Agent Platform API (/api/v4/ai/duo_workflows): it needs GitLab EE (Premium or Ultimate) " +
-		"with GitLab Duo and the Agent Platform turned on, and 18.7 or later for client capabilities; or the project/workflow does not exist or is not visible to the token"
+	hintNotFound = "the instance has no Duo Agent Platform API (/api/v4/ai/duo_workflows): it needs GitLab EE " +
+		"with GitLab Duo and the Duo Agent Platform turned on, and 18.7 or later for client capabilities; or the project/workflow does not exist or is not visible to the token"
 	hintQuota     = "the GitLab Duo usage quota is exhausted; wait for it to reset or ask an administrator"
 	hintDropped   = "the connection dropped; open a new stream on the same workflow"
 	hintRateLimit = "direct_access is rate-limited; wait and retry"

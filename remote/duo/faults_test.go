@@ -65,6 +65,7 @@ func TestGoingAwayThenReconnect(t *testing.T) {
 			_, tr, s, start := startOn(t, srv, tc.transport)
 			tracker := &duo.Tracker{Incremental: true}
 			t1 := runTurn(t, s, tracker)
+			t.Log(t1.end)
 			if !duo.IsRetryable(t1.end) || duo.KindOf(t1.end) != duo.KindUnavailable {
 				t.Fatalf("stream ended with %v (kind %v), want a retryable unavailable error", t1.end, duo.KindOf(t1.end))
 			}
@@ -107,6 +108,7 @@ func TestInvalidRequestIsNotRetried(t *testing.T) {
 			}})
 			_, _, s, _ := startOn(t, srv, transport)
 			_, err := s.Recv(context.Background())
+			t.Log(err)
 			var e *duo.Error
 			if !errors.As(err, &e) || e.Kind != duo.KindInvalid || e.Retryable() {
 				t.Fatalf("got %v, want a non-retryable invalid-request error", err)
@@ -226,6 +228,7 @@ func TestNonJSONFrame(t *testing.T) {
 	}}}})
 	_, _, s, _ := startOn(t, srv, "websocket")
 	_, err := s.Recv(context.Background())
+	t.Log(err)
 	if duo.KindOf(err) != duo.KindMalformed {
 		t.Fatalf("got %v, want a malformed-frame error", err)
 	}
@@ -311,6 +314,7 @@ func TestHTTPErrors(t *testing.T) {
 			} else {
 				_, err = c.Start(context.Background(), duo.StartOptions{WorkflowID: "1", Goal: "g"})
 			}
+			t.Log(err)
 			var e *duo.Error
 			if !errors.As(err, &e) || e.Kind != tc.kind || e.HTTPStatus != tc.status || e.Retryable() {
 				t.Fatalf("got %v, want kind %v", err, tc.kind)

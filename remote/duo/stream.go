@@ -3,7 +3,6 @@ package duo
 import (
 	"context"
 	"errors"
-	"io"
 	"sync"
 	"time"
 
@@ -232,6 +231,3 @@ func (s *Stream) Close() error {
 	})
 	return err
 }
-
-// isEOF reports a normal end of stream.
-func isEOF(err error) bool { return errors.Is(err, io.EOF) }

@@ -52,7 +52,9 @@ type WebSocketOptions struct {
 }
 
 // WebSocket returns the Workhorse transport. It reuses the Client's HTTP client,
-// token and headers, and sends Origin: the instance, as Workhorse requires.
+// token and headers, and sends Origin: the instance, as Workhorse requires. A
+// RoundTripper wrapped around that client (auditing) must hand a 101 response's
+// body back unwrapped: the upgrade needs it to stay an io.ReadWriteCloser.
 func (c *Client) WebSocket(o WebSocketOptions) Transport {
 	if o.HeartbeatInterval <= 0 {
 		o.HeartbeatInterval = DefaultHeartbeatInterval
@@ -119,9 +121,8 @@ func (t *wsTransport) Open(ctx context.Context, start *contract.StartWorkflowReq
 			if resp.Body != nil {
 				body, _ = io.ReadAll(io.LimitReader(resp.Body, 1024))
 			}
-			e := httpError(opOpenWS, resp.StatusCode, body)
-			e.Err = err
-			return nil, e
+			// The dial error only repeats the status; the body says more.
+			return nil, httpError(opOpenWS, resp.StatusCode, body)
 		}
 		return nil, &Error{Op: opOpenWS, Kind: KindUnavailable, Err: err}
 	}

@@ -33,7 +33,7 @@ func boundary(text string, i int) bool {
 		return true
 	}
 	switch text[i-1] {
-	case ' ', '\t', '\n', '\r', '(', '[', '{', '<', '"', '\'', ',', ';', ':', '`', '*', '_', '>':
+	case ' ', '\t', '\n', '\r', '(', '[', '{', '<', '"', '\'', ',', ';', ':', '`', '*', '>':
 		return true
 	}
 	return false

@@ -1,6 +1,7 @@
 package refs
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -79,5 +80,18 @@ func TestStripBasePath(t *testing.T) {
 	}
 	if other := r.StripBasePath("elsewhere", "/gitlab"); other.Project != "gitlab/g/p" {
 		t.Errorf("other host changed the ref: %+v", other)
+	}
+}
+
+// Find must stay linear-ish on long texts without spaces (a pasted blob).
+func BenchmarkFind(b *testing.B) {
+	text := strings.Repeat("see #12 and group/proj!34 pipeline, https://gitlab.com/g/p/-/jobs/7 and @a/b.go; ", 200) +
+		strings.Repeat("a_b-c.d/", 5000)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(Find(text)) != 800 {
+			b.Fatal("wrong count")
+		}
 	}
 }

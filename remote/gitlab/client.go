@@ -52,7 +52,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Wrap != nil {
 		rt = cfg.Wrap(rt)
 	}
-	rt = keepNotFound{rt}
+	rt = keepNotFound{newRateGate(rt)}
 	hc := &http.Client{Transport: rt}
 	redact.Register(cfg.Token)
 

@@ -26,6 +26,7 @@ func (c *Client) issue(ctx context.Context, ref refs.Ref, opt Options) (Item, er
 		notes  []*gl.Note
 		total  int64
 		more   bool
+		first  *gl.Response
 		mrs    []*gl.BasicMergeRequest
 		mrsErr error
 	)
@@ -49,7 +50,8 @@ func (c *Client) issue(ctx context.Context, ref refs.Ref, opt Options) (Item, er
 		if err != nil {
 			return err
 		}
-		notes, total, more = n, resp.TotalItems, resp.TotalPages > 1
+		notes, total, first = n, resp.TotalItems, resp
+		more = resp.TotalPages > 1 || resp.NextPage > 1
 		return nil
 	})
 	g.Go(func() error {
@@ -64,13 +66,19 @@ func (c *Client) issue(ctx context.Context, ref refs.Ref, opt Options) (Item, er
 		return Item{}, err
 	}
 	if more && notesSize(notes) < opt.Budget {
-		all, _, err := pages(ctx, c, "notes of "+what, maxNotePages, notesPage)
+		all, _, err := morePages(ctx, c, "notes of "+what, maxNotePages, notes, first, notesPage)
 		if err == nil {
 			notes = all
+		}
+		if total == 0 && err == nil && len(all) < maxNotePages*100 {
+			more = false // walked to the last page
 		}
 	}
 	if total == 0 {
 		total = int64(len(notes))
+		if more {
+			total = -1 // unknown: GitLab gave no X-Total and pages were left
+		}
 	}
 	return renderIssue(ref, issue, notes, total, mrs, mrsErr, opt.Budget), nil
 }
@@ -123,7 +131,11 @@ func renderIssue(ref refs.Ref, is *gl.Issue, notes []*gl.Note, total int64, mrs 
 // renderNotes writes notes newest first until the budget runs out; runs of
 // system notes (label changes, mentions, assignments) fold into one line.
 func renderNotes(d *pack.Doc, notes []*gl.Note, total int64, url string) {
-	d.Printf("## Notes (%d; newest first, system events folded)\n\n", total)
+	count := fmt.Sprint(total)
+	if total < 0 {
+		count = fmt.Sprintf("more than %d", len(notes))
+	}
+	d.Printf("## Notes (%s; newest first, system events folded)\n\n", count)
 	shown := 0
 	for i := 0; i < len(notes); {
 		if notes[i].System {
@@ -158,7 +170,9 @@ func renderNotes(d *pack.Doc, notes []*gl.Note, total int64, url string) {
 		shown++
 		i++
 	}
-	if missing := int(total) - shown; missing > 0 {
+	if total < 0 {
+		d.Cut(fmt.Sprintf("notes older than the %d shown", shown), "read them at "+url)
+	} else if missing := int(total) - shown; missing > 0 {
 		d.Cut(fmt.Sprintf("%d older notes of %d", missing, total), "read them at "+url)
 	}
 }

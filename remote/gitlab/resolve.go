@@ -173,6 +173,12 @@ func pages[T any](ctx context.Context, c *Client, what string, maxPages int64,
 	if err != nil {
 		return nil, 0, err
 	}
+	return morePages(ctx, c, what, maxPages, first, resp, fetch)
+}
+
+// morePages continues pages from an already fetched first page.
+func morePages[T any](ctx context.Context, c *Client, what string, maxPages int64, first []T, resp *gl.Response,
+	fetch func(page int64, opts ...gl.RequestOptionFunc) ([]T, *gl.Response, error)) (items []T, total int64, err error) {
 	total = resp.TotalItems
 	last := min(resp.TotalPages, maxPages)
 	if resp.TotalPages == 0 {

@@ -190,3 +190,38 @@ func TestResolveOtherInstanceAndFileRefused(t *testing.T) {
 func isPage2(req string) bool {
 	return strings.Contains(req, "?page=2&") || strings.Contains(req, "&page=2&") || strings.HasSuffix(req, "page=2")
 }
+
+// Without X-Total-Pages (GitLab omits it above 10,000 items) the notes are
+// followed page by page through X-Next-Page.
+func TestPagesWithoutTotals(t *testing.T) {
+	srv := gitlabtest.New(t)
+	srv.OmitTotals = true
+	c, _ := testClient(t, srv)
+	it, err := c.Resolve(bg, mustRef(t, "#12"), Options{Budget: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page2 bool
+	for _, r := range srv.Requests() {
+		page2 = page2 || strings.Contains(r, "/notes") && isPage2(r)
+	}
+	if !page2 || !strings.Contains(it.Markdown, "Comment 1:") {
+		t.Errorf("page 2 fetched: %v; oldest note shown: %v", page2, strings.Contains(it.Markdown, "Comment 1:"))
+	}
+	if !strings.Contains(it.Markdown, "## Notes (130;") {
+		t.Errorf("note count without X-Total:\n%.600s", it.Markdown)
+	}
+}
+
+func TestUnknownNoteTotalIsSaid(t *testing.T) {
+	srv := gitlabtest.New(t)
+	srv.OmitTotals = true
+	c, _ := testClient(t, srv)
+	it, err := c.Resolve(bg, mustRef(t, "#12"), Options{Budget: 4000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(it.Markdown, "## Notes (more than 100;") || !strings.Contains(it.Markdown, "notes older than the") {
+		t.Errorf("unknown total not said:\n%s", it.Markdown)
+	}
+}

@@ -85,13 +85,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		if r.URL.Query().Get("sort") != "asc" {
 			slices.Reverse(notes)
 		}
-		paginate(w, r, notes)
+		paginate(s, w, r, notes)
 	case len(rest) == 3 && rest[0] == "issues" && rest[2] == "related_merge_requests":
 		var out []*MergeRequest
 		for _, iid := range d.RelatedMRs[num(1)] {
 			out = append(out, d.MRs[iid])
 		}
-		paginate(w, r, out)
+		paginate(s, w, r, out)
 	case len(rest) == 1 && rest[0] == "merge_requests" && r.Method == http.MethodPost:
 		s.createMR(w, r)
 	case len(rest) == 1 && rest[0] == "merge_requests":
@@ -99,7 +99,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		for _, mr := range d.MRs {
 			out = append(out, mr)
 		}
-		paginate(w, r, out)
+		paginate(s, w, r, out)
 	case len(rest) == 2 && rest[0] == "merge_requests":
 		if mr, ok := d.MRs[num(1)]; ok {
 			writeJSON(w, mr)
@@ -109,15 +109,15 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 	case len(rest) == 3 && rest[0] == "merge_requests" && rest[2] == "notes" && r.Method == http.MethodPost:
 		s.createNote(w, r, "MergeRequest", num(1))
 	case len(rest) == 3 && rest[0] == "merge_requests" && rest[2] == "discussions":
-		paginate(w, r, d.Discussions[num(1)])
+		paginate(s, w, r, d.Discussions[num(1)])
 	case len(rest) == 3 && rest[0] == "merge_requests" && rest[2] == "diffs":
-		paginate(w, r, d.Diffs[num(1)])
+		paginate(s, w, r, d.Diffs[num(1)])
 	case len(rest) == 3 && rest[0] == "merge_requests" && rest[2] == "pipelines":
 		var out []*Pipeline
 		if mr, ok := d.MRs[num(1)]; ok && mr.HeadPipeline != nil {
 			out = append(out, mr.HeadPipeline)
 		}
-		paginate(w, r, out)
+		paginate(s, w, r, out)
 	case len(rest) == 2 && rest[0] == "pipelines":
 		if p, ok := d.Pipelines[num(1)]; ok {
 			writeJSON(w, p)
@@ -130,7 +130,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 			notFound("Pipeline")
 			return
 		}
-		paginate(w, r, jobs)
+		paginate(s, w, r, jobs)
 	case len(rest) == 2 && rest[0] == "jobs":
 		for _, jobs := range d.Jobs {
 			for _, j := range jobs {
@@ -174,7 +174,7 @@ func (s *Server) groupRoute(w http.ResponseWriter, r *http.Request, group string
 				out = append(out, e)
 			}
 		}
-		paginate(w, r, out)
+		paginate(s, w, r, out)
 		return
 	}
 	if len(rest) < 2 || rest[0] != "epics" {
@@ -195,7 +195,7 @@ func (s *Server) groupRoute(w http.ResponseWriter, r *http.Request, group string
 		for _, n := range s.Data.EpicIssues[iid] {
 			out = append(out, s.Data.Issues[n])
 		}
-		paginate(w, r, out)
+		paginate(s, w, r, out)
 	default:
 		notFound("Route")
 	}
@@ -217,7 +217,7 @@ func (s *Server) listIssues(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, it)
 	}
-	paginate(w, r, out)
+	paginate(s, w, r, out)
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
@@ -231,7 +231,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 				out = append(out, it)
 			}
 		}
-		paginate(w, r, out)
+		paginate(s, w, r, out)
 	case "merge_requests":
 		var out []*MergeRequest
 		for _, n := range sortedKeys(s.Data.MRs) {
@@ -239,7 +239,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 				out = append(out, mr)
 			}
 		}
-		paginate(w, r, out)
+		paginate(s, w, r, out)
 	default:
 		writeJSONStatus(w, http.StatusBadRequest, map[string]string{"error": "scope does not have a valid value"})
 	}

@@ -47,6 +47,8 @@ type Server struct {
 	AccessLevel int
 	// Latency delays every API response, so overlapping requests overlap.
 	Latency time.Duration
+	// OmitTotals drops X-Total and X-Total-Pages from list responses.
+	OmitTotals bool
 	// Cable, when set, serves the ActionCable WebSocket at /-/cable.
 	Cable http.Handler
 
@@ -239,7 +241,9 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 }
 
 // paginate writes one page of items with GitLab's pagination headers.
-func paginate[T any](w http.ResponseWriter, r *http.Request, items []T) {
+// With s.OmitTotals it leaves out X-Total, X-Total-Pages and the last link,
+// as GitLab does for lists of more than 10,000 items.
+func paginate[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T) {
 	q := r.URL.Query()
 	per, _ := strconv.Atoi(q.Get("per_page"))
 	if per <= 0 {
@@ -258,8 +262,10 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, items []T) {
 	h := w.Header()
 	h.Set("X-Page", strconv.Itoa(page))
 	h.Set("X-Per-Page", strconv.Itoa(per))
-	h.Set("X-Total", strconv.Itoa(total))
-	h.Set("X-Total-Pages", strconv.Itoa(pages))
+	if !s.OmitTotals {
+		h.Set("X-Total", strconv.Itoa(total))
+		h.Set("X-Total-Pages", strconv.Itoa(pages))
+	}
 	h.Set("X-Prev-Page", "")
 	h.Set("X-Next-Page", "")
 	link := func(p int, rel string) string {
@@ -271,7 +277,10 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, items []T) {
 		u.RawQuery = qq.Encode()
 		return fmt.Sprintf("<%s>; rel=%q", u.String(), rel)
 	}
-	links := []string{link(1, "first"), link(pages, "last")}
+	links := []string{link(1, "first")}
+	if !s.OmitTotals {
+		links = append(links, link(pages, "last"))
+	}
 	if page > 1 {
 		h.Set("X-Prev-Page", strconv.Itoa(page-1))
 		links = append(links, link(page-1, "prev"))

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
-	"gitlab.com/wend/wend/remote/gitlab"
 )
 
 // api makes the doctor's GitLab API requests with wend's own transport (proxy,
@@ -30,7 +28,7 @@ type api struct {
 
 func (a *api) http() (*http.Client, error) {
 	a.once.Do(func() {
-		tr, err := gitlab.NewTransport(a.cfg.CAFile)
+		tr, err := a.cfg.transport()
 		a.client, a.err = &http.Client{Transport: tr}, err
 	})
 	return a.client, a.err
@@ -280,7 +278,7 @@ func (a *api) role(ctx context.Context) Result {
 // message. HTTP/1.1 is forced: the WebSocket upgrade does not exist in HTTP/2.
 func (a *api) cable(ctx context.Context) Result {
 	r := Result{Name: CheckWebSocket}
-	tr, err := gitlab.NewTransport(a.cfg.CAFile)
+	tr, err := a.cfg.transport()
 	if err != nil {
 		r.Status, r.Reason = Fail, err.Error()
 		return r

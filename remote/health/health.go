@@ -11,11 +11,16 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http/httpproxy"
+
+	"gitlab.com/wend/wend/remote/gitlab"
 )
 
 // Status is a check's verdict.
@@ -73,6 +78,21 @@ type Config struct {
 	MinVersion string
 	// Now is the clock for expiry checks (default time.Now).
 	Now func() time.Time
+	// Proxy picks the proxy for a URL (default: HTTPS_PROXY, HTTP_PROXY and
+	// NO_PROXY as they are now). Tests set it: the environment form never
+	// proxies loopback addresses.
+	Proxy func(*url.URL) (*url.URL, error)
+}
+
+// transport is wend's GitLab transport (roots from CAFile) with cfg.Proxy.
+func (cfg Config) transport() (*http.Transport, error) {
+	tr, err := gitlab.NewTransport(cfg.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	proxy := cfg.Proxy
+	tr.Proxy = func(r *http.Request) (*url.URL, error) { return proxy(r.URL) }
+	return tr, nil
 }
 
 // Check names, in report order.
@@ -105,6 +125,9 @@ func Run(ctx context.Context, cfg Config) []Result {
 	}
 	if cfg.CAFile == "" {
 		cfg.CAFile = os.Getenv("SSL_CERT_FILE")
+	}
+	if cfg.Proxy == nil {
+		cfg.Proxy = httpproxy.FromEnvironment().ProxyFunc()
 	}
 	var (
 		mu  sync.Mutex

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/http/httpproxy"
-
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/remote/redact"
 )
@@ -55,7 +53,7 @@ func connectivity(ctx context.Context, cfg Config, u *url.URL) []Result {
 	if port == "" {
 		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
 	}
-	proxyURL, _ := httpproxy.FromEnvironment().ProxyFunc()(u)
+	proxyURL, _ := cfg.Proxy(u)
 	dialHost, dialPort, via := host, port, ""
 	if proxyURL != nil {
 		dialHost, dialPort = proxyURL.Hostname(), proxyURL.Port()
@@ -180,7 +178,7 @@ func checkHTTP2(ctx context.Context, cfg Config, u *url.URL, alpn string) Result
 		r.Fix = "enable HTTP/2 on the instance or its load balancer; Duo Workflow's gRPC needs it, and requests are slower without it"
 		return r
 	}
-	tr, err := gitlab.NewTransport(cfg.CAFile)
+	tr, err := cfg.transport()
 	if err != nil {
 		r.Status, r.Reason = Fail, err.Error()
 		return r

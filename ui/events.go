@@ -85,6 +85,15 @@ func (m *Model) refreshChanges() tea.Cmd {
 	}
 }
 
+// refreshOpenReview reloads the proposals only while someone looks at them;
+// opening the review loads them anyway.
+func (m *Model) refreshOpenReview() tea.Cmd {
+	if !m.reviewOpen {
+		return nil
+	}
+	return m.refreshChanges()
+}
+
 // onEvent applies one session event. The UI's picture of the session is built
 // only here.
 func (m *Model) onEvent(e session.Event) tea.Cmd {
@@ -129,9 +138,16 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 	case session.ToolFinished:
 		m.tr.ToolFinished(p.CallID, p.Tool, p.IsError, p.Summary, p.Output, p.Duration)
 	case session.ChangeStaged:
-		return m.refreshChanges()
+		if m.staged == nil {
+			m.staged = map[string][2]int{}
+		}
+		m.staged[p.Path] = [2]int{p.Added, p.Deleted}
+		if p.OldPath != "" && p.OldPath != p.Path {
+			delete(m.staged, p.OldPath)
+		}
+		return m.refreshOpenReview()
 	case session.ReviewDecided:
-		return m.refreshChanges()
+		return m.refreshOpenReview()
 	case session.ApprovalRequested:
 		if p.Request.Kind == session.ApprovePlan {
 			m.planReq = p.Request.ID

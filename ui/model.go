@@ -73,6 +73,7 @@ type Model struct {
 	queued []session.AdjustQueued
 
 	changesBusy, changesDirty bool
+	staged                    map[string][2]int // path → added, deleted, from ChangeStaged
 	undo                      [][]string
 
 	comp completion

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -125,7 +126,25 @@ func (m *Model) statusLine() string {
 		Repo: m.opts.Repository, Branch: m.opts.Branch, Model: m.opts.Model,
 		State: state, Spinner: m.spinnerFrame(),
 		InTokens: m.inTok, OutTokens: m.outTok, CostUSD: m.cost, Elapsed: el, Hint: m.hint,
+		Changes: m.changesSummary(),
 	}, m.st, m.width)
+}
+
+// changesSummary counts the proposed changes reported so far.
+func (m *Model) changesSummary() string {
+	if len(m.staged) == 0 {
+		return ""
+	}
+	add, del := 0, 0
+	for _, c := range m.staged {
+		add += c[0]
+		del += c[1]
+	}
+	files := "files"
+	if len(m.staged) == 1 {
+		files = "file"
+	}
+	return fmt.Sprintf("%d %s +%d -%d", len(m.staged), files, add, del)
 }
 
 // View implements tea.Model. It only assembles cached or cheap parts.
@@ -165,6 +184,11 @@ func (m *Model) render() string {
 		pl := m.planLines(m.width)
 		if r.topH == 2 {
 			pl = []string{m.planSummary(m.width)}
+		} else if n := r.topH - 1; len(pl) > n {
+			// Keep the selected (or running) step in view.
+			at := m.plan.CursorLine(m.st, m.width)
+			start := max(min(at-n/2, len(pl)-n), 0)
+			pl = pl[start:]
 		}
 		for _, l := range fit(pl, r.topH-1) {
 			b.WriteString(l)

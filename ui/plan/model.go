@@ -158,3 +158,28 @@ func (m Model) Lines(st styles.Styles, width int, spinner, goKey string) []strin
 	}
 	return Render(m.Plan, f, st, width)
 }
+
+// CursorLine is the line of the rendered checklist (at width) where the selected
+// step starts, or where the running step starts when the list is not focused.
+func (m Model) CursorLine(st styles.Styles, width int) int {
+	target := m.cursor
+	if !m.focused {
+		target = -1
+		for i, s := range m.Plan.Steps {
+			if s.Status == session.StepRunning {
+				target = i
+				break
+			}
+		}
+		if target < 0 {
+			return 0
+		}
+	}
+	// Render the steps before the target and count their lines.
+	head := len(Render(session.Plan{}, Frame{Editing: -1, Awaiting: m.Awaiting}, st, width)) - 1 // minus "No plan yet"
+	p := session.Plan{Steps: m.Plan.Steps[:min(target, len(m.Plan.Steps))]}
+	if len(p.Steps) == 0 {
+		return head
+	}
+	return len(Render(p, Frame{Editing: -1, Awaiting: m.Awaiting}, st, width))
+}

@@ -19,6 +19,8 @@ type Info struct {
 	InTokens, OutTokens int64
 	CostUSD             float64
 	Elapsed             time.Duration
+	// Changes summarises proposed changes ("2 files +12 -3"); empty hides it.
+	Changes string
 	// Hint is a transient message ("press ctrl+c again to quit"); it wins space.
 	Hint string
 }
@@ -47,7 +49,7 @@ func Render(i Info, st styles.Styles, width int) string {
 		state bool
 	}
 	items := []item{{text: state, state: true}, {text: strings.TrimSpace(left)}, {text: FormatDuration(i.Elapsed)},
-		{text: i.Model}, {text: fmt.Sprintf("↑%s ↓%s", FormatTokens(i.InTokens), FormatTokens(i.OutTokens))},
+		{text: i.Changes}, {text: i.Model}, {text: fmt.Sprintf("↑%s ↓%s", FormatTokens(i.InTokens), FormatTokens(i.OutTokens))},
 		{text: fmt.Sprintf("$%.2f", i.CostUSD)}}
 	if i.Hint != "" {
 		items = append([]item{{text: i.Hint}}, items...)
@@ -64,6 +66,10 @@ func Render(i Info, st styles.Styles, width int) string {
 			w += ansi.StringWidth(sep)
 		}
 		if used+w > width && len(parts) > 0 {
+			// The repository may be cut short rather than dropped.
+			if room := width - used - ansi.StringWidth(sep); it.text == strings.TrimSpace(left) && room >= 8 {
+				parts = append(parts, st.StatusItem.Render(ansi.Truncate(it.text, room, "…")))
+			}
 			break
 		}
 		used += w

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gitlab.com/wend/wend/remote/llm/llmtest"
+	"gitlab.com/wend/wend/session"
+)
+
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// A headless session proposes two hunks in one file and a new file; the review verbs
+// accept one hunk, reject the other with a reason, and reject the new file.
+func TestReviewVerbsAcceptAndRejectHunks(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	for i := 1; i <= 30; i++ {
+		lines = append(lines, fmt.Sprintf("row-%02d", i))
+	}
+	body := strings.Join(lines, "\n") + "\n"
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte(body), 0o644)
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "add", "-A")
+	git(t, dir, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "init")
+
+	script := llmtest.Script{Turns: []llmtest.Turn{
+		{ToolCalls: []llmtest.ToolCall{{Name: "read_file", Args: json.RawMessage(`{"path":"notes.txt"}`)}}},
+		{ToolCalls: []llmtest.ToolCall{
+			{Name: "edit_file", Args: json.RawMessage(`{"path":"notes.txt","old_string":"row-02\n","new_string":"FIRST\n"}`)},
+			{Name: "edit_file", Args: json.RawMessage(`{"path":"notes.txt","old_string":"row-29\n","new_string":"LAST\n"}`)},
+			{Name: "create_file", Args: json.RawMessage(`{"path":"new.txt","content":"hello\n"}`)},
+		}},
+		{ToolCalls: []llmtest.ToolCall{{Name: "finish", Args: json.RawMessage(`{"summary":"ok"}`)}}},
+	}}
+	srv := llmtest.Start(t, llmtest.OpenAI, script)
+	env := wendEnv(t, map[string]string{"OPENAI_API_KEY": "k"})
+	if code, out, errOut := wend(t, env, "-C", dir, "run", "--provider", "openai", "--base-url", srv.URL, "--model", "m", "--approval", "auto-edit", "edit notes"); code != 0 {
+		t.Fatalf("run: %d %s %s", code, out, errOut)
+	}
+	code, out, errOut := wend(t, env, "-C", dir, "changes", "--json")
+	if code != 0 {
+		t.Fatalf("changes: %s", errOut)
+	}
+	var listed struct {
+		Session string               `json:"session"`
+		Changes []session.FileChange `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(out), &listed); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(listed.Changes) != 2 || listed.Changes[1].Path != "notes.txt" || len(listed.Changes[1].Hunks) != 2 {
+		t.Fatalf("changes: %s", out)
+	}
+	h := listed.Changes[1].Hunks
+	if code, _, errOut := wend(t, env, "-C", dir, "accept", h[0].ID); code != 0 {
+		t.Fatalf("accept: %s", errOut)
+	}
+	if code, _, errOut := wend(t, env, "-C", dir, "reject", h[1].ID, "--reason", "keep the last line"); code != 0 {
+		t.Fatalf("reject: %s", errOut)
+	}
+	if code, _, errOut := wend(t, env, "-C", dir, "reject", "new.txt"); code != 0 {
+		t.Fatalf("reject file: %s", errOut)
+	}
+	staged := git(t, dir, "diff", "--cached")
+	if !strings.Contains(staged, "+FIRST") || strings.Contains(staged, "LAST") {
+		t.Fatalf("index: %s", staged)
+	}
+	work, _ := os.ReadFile(filepath.Join(dir, "notes.txt"))
+	if !strings.Contains(string(work), "FIRST") || strings.Contains(string(work), "LAST") {
+		t.Fatalf("working tree: %s", work)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.txt")); !os.IsNotExist(err) {
+		t.Fatal("the rejected new file is still there")
+	}
+	// Deciding a hunk twice is a usage error that says how to list pending hunks.
+	code, _, errOut = wend(t, env, "-C", dir, "accept", h[0].ID)
+	if code != ExitUsage || !strings.Contains(errOut, "wend changes") {
+		t.Fatalf("second accept: %d %s", code, errOut)
+	}
+	code, out, _ = wend(t, env, "-C", dir, "changes")
+	if code != 0 || !strings.Contains(out, "no undecided changes") {
+		t.Fatalf("after deciding everything: %s", out)
+	}
+}

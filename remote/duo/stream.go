@@ -132,11 +132,9 @@ func (s *Stream) keepaliveLoop(ka keepalive) {
 				Heartbeat: &contract.HeartbeatRequest{Timestamp: t.UnixMilli()}}})
 			cancel()
 		case <-pingC:
+			// Workhorse drops a client after 30 s without a pong; hold ours to the same.
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			if err := s.conn.ping(ctx); err != nil {
-				// No pong: the reader will report the dead connection.
-				_ = s.conn.close()
-			}
+			_ = s.conn.ping(ctx) // a failed ping drops the connection; the reader reports it
 			cancel()
 		}
 	}

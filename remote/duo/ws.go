@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -138,9 +139,10 @@ func (t *wsTransport) Open(ctx context.Context, start *contract.StartWorkflowReq
 }
 
 type wsConn struct {
-	conn   *websocket.Conn
-	ctx    context.Context // lives until close; bounds reads
-	cancel context.CancelFunc
+	conn     *websocket.Conn
+	ctx      context.Context // lives until close; bounds reads
+	cancel   context.CancelFunc
+	pingLost atomic.Bool
 }
 
 func (w *wsConn) send(ctx context.Context, ev *contract.ClientEvent) error {
@@ -157,6 +159,9 @@ func (w *wsConn) send(ctx context.Context, ev *contract.ClientEvent) error {
 func (w *wsConn) recv() (*contract.Action, error) {
 	_, data, err := w.conn.Read(w.ctx)
 	if err != nil {
+		if w.pingLost.Load() {
+			return nil, &Error{Op: "recv", Kind: KindUnavailable, Reason: "no pong to a keepalive ping", Hint: hintDropped, Err: err}
+		}
 		return nil, wsError("recv", err)
 	}
 	return decodeAction(data)
@@ -175,7 +180,17 @@ func decodeAction(data []byte) (*contract.Action, error) {
 	return &a, nil
 }
 
-func (w *wsConn) ping(ctx context.Context) error { return w.conn.Ping(ctx) }
+// ping sends a ping and waits for the pong (answered while the reader runs). On
+// failure it drops the connection without a close frame: a close with 1000 would
+// make Workhorse stop the workflow, while a drop lets the caller reconnect.
+func (w *wsConn) ping(ctx context.Context) error {
+	err := w.conn.Ping(ctx)
+	if errors.Is(err, context.DeadlineExceeded) && w.ctx.Err() == nil {
+		w.pingLost.Store(true)
+		_ = w.conn.CloseNow()
+	}
+	return err
+}
 
 func (w *wsConn) close() error {
 	err := w.conn.Close(websocket.StatusNormalClosure, "")

@@ -127,8 +127,20 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 		m.plan.Awaiting = false
 		m.planReq = ""
 		m.setStep(p.StepID, session.StepRunning, "", p.Title)
+		title := p.Title
+		if st, ok := m.plan.Plan.Step(p.StepID); ok && title == "" {
+			title = st.Title
+		}
+		m.tr.AddNotice("info", "Step "+p.StepID+" · "+title)
 	case session.StepFinished:
 		m.setStep(p.StepID, p.Status, p.Note, "")
+		if p.Status == session.StepFailed {
+			msg := "Step " + p.StepID + " failed"
+			if p.Note != "" {
+				msg += ": " + p.Note
+			}
+			m.tr.AddNotice("error", msg)
+		}
 	case session.TextDelta:
 		return m.tr.AppendText(p.Text)
 	case session.TextFinished:
@@ -197,6 +209,7 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 		return m.layout()
 	case session.Paused:
 		m.state = session.StatePaused
+		m.tr.AddNotice("info", "Paused; "+m.km.Pause.Help().Key+" resumes")
 	case session.Resumed:
 		m.state = session.StateRunning
 	case session.AdjustQueued:

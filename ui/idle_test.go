@@ -108,3 +108,17 @@ func BenchmarkRootView(b *testing.B) {
 func splitLines(s string) []string { return strings.Split(s, "\n") }
 
 func stringWidth(s string) int { return ansi.StringWidth(s) }
+
+// TestTinyTerminalsDoNotPanic: below 80x24 the layout degrades but never breaks.
+func TestTinyTerminalsDoNotPanic(t *testing.T) {
+	for _, sz := range [][2]int{{40, 12}, {20, 6}, {1, 1}, {0, 0}} {
+		m := New(uitest.NewBackend(), Options{})
+		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		m.Update(events(session.SessionStarted{SessionID: "s"},
+			session.PlanProposed{Plan: session.Plan{Steps: []session.Step{{ID: "1", Title: "One"}}}},
+			session.ApprovalRequested{Request: session.ApprovalRequest{ID: "a", Command: "ls", Prefix: "ls"}}))
+		_ = m.View()
+		m.Update(tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl})
+		_ = m.View()
+	}
+}

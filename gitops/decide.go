@@ -27,6 +27,8 @@ type Decision struct {
 	Action  Action
 	Path    string
 	OldPath string   // the old path of a rename
+	Kind    ChangeKind // the kind of change decided (empty for undo)
+	Binary  bool
 	HunkIDs []string // the decided hunks; empty when the whole file was decided
 	// Hunks are the decided hunks as they were shown, State set. For a
 	// modification they are the user's edit against the agent's version.
@@ -183,6 +185,20 @@ func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, e
 		}
 		s.dirty[w.path] = true
 	}
+	for i := range pl.states {
+		st := &pl.states[i]
+		if pl.idx == nil || pl.action == ActionUndo {
+			continue
+		}
+		if !st.Indexed {
+			st.Indexed, st.UserIndex = true, pl.idx[st.Path]
+		}
+		if e, ok := pl.index[st.Path]; ok {
+			st.OurIndex = e
+		} else {
+			st.OurIndex = pl.idx[st.Path]
+		}
+	}
 	d.Seq = len(s.decisions) + 1
 	d.Time = time.Now().UTC()
 	if err := s.persist(ctx, record{Kind: "decision", Paths: pl.states, Decision: &d}); err != nil {
@@ -279,7 +295,7 @@ func (s *Session) decide(ctx context.Context, a Action, c *change, h *textHunk, 
 	if err != nil {
 		return Decision{}, err
 	}
-	d := Decision{Action: a, Path: c.fc.Path, OldPath: c.fc.OldPath, Reason: reason}
+	d := Decision{Action: a, Path: c.fc.Path, OldPath: c.fc.OldPath, Kind: c.fc.Kind, Binary: c.fc.Binary, Reason: reason}
 	state := HunkAccepted
 	if a == ActionReject {
 		state = HunkRejected
@@ -335,11 +351,11 @@ func (s *Session) decide(ctx context.Context, a Action, c *change, h *textHunk, 
 	return s.commit(ctx, pl, d)
 }
 
-// Modify makes content (the user's edit, e.g. from $EDITOR) the agent's
-// version of path: it stays a proposal, and the user's change against the
-// agent's version is recorded as feedback for the model. The working tree
-// gets the edit merged onto whatever it holds now (a no-op when the editor
-// wrote the file in place).
+// Modify makes content the agent's version of path: it stays a proposal, and
+// the user's change against the agent's version is recorded as feedback for
+// the model. content should be an edit of AgentVersion (not of the working
+// file, which may hold the user's own unrelated edits). The working tree gets
+// the change AgentVersion → content merged onto whatever it holds now.
 func (s *Session) Modify(ctx context.Context, path string, content []byte, reason string) (Decision, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -368,11 +384,29 @@ func (s *Session) Modify(ctx context.Context, path string, content []byte, reaso
 	next := *ps
 	next.Agent = es[0]
 	pl.states = []pathState{next}
-	d := Decision{Action: ActionModify, Path: path, Reason: reason}
+	d := Decision{Action: ActionModify, Path: path, Kind: ChangeModified, Reason: reason}
 	for _, h := range makeHunks(path, splitLines(s.blobs[ps.Agent.OID]), splitLines(content)) {
 		d.Hunks = append(d.Hunks, h.public(HunkModified))
 	}
 	return s.commit(ctx, pl, d)
+}
+
+// AgentVersion returns the agent's current version of a touched path (nil
+// when the agent deleted it): what an editor for Modify should start from.
+func (s *Session) AgentVersion(ctx context.Context, path string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps, ok := s.paths[path]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownProposal, path)
+	}
+	if !ps.Agent.Exists() {
+		return nil, nil
+	}
+	if err := s.content(ctx, ps.Agent); err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), s.blobs[ps.Agent.OID]...), nil
 }
 
 // AcceptAll accepts every pending file. Each file is its own decision: a
@@ -425,8 +459,15 @@ func (s *Session) UndoAll(ctx context.Context, reason string) ([]Decision, error
 	var errs []error
 	for _, p := range paths {
 		ps := s.paths[p]
-		pl, err := s.newPlan(ctx, ActionUndo, []*pathState{ps}, ps.Base != ps.Orig)
-		if err == nil && ps.Base != ps.Orig {
+		pl, err := s.newPlan(ctx, ActionUndo, []*pathState{ps}, ps.Base != ps.Orig || ps.Indexed)
+		switch {
+		case err != nil:
+		case ps.Indexed && pl.idx[p] == ps.OurIndex:
+			if ps.UserIndex != ps.OurIndex {
+				pl.index[p] = ps.UserIndex
+			}
+		case ps.Base != ps.Orig:
+			// The user changed the entry since: take the accepted change out.
 			err = s.stage(ctx, pl, ps, ps.Orig)
 		}
 		if err == nil {

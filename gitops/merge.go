@@ -67,9 +67,12 @@ func merge3(anc, ours, theirs []string, keep bool) ([]string, []LineRange) {
 				dup = true
 				continue
 			}
+			// Changes that only touch are unambiguous in ancestor
+			// coordinates (an insertion at a region's start goes before
+			// it, at its end after it), except two insertions at one spot.
 			overlap := t.A0 < o.A1 && o.A0 < t.A1
-			insTouch := (t.A0 == t.A1 || o.A0 == o.A1) && t.A0 <= o.A1 && o.A0 <= t.A1
-			if overlap || insTouch {
+			sameSpot := t.A0 == t.A1 && o.A0 == o.A1 && t.A0 == o.A0
+			if overlap || sameSpot {
 				bad = true
 				conflicts = append(conflicts, LineRange{o.B0 + 1, o.B1})
 			}

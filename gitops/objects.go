@@ -30,83 +30,38 @@ type repo struct {
 	git  Runner
 	root string
 	// index is the repository's own index file (per worktree).
-	index string
+	index     string
+	objects   string // object directory
+	commonDir string // where refs live (shared by worktrees)
+	format    string // "sha1" or "sha256"
+	wendDir   string // <git dir>/wend/<session> (per worktree)
 }
 
 func (r *repo) run(ctx context.Context, c *Cmd) ([]byte, error) {
 	return r.git.Run(ctx, c.InDir(r.root))
 }
 
-// discover finds the top level and index of the repository containing dir.
-func discover(ctx context.Context, g Runner, dir string) (*repo, error) {
-	out, err := g.Run(ctx, Git("rev-parse", "--show-toplevel", "--git-path", "index").InDir(dir).Read())
+// discover finds the top level, index, object directory and ref store of the
+// repository containing dir, and the directory for a session's files, in one
+// git call.
+func discover(ctx context.Context, g Runner, dir, session string) (*repo, error) {
+	out, err := g.Run(ctx, Git("rev-parse", "--show-toplevel", "--git-path", "index", "--git-path", "objects",
+		"--git-common-dir", "--show-object-format", "--git-path", "wend/"+session).InDir(dir).Read())
 	if err != nil {
 		return nil, fmt.Errorf("gitops: %s is not inside a git working tree: %w", dir, err)
 	}
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != 2 {
+	if len(lines) != 6 {
 		return nil, fmt.Errorf("gitops: unexpected rev-parse output %q", out)
 	}
-	r := &repo{git: g, root: lines[0]}
-	r.index = lines[1]
-	if !filepath.IsAbs(r.index) {
-		r.index = filepath.Join(dir, r.index)
-	}
-	return r, nil
-}
-
-// gitPath resolves a path inside the (per-worktree) git directory.
-func (r *repo) gitPath(ctx context.Context, name string) (string, error) {
-	out, err := r.run(ctx, Git("rev-parse", "--git-path", name).Read())
-	if err != nil {
-		return "", err
-	}
-	p := strings.TrimRight(string(out), "\n")
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(r.root, p)
-	}
-	return p, nil
-}
-
-// writeBlobs stores contents as blobs and returns their ids, in one git call.
-// Contents go through temporary files in tmp so that no filter (autocrlf, LFS)
-// changes the bytes.
-func (r *repo) writeBlobs(ctx context.Context, tmp string, contents ...[]byte) ([]string, error) {
-	if len(contents) == 0 {
-		return nil, nil
-	}
-	if len(contents) == 1 {
-		out, err := r.run(ctx, Git("hash-object", "-w", "--no-filters", "--stdin").Input(contents[0]))
-		if err != nil {
-			return nil, err
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
 		}
-		return []string{strings.TrimSpace(string(out))}, nil
+		return filepath.Join(dir, p)
 	}
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return nil, err
-	}
-	var names bytes.Buffer
-	for i, c := range contents {
-		name := filepath.Join(tmp, "blob"+strconv.Itoa(i))
-		if err := os.WriteFile(name, c, 0o600); err != nil {
-			return nil, err
-		}
-		names.WriteString(name + "\n")
-	}
-	defer func() {
-		for i := range contents {
-			os.Remove(filepath.Join(tmp, "blob"+strconv.Itoa(i)))
-		}
-	}()
-	out, err := r.run(ctx, Git("hash-object", "-w", "--no-filters", "--stdin-paths").Input(names.Bytes()))
-	if err != nil {
-		return nil, err
-	}
-	ids := strings.Fields(string(out))
-	if len(ids) != len(contents) {
-		return nil, fmt.Errorf("gitops: hash-object returned %d ids for %d blobs", len(ids), len(contents))
-	}
-	return ids, nil
+	return &repo{git: g, root: lines[0], index: abs(lines[1]), objects: abs(lines[2]),
+		commonDir: abs(lines[3]), format: lines[4], wendDir: abs(lines[5])}, nil
 }
 
 // readBlobs fetches blob contents in one `cat-file --batch` call.
@@ -193,16 +148,19 @@ func (r *repo) updateIndex(ctx context.Context, index string, set map[string]Ent
 	return err
 }
 
-// treeDiff lists the paths whose entries differ between two trees.
-func (r *repo) treeDiff(ctx context.Context, a, b string) (map[string][2]Entry, error) {
-	res := map[string][2]Entry{}
-	if a == b {
-		return res, nil
-	}
-	out, err := r.run(ctx, Git("diff-tree", "-r", "-z", "--no-renames", "--raw", a, b).Read())
+// indexDiff lists the paths whose entries in the given index file differ
+// from a tree.
+func (r *repo) indexDiff(ctx context.Context, index, tree string) (map[string][2]Entry, error) {
+	out, err := r.run(ctx, Git("diff-index", "--cached", "-z", "--no-renames", "--raw", tree).Index(index).Read())
 	if err != nil {
 		return nil, err
 	}
+	return parseRaw(out)
+}
+
+// parseRaw reads `--raw -z` output: ":<mode> <mode> <oid> <oid> <status>\0<path>\0".
+func parseRaw(out []byte) (map[string][2]Entry, error) {
+	res := map[string][2]Entry{}
 	recs := splitZ(out)
 	for i := 0; i+1 < len(recs); i += 2 {
 		// ":100644 100644 <old> <new> M" then the path.

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
-	"strings"
 	"sync"
 )
 
@@ -27,6 +25,13 @@ type pathState struct {
 	// Agent is the agent's current version, minus rejected hunks, plus the
 	// user's modifications.
 	Agent Entry
+	// Indexed is set once a decision changed the path's index entry:
+	// UserIndex is the entry before the first change (zero: not in the
+	// index), OurIndex the last one gitops wrote. Undo puts UserIndex back
+	// while the index still holds OurIndex.
+	Indexed   bool
+	UserIndex Entry
+	OurIndex  Entry
 }
 
 // Session is one agent session's staging area over a repository. Its methods
@@ -48,6 +53,8 @@ type Session struct {
 	kept      map[string]bool   // blob ids the state ref keeps reachable
 	// dirty paths have an agent state newer than their snapshot-index entry.
 	dirty map[string]bool
+	// preTree is the snapshot BeforeCommand took, for AfterCommand.
+	preTree string
 }
 
 // Option configures Start and Open.
@@ -79,14 +86,12 @@ func newSession(ctx context.Context, dir, id string, opts []Option) (*Session, e
 	for _, o := range opts {
 		o(s)
 	}
-	r, err := discover(ctx, s.r.git, dir)
+	r, err := discover(ctx, s.r.git, dir, id)
 	if err != nil {
 		return nil, err
 	}
 	s.r = r
-	if s.dir, err = r.gitPath(ctx, "wend/"+id); err != nil {
-		return nil, err
-	}
+	s.dir = r.wendDir
 	s.snapIdx = filepath.Join(s.dir, "snap.index")
 	return s, nil
 }
@@ -110,14 +115,14 @@ func Start(ctx context.Context, dir, sessionID string, opts ...Option) (*Session
 	if err := syncDir(filepath.Dir(s.dir)); err != nil {
 		return nil, err
 	}
-	if err := copyFile(s.r.index, s.snapIdx); err != nil {
+	if err := copyIndex(s.r.index, s.snapIdx); err != nil {
 		return nil, err
 	}
 	tree, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("gitops: baseline snapshot: %w", err)
 	}
-	if _, err := s.r.run(ctx, Git("update-ref", s.ref("base"), tree)); err != nil {
+	if err := s.r.writeRef(s.ref("base"), tree); err != nil {
 		return nil, err
 	}
 	s.baseTree = tree
@@ -222,7 +227,7 @@ func (s *Session) persist(ctx context.Context, rec record) error {
 		}
 	}
 	if fresh {
-		if err := s.updateStateRef(ctx); err != nil {
+		if err := s.updateStateRef(); err != nil {
 			return err
 		}
 	}
@@ -231,22 +236,16 @@ func (s *Session) persist(ctx context.Context, rec record) error {
 
 // updateStateRef points refs/wend/<id>/state at a flat tree naming every blob
 // the session's states use.
-func (s *Session) updateStateRef(ctx context.Context) error {
+func (s *Session) updateStateRef() error {
 	ids := make([]string, 0, len(s.kept))
 	for id := range s.kept {
 		ids = append(ids, id)
 	}
-	sort.Strings(ids)
-	var in strings.Builder
-	for _, id := range ids {
-		fmt.Fprintf(&in, "100644 blob %s\t%s\x00", id, id)
-	}
-	out, err := s.r.run(ctx, Git("mktree", "-z").Input([]byte(in.String())))
+	tree, err := s.r.writeFlatTree(ids)
 	if err != nil {
 		return err
 	}
-	_, err = s.r.run(ctx, Git("update-ref", s.ref("state"), strings.TrimSpace(string(out))))
-	return err
+	return s.r.writeRef(s.ref("state"), tree)
 }
 
 // content returns blob contents, fetching the missing ones in one call.
@@ -272,7 +271,7 @@ func (s *Session) content(ctx context.Context, es ...Entry) error {
 
 // newBlobs stores contents and returns their entries with the given modes.
 func (s *Session) newBlobs(ctx context.Context, modes []string, contents [][]byte) ([]Entry, error) {
-	ids, err := s.r.writeBlobs(ctx, filepath.Join(s.dir, "tmp"), contents...)
+	ids, err := s.r.writeBlobs(contents...)
 	if err != nil {
 		return nil, err
 	}
@@ -286,15 +285,26 @@ func (s *Session) newBlobs(ctx context.Context, modes []string, contents [][]byt
 	return es, nil
 }
 
-func copyFile(from, to string) error {
-	data, err := os.ReadFile(from)
+// copyIndex seeds the snapshot index from the real one, keeping its
+// modification time: git trusts an entry's stat data only when the file is
+// older than the index, so a fresh mtime would hide "racily clean" edits
+// (same size, same second) from the snapshot.
+func copyIndex(from, to string) error {
+	fi, err := os.Stat(from)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // no index yet (a new repository): start empty
 	}
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(to, data, 0o600)
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(to, data, 0o600); err != nil {
+		return err
+	}
+	return os.Chtimes(to, fi.ModTime(), fi.ModTime())
 }
 
 func errorsJoin(errs ...error) error { return errors.Join(errs...) }

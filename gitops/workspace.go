@@ -198,7 +198,8 @@ func (s *Session) BeforeCommand(ctx context.Context) error {
 	if err := s.flush(ctx); err != nil {
 		return err
 	}
-	_, err := s.r.run(ctx, Git("-c", "advice.addEmbeddedRepo=false", "add", "-A").Index(s.snapIdx))
+	pre, err := s.snapshot(ctx)
+	s.preTree = pre
 	return err
 }
 
@@ -209,18 +210,21 @@ func (s *Session) BeforeCommand(ctx context.Context) error {
 func (s *Session) AfterCommand(ctx context.Context) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.flush(ctx); err != nil {
+	pre := s.preTree
+	s.preTree = ""
+	if pre == "" || len(s.dirty) > 0 {
+		if err := s.flush(ctx); err != nil {
+			return nil, err
+		}
+		var err error
+		if pre, err = s.writeSnapTree(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := s.r.run(ctx, Git("-c", "advice.addEmbeddedRepo=false", "add", "-A").Index(s.snapIdx)); err != nil {
 		return nil, err
 	}
-	pre, err := s.writeSnapTree(ctx)
-	if err != nil {
-		return nil, err
-	}
-	post, err := s.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	diff, err := s.r.treeDiff(ctx, pre, post)
+	diff, err := s.r.indexDiff(ctx, s.snapIdx, pre)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,682 @@
+package gitops
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	flagCases = flag.Int("gitops.cases", envInt("GITOPS_CASES", 500), "randomized staging cases (env GITOPS_CASES)")
+	flagSeed  = flag.Int64("gitops.seed", 0, "seed of the first randomized case (0: from the clock)")
+)
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+// TestRandomized drives random user edits (staged, unstaged, untracked, and
+// during the session), random agent edits (modify, create, delete, rename,
+// binary; by writes and by commands) and random decisions, with crashes, and
+// checks after every failed decision that nothing changed, and at the end:
+//   - a path the agent never touched is no proposal and is byte for byte what
+//     the user left, in the working tree and the index;
+//   - the index is the user's index plus exactly the accepted hunks;
+//   - after reject-all the working tree is the user's plus accepted hunks
+//     (rejected hunks gone); after undo-all it is exactly the user's, and the
+//     index exactly the user's.
+func TestRandomized(t *testing.T) {
+	n := *flagCases
+	if testing.Short() {
+		n = min(n, 50)
+	}
+	seed := *flagSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano() % 1_000_000_000
+	}
+	t.Logf("first seed %d, %d cases", seed, n)
+	// Cases spend their time waiting for git processes, so run more of them
+	// than there are CPUs.
+	seeds := make(chan int64)
+	var wg sync.WaitGroup
+	for range 3 * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for cs := range seeds {
+				t.Run(strconv.FormatInt(cs, 10), func(t *testing.T) {
+					c := &randCase{t: t, rng: rand.New(rand.NewPCG(uint64(cs), 7))}
+					defer func() {
+						if t.Failed() {
+							t.Logf("reproduce: go test ./gitops -run 'TestRandomized/%d$' -gitops.seed=%d -gitops.cases=1\nsteps:\n%s", cs, cs, strings.Join(c.log, "\n"))
+						}
+					}()
+					c.run()
+				})
+			}
+		})
+	}
+	for i := range n {
+		seeds <- seed + int64(i)
+	}
+	close(seeds)
+	wg.Wait()
+}
+
+type randCase struct {
+	t   *testing.T
+	rng *rand.Rand
+	r   *testRepo
+	s   *Session
+	seq int
+	log []string
+
+	userIdx   map[string]string // the user's index when the session starts
+	wUser     map[string]string // the user's working tree: start plus the user's own edits since
+	// idxAcc and wAcc are userIdx and wUser with the accepted decisions
+	// applied, in the order of events.
+	idxAcc, wAcc map[string]string
+	touched   map[string]bool   // paths the agent changed
+	noUser    map[string]bool   // paths the user leaves alone (created, removed or moved by the agent)
+	agentBin  map[string]string // last binary content the agent wrote
+	accepted  []acceptRec
+	conflicts int
+}
+
+type acceptRec struct {
+	d Decision
+	// content is the working file right after a whole-file accept of an
+	// added, renamed or binary file: what the index must hold.
+	content string
+}
+
+func (c *randCase) next(prefix string) string {
+	c.seq++
+	return prefix + "-" + strconv.Itoa(c.seq)
+}
+
+func (c *randCase) logf(format string, args ...any) {
+	c.log = append(c.log, fmt.Sprintf(format, args...))
+}
+
+var randNames = []string{"a.txt", "dir/b.go", "with space.md", "-dash.txt", "ünï/c.txt", "new\nline.txt", "q\"uote.txt"}
+
+func (c *randCase) run() {
+	c.setup()
+	var err error
+	c.s, err = Start(bg, c.r.dir, "rand")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer func() { c.s.Close() }()
+	c.touched, c.noUser, c.agentBin = map[string]bool{}, map[string]bool{}, map[string]string{}
+	for range 3 + c.rng.IntN(10) {
+		switch k := c.rng.IntN(20); {
+		case k < 7:
+			c.agentOp()
+		case k < 9:
+			c.userEdit()
+		case k < 19:
+			c.decide()
+		default:
+			c.logf("reopen")
+			c.s.Close()
+			if c.s, err = Open(bg, c.r.dir, "rand"); err != nil {
+				c.t.Fatal(err)
+			}
+		}
+		c.checkProposals()
+	}
+	c.finish()
+}
+
+// setup makes a small repository and the user's pre-session state.
+func (c *randCase) setup() {
+	c.r = newTestRepo(c.t)
+	nFiles := 2 + c.rng.IntN(4)
+	names := slices.Clone(randNames)
+	c.rng.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	for i := range nFiles {
+		var b strings.Builder
+		style := c.rng.IntN(5) // 0: CRLF, 1: no final newline, else plain
+		n := 3 + c.rng.IntN(14)
+		for j := range n {
+			b.WriteString(fmt.Sprintf("f%d-L%d", i, j))
+			switch {
+			case style == 0:
+				b.WriteString("\r\n")
+			case style == 1 && j == n-1:
+			default:
+				b.WriteString("\n")
+			}
+		}
+		c.r.write(names[i], b.String())
+	}
+	if c.rng.IntN(3) == 0 {
+		c.r.write("bin.dat", "\x00bin\x01")
+	}
+	c.r.write(".gitignore", "*.log\n")
+	c.r.write("build.log", "ignored\n")
+	c.r.commitAll("init")
+	var add []string
+	for _, name := range names[:nFiles] {
+		if c.rng.IntN(3) == 0 {
+			c.replaceRandomLine(name, c.next("U-s"), nil)
+			add = append(add, name)
+		}
+	}
+	if c.rng.IntN(4) == 0 {
+		c.r.write("staged-new.txt", c.next("U-n")+"\n"+c.next("U-n")+"\n")
+		add = append(add, "staged-new.txt")
+	}
+	if len(add) > 0 {
+		c.r.git(append([]string{"add", "--"}, add...)...)
+	}
+	for _, name := range append(names[:nFiles], "staged-new.txt") {
+		if _, ok := c.r.read(name); ok && c.rng.IntN(3) == 0 {
+			c.replaceRandomLine(name, c.next("U-w"), nil)
+		}
+	}
+	if c.rng.IntN(2) == 0 {
+		c.r.write("untracked.txt", c.next("U-u")+"\n"+c.next("U-u")+"\n"+c.next("U-u")+"\n")
+	}
+	c.userIdx = c.readIndex()
+	c.wUser = c.readTree()
+	c.idxAcc, c.wAcc = copyMap(c.userIdx), copyMap(c.wUser)
+}
+
+// replaceRandomLine rewrites one line of a file (keeping its terminator),
+// skipping lines for which skip says so. It returns the old and new line.
+func (c *randCase) replaceRandomLine(path, text string, skip func(string) bool) (string, string, bool) {
+	content, ok := c.r.read(path)
+	if !ok {
+		return "", "", false
+	}
+	ls := splitLines([]byte(content))
+	var cand []int
+	for i, l := range ls {
+		if skip == nil || !skip(l) {
+			cand = append(cand, i)
+		}
+	}
+	if len(cand) == 0 {
+		return "", "", false
+	}
+	i := cand[c.rng.IntN(len(cand))]
+	old := ls[i]
+	ls[i] = text + old[len(strings.TrimRight(old, "\r\n")):]
+	c.r.write(path, string(joinLines(ls)))
+	return old, ls[i], true
+}
+
+// textFiles lists the working tree's text files (not ignored ones).
+func (c *randCase) textFiles() []string {
+	var out []string
+	for p, content := range c.readTree() {
+		if !isBinary([]byte(content)) && p != ".gitignore" {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (c *randCase) pick(ps []string) string { return ps[c.rng.IntN(len(ps))] }
+
+// agentEdit changes 1-3 lines of content the way a model would.
+func (c *randCase) agentEdit(content string) string {
+	ls := splitLines([]byte(content))
+	for range 1 + c.rng.IntN(3) {
+		n := len(ls)
+		endsNL := n == 0 || strings.HasSuffix(ls[n-1], "\n")
+		switch k := c.rng.IntN(3); {
+		case k == 0 && n > 0:
+			i := c.rng.IntN(n)
+			ls[i] = c.next("A") + ls[i][len(strings.TrimRight(ls[i], "\r\n")):]
+		case k == 1 && n > 1:
+			i := c.rng.IntN(n)
+			ls = slices.Delete(ls, i, i+1)
+		default:
+			at := 0
+			if n > 0 {
+				at = c.rng.IntN(n)
+				if endsNL {
+					at = c.rng.IntN(n + 1)
+				}
+			}
+			ls = slices.Insert(ls, at, c.next("A")+"\n")
+		}
+	}
+	return string(joinLines(ls))
+}
+
+func (c *randCase) agentOp() {
+	files := c.textFiles()
+	switch k := c.rng.IntN(10); {
+	case k < 4 && len(files) > 0:
+		p := c.pick(files)
+		c.logf("agent writes %q", p)
+		c.must(c.s.WriteFile(bg, p, []byte(c.agentEdit(c.r.mustRead(p))), 0o644))
+		c.touched[p] = true
+	case k < 5:
+		p := c.next("new") + ".txt"
+		c.logf("agent creates %q", p)
+		c.must(c.s.WriteFile(bg, p, []byte(c.next("A")+"\n"+c.next("A")+"\n"), 0o644))
+		c.touched[p], c.noUser[p] = true, true
+	case k < 6 && len(files) > 0:
+		p := c.pick(files)
+		c.logf("agent removes %q", p)
+		c.must(c.s.Remove(bg, p))
+		c.touched[p], c.noUser[p] = true, true
+	case k < 7:
+		if _, ok := c.r.read("bin.dat"); ok {
+			data := "\x00" + c.next("B")
+			c.logf("agent writes binary")
+			c.must(c.s.WriteFile(bg, "bin.dat", []byte(data), 0o644))
+			c.agentBin["bin.dat"] = data
+			c.touched["bin.dat"] = true
+		}
+	default:
+		c.agentCommand(files)
+	}
+}
+
+// agentCommand is a shell command of the agent: BeforeCommand, file system
+// changes, AfterCommand, whose answer must be exactly the changed paths.
+func (c *randCase) agentCommand(files []string) {
+	c.must(c.s.BeforeCommand(bg))
+	want := map[string]bool{}
+	for range 1 + c.rng.IntN(2) {
+		files = c.textFiles()
+		switch k := c.rng.IntN(5); {
+		case k == 0 && len(files) > 0:
+			p := c.pick(files)
+			c.r.write(p, c.agentEdit(c.r.mustRead(p)))
+			want[p] = true
+		case k == 1:
+			p := c.next("gen") + ".txt"
+			c.r.write(p, c.next("A")+"\n")
+			want[p], c.noUser[p] = true, true
+		case k == 2 && len(files) > 0:
+			p := c.pick(files)
+			os.Remove(filepath.Join(c.r.dir, p))
+			want[p], c.noUser[p] = true, true
+		case k == 3 && len(files) > 0:
+			p, q := c.pick(files), c.next("moved")+".txt"
+			os.Rename(filepath.Join(c.r.dir, p), filepath.Join(c.r.dir, q))
+			want[p], want[q], c.noUser[p], c.noUser[q] = true, true, true, true
+		default:
+			if _, ok := c.r.read("bin.dat"); ok {
+				data := "\x00" + c.next("B")
+				c.r.write("bin.dat", data)
+				c.agentBin["bin.dat"] = data
+				want["bin.dat"] = true
+			}
+		}
+	}
+	changed, err := c.s.AfterCommand(bg)
+	c.must(err)
+	c.logf("agent command changed %q", changed)
+	for p := range want {
+		if !slices.Contains(changed, p) && c.wUser[p] != c.r.mustReadOr(p) {
+			c.t.Fatalf("AfterCommand missed %q: %q", p, changed)
+		}
+	}
+	for _, p := range changed {
+		if !want[p] {
+			c.t.Fatalf("AfterCommand attributed %q to the agent", p)
+		}
+		c.touched[p] = true
+	}
+}
+
+func (r *testRepo) mustReadOr(p string) string {
+	s, _ := r.read(p)
+	return s
+}
+
+// userEdit is the user changing a line in an editor during the session. They
+// never change the agent's own lines (A-, M-) nor files the agent created,
+// removed or moved.
+func (c *randCase) userEdit() {
+	var cand []string
+	for _, p := range c.textFiles() {
+		if _, ok := c.wUser[p]; ok && !c.noUser[p] {
+			cand = append(cand, p)
+		}
+	}
+	if len(cand) == 0 {
+		return
+	}
+	p := c.pick(cand)
+	old, repl, ok := c.replaceRandomLine(p, c.next("U-m"), func(l string) bool {
+		return strings.HasPrefix(l, "A-") || strings.HasPrefix(l, "M-")
+	})
+	if !ok {
+		return
+	}
+	c.logf("user edits %q: %q -> %q", p, old, repl)
+	for _, m := range []map[string]string{c.wUser, c.wAcc} {
+		ls := splitLines([]byte(m[p]))
+		i := slices.Index(ls, old)
+		if i < 0 {
+			c.t.Fatalf("model: %q not in the user's %q", old, p)
+		}
+		ls[i] = repl
+		m[p] = string(joinLines(ls))
+	}
+}
+
+func (c *randCase) decide() {
+	ps, err := c.s.Proposals(bg)
+	c.must(err)
+	if len(ps) == 0 {
+		return
+	}
+	fc := ps[c.rng.IntN(len(ps))]
+	before := c.state()
+	var d Decision
+	var ds []Decision
+	all := false
+	switch k := c.rng.IntN(12); {
+	case k < 3 && len(fc.Hunks) > 0:
+		h := fc.Hunks[c.rng.IntN(len(fc.Hunks))]
+		c.logf("accept hunk %s of %q", h.ID, fc.Path)
+		d, err = c.s.AcceptHunk(bg, h.ID, "ok")
+	case k < 6 && len(fc.Hunks) > 0:
+		h := fc.Hunks[c.rng.IntN(len(fc.Hunks))]
+		c.logf("reject hunk %s of %q", h.ID, fc.Path)
+		d, err = c.s.RejectHunk(bg, h.ID, "no")
+	case k < 7:
+		c.logf("accept file %q", fc.Path)
+		d, err = c.s.AcceptFile(bg, fc.Path, "")
+	case k < 8:
+		c.logf("reject file %q", fc.Path)
+		d, err = c.s.RejectFile(bg, fc.Path, "")
+	case k < 10 && fc.Kind == ChangeModified && !fc.Binary:
+		av, err2 := c.s.AgentVersion(bg, fc.Path)
+		c.must(err2)
+		ls := splitLines(av)
+		at := c.rng.IntN(len(ls))
+		ls = slices.Insert(ls, at, c.next("M")+"\n")
+		c.logf("modify %q", fc.Path)
+		d, err = c.s.Modify(bg, fc.Path, joinLines(ls), "better")
+	case k < 11:
+		c.logf("accept all")
+		ds, err = c.s.AcceptAll(bg, "")
+		all = true
+	default:
+		c.logf("reject all")
+		ds, err = c.s.RejectAll(bg, "")
+		all = true
+	}
+	if !all && err == nil {
+		ds = []Decision{d}
+	}
+	for _, d := range ds {
+		c.recordAccept(d)
+	}
+	if err != nil {
+		var ce *ConflictError
+		if !errors.As(err, &ce) {
+			c.t.Fatalf("decision failed: %v", err)
+		}
+		c.conflicts++
+		c.logf("  conflict: %v", err)
+		if after := c.state(); !all && after != before {
+			c.t.Fatalf("a failed decision changed the repository:\nbefore %q\nafter  %q", before, after)
+		}
+	}
+}
+
+func (c *randCase) recordAccept(d Decision) {
+	if d.Action != ActionAccept {
+		return
+	}
+	rec := acceptRec{d: d}
+	if len(d.HunkIDs) == 0 && (d.Kind == ChangeAdded || d.Kind == ChangeRenamed || d.Binary) {
+		rec.content, _ = c.r.read(d.Path)
+	}
+	c.accepted = append(c.accepted, rec)
+	c.apply(c.idxAcc, rec)
+	c.apply(c.wAcc, rec)
+}
+
+func (c *randCase) checkProposals() {
+	ps, err := c.s.Proposals(bg)
+	c.must(err)
+	for _, p := range ps {
+		if !c.touched[p.Path] {
+			c.t.Fatalf("%q is a proposal but the agent never touched it", p.Path)
+		}
+	}
+}
+
+// finish ends the session with undo-all or reject-all and checks the result
+// against the model.
+func (c *randCase) finish() {
+	undo := c.rng.IntN(2) == 0
+	var err error
+	if undo {
+		c.logf("undo all")
+		_, err = c.s.UndoAll(bg, "")
+	} else {
+		c.logf("reject all")
+		_, err = c.s.RejectAll(bg, "")
+	}
+	skip := map[string]bool{}
+	for _, e := range flatten(err) {
+		var ce *ConflictError
+		if !errors.As(e, &ce) {
+			c.t.Fatal(e)
+		}
+		skip[ce.Path] = true
+		c.conflicts++
+	}
+	for p := range skip { // a conflicted rename leaves both sides
+		for _, r := range c.accepted {
+			if r.d.Path == p && r.d.OldPath != "" {
+				skip[r.d.OldPath] = true
+			}
+		}
+	}
+	wantIdx, wantTree := c.userIdx, c.wUser
+	if !undo {
+		wantIdx, wantTree = c.idxAcc, c.wAcc
+	}
+	c.compare("index", c.readIndex(), wantIdx, skip)
+	c.compare("working tree", c.readTree(), wantTree, skip)
+	if _, ok := c.r.read("build.log"); !ok {
+		c.t.Fatal("ignored file lost")
+	}
+}
+
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func (c *randCase) compare(what string, got, want map[string]string, skip map[string]bool) {
+	c.t.Helper()
+	for _, p := range sortedKeys(got, want) {
+		if skip[p] {
+			continue
+		}
+		g, gok := got[p]
+		w, wok := want[p]
+		if gok != wok || g != w {
+			c.t.Fatalf("%s: %q is %q (exists %v), want %q (exists %v)", what, p, g, gok, w, wok)
+		}
+	}
+}
+
+func sortedKeys(ms ...map[string]string) []string {
+	var ks []string
+	for _, m := range ms {
+		for k := range m {
+			if !slices.Contains(ks, k) {
+				ks = append(ks, k)
+			}
+		}
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// apply is the model of an accepted decision on a set of files.
+func (c *randCase) apply(files map[string]string, r acceptRec) {
+	d := r.d
+	switch {
+	case d.Kind == ChangeDeleted:
+		delete(files, d.Path)
+	case d.Kind == ChangeRenamed:
+		delete(files, d.OldPath)
+		files[d.Path] = r.content
+	case d.Kind == ChangeAdded && len(d.HunkIDs) == 0, d.Binary:
+		files[d.Path] = r.content
+	case d.Kind == ChangeMode:
+	default:
+		cur, ok := files[d.Path]
+		if !ok {
+			return // the user's untracked file: the index could not take it
+		}
+		ls := splitLines([]byte(cur))
+		for _, h := range d.Hunks {
+			var err error
+			if ls, err = applyDisplayHunk(ls, h); err != nil {
+				c.t.Fatalf("model: %q: %v", d.Path, err)
+			}
+		}
+		files[d.Path] = string(joinLines(ls))
+	}
+}
+
+// applyDisplayHunk applies a hunk to lines by content (every line in these
+// tests is unique), independently of the package's own merge code.
+func applyDisplayHunk(ls []string, h Hunk) ([]string, error) {
+	type op struct {
+		kind byte
+		text string
+	}
+	var ops []op
+	for _, l := range h.Lines {
+		if l == `\ No newline at end of file` {
+			ops[len(ops)-1].text = strings.TrimSuffix(ops[len(ops)-1].text, "\n")
+			continue
+		}
+		ops = append(ops, op{l[0], l[1:] + "\n"})
+	}
+	cur := -1
+	for i, o := range ops {
+		switch o.kind {
+		case ' ':
+			if j := slices.Index(ls, o.text); j >= 0 {
+				cur = j + 1
+			}
+		case '-':
+			j := slices.Index(ls, o.text)
+			if j < 0 {
+				return nil, fmt.Errorf("removed line %q not found", o.text)
+			}
+			ls = slices.Delete(ls, j, j+1)
+			cur = j
+		case '+':
+			if cur < 0 {
+				cur = len(ls)
+				for _, a := range ops[i+1:] {
+					if j := slices.Index(ls, a.text); a.kind != '+' && j >= 0 {
+						cur = j
+						break
+					}
+				}
+			}
+			ls = slices.Insert(ls, cur, o.text)
+			cur++
+		}
+	}
+	return ls, nil
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func (c *randCase) must(err error) {
+	c.t.Helper()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// readIndex returns the contents of every index entry.
+func (c *randCase) readIndex() map[string]string {
+	rp := &repo{git: ExecRunner{}, root: c.r.dir}
+	out, err := rp.run(bg, Git("ls-files", "-s", "-z").Read())
+	c.must(err)
+	paths := map[string]string{}
+	var oids []string
+	for _, rec := range splitZ(out) {
+		meta, p, _ := strings.Cut(rec, "\t")
+		oid := strings.Fields(meta)[1]
+		paths[p] = oid
+		oids = append(oids, oid)
+	}
+	blobs, err := rp.readBlobs(bg, oids)
+	c.must(err)
+	res := map[string]string{}
+	for p, oid := range paths {
+		res[p] = string(blobs[oid])
+	}
+	return res
+}
+
+// readTree returns every file of the working tree except .git and ignored
+// build output.
+func (c *randCase) readTree() map[string]string {
+	res := map[string]string{}
+	err := filepath.WalkDir(c.r.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || d.Name() == "build.log" {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(c.r.dir, p)
+		res[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	c.must(err)
+	return res
+}
+
+// state fingerprints the index (its file's bytes: nothing in a failed
+// decision may even rewrite it) and the working tree.
+func (c *randCase) state() string {
+	idx, _ := os.ReadFile(filepath.Join(c.r.dir, ".git", "index"))
+	return string(idx) + fmt.Sprint(c.readTree())
+}

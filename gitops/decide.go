@@ -26,7 +26,7 @@ type Decision struct {
 	Seq     int // 1, 2, 3… in the order decisions were made
 	Action  Action
 	Path    string
-	OldPath string   // the old path of a rename
+	OldPath string     // the old path of a rename
 	Kind    ChangeKind // the kind of change decided (empty for undo)
 	Binary  bool
 	HunkIDs []string // the decided hunks; empty when the whole file was decided

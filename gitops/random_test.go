@@ -83,16 +83,16 @@ type randCase struct {
 	seq int
 	log []string
 
-	userIdx   map[string]string // the user's index when the session starts
-	wUser     map[string]string // the user's working tree: start plus the user's own edits since
+	userIdx map[string]string // the user's index when the session starts
+	wUser   map[string]string // the user's working tree: start plus the user's own edits since
 	// idxAcc and wAcc are userIdx and wUser with the accepted decisions
 	// applied, in the order of events.
 	idxAcc, wAcc map[string]string
-	touched   map[string]bool   // paths the agent changed
-	noUser    map[string]bool   // paths the user leaves alone (created, removed or moved by the agent)
-	agentBin  map[string]string // last binary content the agent wrote
-	accepted  []acceptRec
-	conflicts int
+	touched      map[string]bool   // paths the agent changed
+	noUser       map[string]bool   // paths the user leaves alone (created, removed or moved by the agent)
+	agentBin     map[string]string // last binary content the agent wrote
+	accepted     []acceptRec
+	conflicts    int
 }
 
 type acceptRec struct {

@@ -144,7 +144,8 @@ type StartOptions struct {
 	PreApprovedAgentPrivileges []int
 	AllowAgentToRequestUser    *bool
 
-	// startRequest.
+	// startRequest. DWS picks the flow from each startRequest, so every stream of
+	// a workflow must name the same WorkflowDefinition or Flow.
 	Goal               string
 	Flow               *Flow
 	Capabilities       []string // nil means DefaultCapabilities
@@ -181,6 +182,9 @@ func (c *Client) StartRequest(o StartOptions) *contract.StartWorkflowRequest {
 		ClientCapabilities: append([]string(nil), caps...),
 		PreapprovedTools:   append([]string(nil), o.PreapprovedTools...),
 		Streaming:          o.Streaming,
+	}
+	if o.Flow == nil && req.WorkflowDefinition == "" {
+		req.WorkflowDefinition = DefinitionSoftwareDevelopment // what CreateWorkflow defaults to
 	}
 	if o.Flow != nil {
 		req.FlowConfigId = proto.String(o.Flow.ID)

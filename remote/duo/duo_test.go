@@ -310,6 +310,9 @@ func assertReceived(t *testing.T, srv *duotest.Server, workflowID string, increm
 	if s1.GetWorkflowID() != workflowID || s2.GetWorkflowID() != workflowID {
 		t.Errorf("workflow ids %q, %q, want %q", s1.GetWorkflowID(), s2.GetWorkflowID(), workflowID)
 	}
+	if s1.GetWorkflowDefinition() != "software_development" || s2.GetWorkflowDefinition() != "software_development" {
+		t.Errorf("workflowDefinition %q, %q", s1.GetWorkflowDefinition(), s2.GetWorkflowDefinition())
+	}
 	if s1.GetClientVersion() != "wend/0.0.1-test" || s1.GetGoal() != "Fix the typo in the greeting" || s1.GetWorkflowMetadata() != duo.DefaultWorkflowMetadata {
 		t.Errorf("start 1: %v", s1)
 	}

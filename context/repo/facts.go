@@ -257,3 +257,14 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// ReadFacts opens the work tree containing dir and gathers its facts: the one call
+// the CLI needs at start. Errors wrap ErrNotRepo or ErrDetachedHead; their text is
+// meant for the user as is.
+func ReadFacts(ctx context.Context, dir string) (*Facts, error) {
+	r, err := Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return r.Facts(ctx)
+}

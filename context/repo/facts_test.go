@@ -109,3 +109,11 @@ func TestFactsOnUnbornBranch(t *testing.T) {
 		t.Errorf("Commands (-want +got):\n%s", diff)
 	}
 }
+
+func TestReadFactsOutsideARepository(t *testing.T) {
+	dir := t.TempDir()
+	_, err := ReadFacts(context.Background(), dir)
+	if !errors.Is(err, ErrNotRepo) || !strings.Contains(err.Error(), "not a git repository: "+dir) {
+		t.Fatalf("err = %v", err)
+	}
+}

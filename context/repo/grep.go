@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,8 +61,8 @@ type GrepResult struct {
 	Engine string
 }
 
-// Grep searches the files git knows. With rg on PATH it runs ripgrep (sorted by
-// path, hidden files included, .gitignore respected); otherwise, or with NoRipgrep,
+// Grep searches the files git knows. With rg on PATH it runs ripgrep (hidden files
+// included, .gitignore respected); otherwise, or with NoRipgrep,
 // it scans the git file list with Go's regexp in parallel. Both skip binary files
 // and give the same matches for the same files.
 func (r *Repo) Grep(ctx context.Context, o GrepOptions) (GrepResult, error) {
@@ -104,11 +105,18 @@ func inScope(p, scope string) bool {
 	return scope == "" || p == scope || strings.HasPrefix(p, scope+"/")
 }
 
-// grepRipgrep streams rg's output, keeping the first MaxMatches and counting the
-// rest. --null puts a NUL after the path, so paths containing ':' parse correctly.
+// rgCollect bounds how many matches are kept from rg's unordered output before
+// sorting; beyond it matches are only counted.
+const rgCollect = 20000
+
+// grepRipgrep streams rg's output and counts every match. rg runs in parallel, so
+// its order is arbitrary (--sort path would make it single-threaded): up to
+// rgCollect matches are kept, sorted by path and line, and cut to MaxMatches. The
+// result is deterministic unless more than rgCollect lines match. --null puts a
+// NUL after the path, so paths containing ':' parse correctly.
 func (r *Repo) grepRipgrep(ctx context.Context, rg string, o GrepOptions, scope string, glob *Glob) (GrepResult, error) {
 	args := []string{"--no-config", "--no-heading", "--with-filename", "--line-number", "--null", "--color", "never",
-		"--hidden", "--glob", "!.git", "--sort", "path", "--no-messages"}
+		"--hidden", "--glob", "!.git", "--no-messages"}
 	if o.CaseInsensitive {
 		args = append(args, "--ignore-case")
 	}
@@ -158,6 +166,16 @@ func (r *Repo) grepRipgrep(ctx context.Context, rg string, o GrepOptions, scope 
 		}
 		return res, fmt.Errorf("rg: %v: %s", werr, strings.TrimSpace(stderr.String()))
 	}
+	sort.Slice(res.Matches, func(i, j int) bool {
+		a, b := res.Matches[i], res.Matches[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Line < b.Line
+	})
+	if len(res.Matches) > o.MaxMatches {
+		res.Matches = res.Matches[:o.MaxMatches]
+	}
 	return res, nil
 }
 
@@ -182,7 +200,7 @@ func (r *Repo) addRipgrepLine(res *GrepResult, line []byte, o GrepOptions, glob 
 		return
 	}
 	res.Total++
-	if len(res.Matches) < o.MaxMatches {
+	if len(res.Matches) < max(rgCollect, o.MaxMatches) {
 		res.Matches = append(res.Matches, Match{Path: p, Line: n, Text: cutLine(rest[colon+1:], o.MaxLineLen)})
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -105,16 +104,15 @@ func (r *Registry) shell(ctx context.Context, command string, timeout time.Durat
 	cmd := exec.Command(r.cfg.Shell, "-c", command)
 	cmd.Dir = r.realRoot
 	cmd.Stdout, cmd.Stderr = pw, pw // an *os.File: the child writes to it directly
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Env = append(os.Environ(), "GIT_PAGER=cat", "PAGER=cat", "GIT_TERMINAL_PROMPT=0", "CI=1")
+	setProcessGroup(cmd)
+	cmd.Env = append(os.Environ(), "GIT_PAGER=cat", "PAGER=cat", "GIT_TERMINAL_PROMPT=0")
 	cmd.Env = append(cmd.Env, r.cfg.Env...)
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		return commandRun{exitCode: -1, startErr: err}
 	}
 	pw.Close() // only the children hold the write end now
-	pgid := cmd.Process.Pid
-	killGroup := func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
+	killGroup := func() { killProcessGroup(cmd.Process) }
 
 	buf := newHeadTail(r.cfg.MaxOutputBytes)
 	drained := make(chan struct{})

@@ -178,7 +178,9 @@ func (r *Registry) Effect(call Call) session.Effect {
 	return session.EffectCommand
 }
 
-// Execute runs one call. Every failure, including an unknown tool, malformed
+// Execute runs one call. It does not ask for approval: the engine judges
+// Effect(call) against the approval policy (and shows Describe(call)) first.
+// Every failure, including an unknown tool, malformed
 // arguments and a panicking handler, comes back as a Result with IsError set and a
 // message telling the model how to call the tool correctly. Engine tools are
 // refused: the engine must handle them before calling Execute.

@@ -32,10 +32,13 @@ func (m *Model) layoutRects() rects {
 	w, h := max(m.width, 20), max(m.height, 6)
 	// The review takes the whole width: side by side needs it.
 	r := rects{wide: w >= WideMin && !m.reviewOpen}
-	r.dock = m.dockLines(w)
-	if h >= 20 {
-		r.dock = append(r.dock, m.keyHints(w))
+	if m.dockCache == nil || m.dockW != w {
+		m.dockCache, m.dockW = m.dockLines(w), w
+		if h >= 20 {
+			m.dockCache = append(m.dockCache, m.keyHints(w))
+		}
 	}
+	r.dock = m.dockCache
 	rest := h - 1 - len(r.dock)
 	if r.wide {
 		r.sideW = min(max(w/3, 30), 48)

@@ -71,6 +71,7 @@ type stream struct {
 
 	inflight, dirty, tickPending bool
 	last                         time.Time
+	cost                         time.Duration // how long the last render took
 }
 
 type toolCall struct {
@@ -113,6 +114,7 @@ type RenderedMsg struct {
 	blocks                    [][]string
 	tail                      []string
 	tailEnd                   int
+	took                      time.Duration
 }
 
 // TickMsg fires when a throttled streaming render is due.
@@ -129,6 +131,7 @@ type job struct {
 }
 
 func (j job) run() RenderedMsg {
+	start := time.Now()
 	out := RenderedMsg{entryID: j.entryID, gen: j.gen, width: j.width, from: j.from, tailEnd: j.tailEnd}
 	// Tabs would reach the terminal raw and lose code indentation.
 	for _, b := range j.blocks {
@@ -137,6 +140,7 @@ func (j job) run() RenderedMsg {
 	if strings.TrimSpace(j.tail) != "" {
 		out.tail = j.rs.Render(j.style, j.width, expandTabs(j.tail))
 	}
+	out.took = time.Since(start)
 	return out
 }
 
@@ -289,6 +293,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		s := e.md
 		s.inflight = false
+		s.cost = msg.took
 		if msg.gen == s.gen && msg.width == s.width && msg.from == s.nr {
 			for _, b := range msg.blocks {
 				if len(s.flat) > 0 {
@@ -346,13 +351,16 @@ func (m *Model) kick(e *entry) tea.Cmd {
 		return nil // up to date
 	}
 	now := m.Now()
-	if !s.finished && now.Sub(s.last) < Throttle {
+	// At most ~15 renders a second, and fewer when a render is slow (one huge
+	// growing code block): rendering then takes at most a quarter of a core.
+	gap := max(Throttle, 4*s.cost)
+	if !s.finished && now.Sub(s.last) < gap {
 		if s.tickPending || m.syncRender {
 			return nil
 		}
 		s.tickPending = true
 		id := e.id
-		return tea.Tick(Throttle-now.Sub(s.last), func(time.Time) tea.Msg { return TickMsg{id} })
+		return tea.Tick(gap-now.Sub(s.last), func(time.Time) tea.Msg { return TickMsg{id} })
 	}
 	j := job{rs: m.rs, style: m.st.Markdown, entryID: e.id, gen: s.gen, width: s.width, from: s.nr,
 		tail: string(s.buf[tailFrom:]), tailEnd: len(s.buf)}

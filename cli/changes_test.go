@@ -96,4 +96,35 @@ func TestReviewVerbsAcceptAndRejectHunks(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "no undecided changes") {
 		t.Fatalf("after deciding everything: %s", out)
 	}
+
+	// Finish: commit the accepted hunk on a wend/ branch and push it to a remote.
+	bare := t.TempDir()
+	git(t, bare, "init", "-q", "--bare")
+	git(t, dir, "remote", "add", "origin", bare)
+	t.Setenv("GIT_AUTHOR_NAME", "t")
+	t.Setenv("GIT_AUTHOR_EMAIL", "t@x")
+	t.Setenv("GIT_COMMITTER_NAME", "t")
+	t.Setenv("GIT_COMMITTER_EMAIL", "t@x")
+	code, out, errOut = wend(t, env, "-C", dir, "commit", "--no-edit", "--branch", "--push")
+	if code != 0 {
+		t.Fatalf("commit: %d %s %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "On branch wend/edit-notes") || !strings.Contains(out, "Pushed wend/edit-notes") {
+		t.Fatalf("commit output: %s", out)
+	}
+	msg := git(t, dir, "log", "-1", "--format=%B")
+	if !strings.HasPrefix(msg, "edit notes\n\nok") {
+		t.Fatalf("commit message %q", msg)
+	}
+	if shown := git(t, dir, "show", "HEAD", "--format="); !strings.Contains(shown, "+FIRST") || strings.Contains(shown, "new.txt") {
+		t.Fatalf("commit content: %s", shown)
+	}
+	if got := git(t, bare, "rev-parse", "wend/edit-notes"); strings.TrimSpace(got) != strings.TrimSpace(git(t, dir, "rev-parse", "HEAD")) {
+		t.Fatal("the pushed branch is not the commit")
+	}
+	// With nothing staged, commit says what to do.
+	code, _, errOut = wend(t, env, "-C", dir, "commit", "--no-edit")
+	if code != ExitUsage || !strings.Contains(errOut, "wend accept") {
+		t.Fatalf("empty commit: %d %s", code, errOut)
+	}
 }

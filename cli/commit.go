@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"gitlab.com/wend/wend/gitops"
+	"gitlab.com/wend/wend/remote/llm"
+	"gitlab.com/wend/wend/session"
+)
+
+func init() { register(newCommitCmd) }
+
+type commitOptions struct {
+	session string
+	message string
+	branch  bool
+	push    bool
+	remote  string
+	noEdit  bool
+	draft   bool
+}
+
+func newCommitCmd(g *globals) *cobra.Command {
+	var o commitOptions
+	cmd := &cobra.Command{
+		Use:   "commit",
+		Short: "Commit the accepted changes, optionally on a wend/<task> branch, and push",
+		Long: `Commit what is staged in git's index (your own staged changes plus the hunks you
+accepted). The message is drafted from the session (by the model when one is
+configured and --draft is given, else from the task and summary) and opened in
+your editor unless -m or --no-edit is given. --branch first switches to
+wend/<task-slug>; --push pushes the branch with your own git credentials.`,
+		Example: "  wend commit\n  wend commit --branch --push\n  wend commit -m \"Fix Mean\" --no-edit",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCommit(cmd.Context(), g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.session, "session", "", "the session (default: the newest)")
+	f.StringVarP(&o.message, "message", "m", "", "the commit message")
+	f.BoolVar(&o.branch, "branch", false, "switch to (or create) the branch wend/<task-slug> first")
+	f.BoolVar(&o.push, "push", false, "push the branch after committing")
+	f.StringVar(&o.remote, "remote", "", "the remote to push to (default: the branch's, else origin)")
+	f.BoolVar(&o.noEdit, "no-edit", false, "use the message as drafted, without opening the editor")
+	f.BoolVar(&o.draft, "draft", false, "ask the configured model to draft the message from the staged diff")
+	return cmd
+}
+
+func runCommit(ctx context.Context, g *globals, o commitOptions) error {
+	ws, err := g.openWorkspace(ctx)
+	if err != nil {
+		return err
+	}
+	root := ws.repo.Root()
+	staged, err := exec.CommandContext(ctx, "git", "-C", root, "diff", "--cached", "--stat").Output()
+	if err != nil {
+		return fmt.Errorf("reading the index: %w", err)
+	}
+	if strings.TrimSpace(string(staged)) == "" {
+		return usageErr("nothing is staged: accept changes first (wend changes, wend accept ID|all)")
+	}
+	task, summary := sessionSummary(ctx, ws, o.session)
+	msg := o.message
+	if msg == "" {
+		msg = draftMessage(task, summary)
+		if o.draft {
+			if m, err := modelDraft(ctx, ws, root, task); err == nil {
+				msg = m
+			} else {
+				fmt.Fprintf(g.stderr, "wend: the model could not draft a message (%v); using the session's summary\n", err)
+			}
+		}
+		if !o.noEdit {
+			if msg, err = editMessage(ctx, root, msg); err != nil {
+				return err
+			}
+		}
+	}
+	if o.branch {
+		name, err := gitops.SwitchBranch(ctx, nil, root, firstNonEmpty(task, summary, "change"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "On branch %s\n", name)
+	}
+	id, err := gitops.Commit(ctx, nil, root, msg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "Committed %s: %s\n", id[:12], firstLine(msg))
+	if o.push {
+		branch, err := exec.CommandContext(ctx, "git", "-C", root, "symbolic-ref", "--short", "HEAD").Output()
+		if err != nil {
+			return fmt.Errorf("finding the branch to push: %w", err)
+		}
+		b := strings.TrimSpace(string(branch))
+		if err := gitops.Push(ctx, nil, root, o.remote, b); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "Pushed %s\n", b)
+	}
+	return nil
+}
+
+// sessionSummary reads the task and final summary of the named or newest session.
+func sessionSummary(ctx context.Context, ws *workspace, id string) (task, summary string) {
+	st, err := sessionStore(ctx, ws.repo)
+	if err != nil {
+		return "", ""
+	}
+	if id == "" {
+		list, _ := st.List()
+		if len(list) == 0 {
+			return "", ""
+		}
+		id = list[0].ID
+	}
+	events, _ := st.Load(id)
+	for _, e := range events {
+		switch p := e.Payload.(type) {
+		case session.SessionStarted:
+			task = p.Task
+		case session.SessionFinished:
+			summary = p.Summary
+		}
+	}
+	return task, summary
+}
+
+// draftMessage is a commit message from the session: the task as the subject, the
+// agent's summary as the body.
+func draftMessage(task, summary string) string {
+	subject := firstLine(firstNonEmpty(task, summary, "Changes made with wend"))
+	if len(subject) > 72 {
+		subject = strings.TrimSpace(subject[:69]) + "..."
+	}
+	if summary == "" || summary == subject {
+		return subject + "\n"
+	}
+	return subject + "\n\n" + strings.TrimSpace(summary) + "\n"
+}
+
+// modelDraft asks the configured model for a message for the staged diff.
+func modelDraft(ctx context.Context, ws *workspace, root, task string) (string, error) {
+	p, model, err := newProvider(ws.settings, providerOptions{})
+	if err != nil {
+		return "", err
+	}
+	diff, _ := exec.CommandContext(ctx, "git", "-C", root, "diff", "--cached").Output()
+	if len(diff) > 30000 {
+		diff = append(diff[:30000], "\n[diff cut]"...)
+	}
+	resp, err := p.Stream(ctx, llm.Request{
+		Model:     model,
+		System:    "You write git commit messages: a subject line of at most 72 characters in the imperative mood, a blank line, then a short body saying why. Answer with the message only.",
+		Messages:  []llm.Message{{Role: llm.RoleUser, Content: []llm.Block{llm.Text("Task: " + task + "\n\nStaged diff:\n" + string(diff))}}},
+		MaxTokens: 400,
+	}, func(llm.Delta) {})
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, blk := range resp.Message.Content {
+		b.WriteString(blk.Text)
+	}
+	if strings.TrimSpace(b.String()) == "" {
+		return "", fmt.Errorf("empty answer")
+	}
+	return strings.TrimSpace(b.String()) + "\n", nil
+}
+
+// editMessage opens $VISUAL/$EDITOR (as git would) on the draft.
+func editMessage(ctx context.Context, root, draft string) (string, error) {
+	editor, _ := exec.CommandContext(ctx, "git", "-C", root, "var", "GIT_EDITOR").Output()
+	ed := strings.TrimSpace(string(editor))
+	if ed == "" || ed == ":" {
+		return draft, nil
+	}
+	f, err := os.CreateTemp("", "wend-commit-*.txt")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(f.Name())
+	f.WriteString(draft + "\n# Edit the message; lines starting with # are ignored. An empty message aborts.\n")
+	f.Close()
+	cmd := exec.CommandContext(ctx, "sh", "-c", ed+` "$1"`, "editor", filepath.Clean(f.Name()))
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("the editor failed: %w", err)
+	}
+	data, err := os.ReadFile(f.Name())
+	if err != nil {
+		return "", err
+	}
+	var keep []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			keep = append(keep, l)
+		}
+	}
+	msg := strings.TrimSpace(strings.Join(keep, "\n"))
+	if msg == "" {
+		return "", usageErr("empty commit message; nothing was committed")
+	}
+	return msg + "\n", nil
+}
+
+func firstNonEmpty(xs ...string) string {
+	for _, x := range xs {
+		if strings.TrimSpace(x) != "" {
+			return strings.TrimSpace(x)
+		}
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}

@@ -7,6 +7,7 @@
 package gitlab
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -78,6 +79,11 @@ func New(cfg Config) (*Client, error) {
 		gl.WithCustomBackoff(backoff),
 		gl.WithUserAgent("wend"),
 		gl.WithOnlyIdempotentRetries(),
+		// client-go's default limiter is rebuilt from the first response's
+		// RateLimit-Limit while concurrent requests read it (a data race in
+		// v2.64.0, found with -race). rateGate paces on RateLimit-Remaining
+		// and RateLimit-Reset instead, and 429s back off on Retry-After.
+		gl.WithCustomLimiter(noLimit{}),
 	)
 	if err != nil {
 		return nil, err
@@ -167,6 +173,11 @@ func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Durati
 	d += time.Duration(rand.Int64N(int64(lo)/2 + 1))
 	return clamp(d, lo, hi)
 }
+
+// noLimit is a RateLimiter that never waits (see rateGate).
+type noLimit struct{}
+
+func (noLimit) Wait(ctx context.Context) error { return ctx.Err() }
 
 // timeNow is time.Now, replaceable in tests.
 var timeNow = time.Now

@@ -65,7 +65,7 @@ func (c *Client) issue(ctx context.Context, ref refs.Ref, opt Options) (Item, er
 	if err := g.Wait(); err != nil {
 		return Item{}, err
 	}
-	if more && notesSize(notes) < opt.Budget {
+	if more && (notesSize(notes) < opt.Budget || opt.Skip > 0) {
 		all, _, err := morePages(ctx, c, "notes of "+what, maxNotePages, notes, first, notesPage)
 		if err == nil {
 			notes = all
@@ -80,7 +80,7 @@ func (c *Client) issue(ctx context.Context, ref refs.Ref, opt Options) (Item, er
 			total = -1 // unknown: GitLab gave no X-Total and pages were left
 		}
 	}
-	return renderIssue(ref, issue, notes, total, mrs, mrsErr, opt.Budget), nil
+	return renderIssue(ref, issue, notes, total, mrs, mrsErr, opt), nil
 }
 
 func notesSize(notes []*gl.Note) int {
@@ -91,8 +91,8 @@ func notesSize(notes []*gl.Note) int {
 	return n
 }
 
-func renderIssue(ref refs.Ref, is *gl.Issue, notes []*gl.Note, total int64, mrs []*gl.BasicMergeRequest, mrsErr error, budget int) Item {
-	d := pack.New(budget)
+func renderIssue(ref refs.Ref, is *gl.Issue, notes []*gl.Note, total int64, mrs []*gl.BasicMergeRequest, mrsErr error, opt Options) Item {
+	d := pack.New(opt.Budget)
 	canon := fmt.Sprintf("%s#%d", ref.Project, is.IID)
 	d.Printf("# Issue %s: %s\n\n", canon, clean(is.Title))
 	milestone := "none"
@@ -117,27 +117,36 @@ func renderIssue(ref refs.Ref, is *gl.Issue, notes []*gl.Note, total int64, mrs 
 		d.Write("(Related merge requests could not be listed.)\n\n")
 	}
 
-	d.Write("## Description\n\n")
-	desc := clean(is.Description)
-	if desc == "" {
-		desc = "(no description)"
+	if opt.Skip == 0 {
+		d.Write("## Description\n\n")
+		desc := clean(is.Description)
+		if desc == "" {
+			desc = "(no description)"
+		}
+		d.Fit(desc+"\n\n", d.Remaining()*2/5, "description", "full text at "+is.WebURL)
 	}
-	d.Fit(desc+"\n\n", d.Remaining()*2/5, "description", "full text at "+is.WebURL)
-
-	renderNotes(d, notes, total, is.WebURL)
-	return Item{Kind: refs.Issue, Ref: canon, Title: is.Title, URL: is.WebURL, State: is.State, Markdown: d.String(), Cuts: d.Cuts()}
+	renderNotes(d, notes, total, opt.Skip, canon)
+	return Item{Kind: refs.Issue, Ref: canon, Title: clean(is.Title), URL: is.WebURL, State: is.State, Markdown: d.String(), Cuts: d.Cuts()}
 }
 
-// renderNotes writes notes newest first until the budget runs out; runs of
-// system notes (label changes, mentions, assignments) fold into one line.
-func renderNotes(d *pack.Doc, notes []*gl.Note, total int64, url string) {
+// renderNotes writes notes newest first, after skipping the newest skip,
+// until the budget runs out; runs of system notes (label changes, mentions,
+// assignments) fold into one line.
+func renderNotes(d *pack.Doc, notes []*gl.Note, total int64, skip int, canon string) {
 	count := fmt.Sprint(total)
 	if total < 0 {
 		count = fmt.Sprintf("more than %d", len(notes))
 	}
-	d.Printf("## Notes (%s; newest first, system events folded)\n\n", count)
-	shown := 0
-	for i := 0; i < len(notes); {
+	if skip > 0 {
+		d.Printf("## Notes (%s; newest first, after the newest %d, system events folded)\n\n", count, skip)
+	} else {
+		d.Printf("## Notes (%s; newest first, system events folded)\n\n", count)
+	}
+	more := func(from int) string {
+		return fmt.Sprintf("gitlab_get_issue {\"ref\": %q, \"skip\": %d}", canon, from)
+	}
+	shown := min(skip, len(notes))
+	for i := shown; i < len(notes); {
 		if notes[i].System {
 			j := i
 			var events []string
@@ -162,7 +171,7 @@ func renderNotes(d *pack.Doc, notes []*gl.Note, total int64, url string) {
 		if !d.Write(block) {
 			// A long note gets what is left, cut, if that is a useful amount.
 			if d.Remaining() > 400 {
-				d.Fit(block, d.Remaining(), "note by @"+n.Author.Username, "full note at "+url)
+				d.Fit(block, d.Remaining(), "note by @"+n.Author.Username, more(shown+1)+" starts after it")
 				shown++
 			}
 			break
@@ -171,8 +180,8 @@ func renderNotes(d *pack.Doc, notes []*gl.Note, total int64, url string) {
 		i++
 	}
 	if total < 0 {
-		d.Cut(fmt.Sprintf("notes older than the %d shown", shown), "read them at "+url)
+		d.Cut(fmt.Sprintf("notes older than the newest %d", shown), more(shown))
 	} else if missing := int(total) - shown; missing > 0 {
-		d.Cut(fmt.Sprintf("%d older notes of %d", missing, total), "read them at "+url)
+		d.Cut(fmt.Sprintf("%d older notes of %d", missing, total), more(shown))
 	}
 }

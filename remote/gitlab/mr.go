@@ -91,15 +91,15 @@ func renderMR(ref refs.Ref, mr *gl.MergeRequest, discs []*gl.Discussion, diffs [
 			desc = "(no description)"
 		}
 		d.Fit(desc+"\n\n", d.Remaining()/4, "description", "full text at "+mr.WebURL)
-		renderDiscussions(d, discs, diffs, d.Remaining()*2/5, mr.WebURL)
+		renderDiscussions(d, discs, diffs, d.Remaining()*2/5, opt.Skip, canon)
 	}
 	renderChanges(d, canon, diffs, opt)
-	return Item{Kind: refs.MergeRequest, Ref: canon, Title: mr.Title, URL: mr.WebURL, State: mr.State, Markdown: d.String(), Cuts: d.Cuts()}
+	return Item{Kind: refs.MergeRequest, Ref: canon, Title: clean(mr.Title), URL: mr.WebURL, State: mr.State, Markdown: d.String(), Cuts: d.Cuts()}
 }
 
 // renderDiscussions writes threads (system notes left out) with their resolved
 // state and, for diff notes, the lines they point at.
-func renderDiscussions(d *pack.Doc, discs []*gl.Discussion, diffs []*gl.MergeRequestDiff, limit int, url string) {
+func renderDiscussions(d *pack.Doc, discs []*gl.Discussion, diffs []*gl.MergeRequestDiff, limit, skip int, canon string) {
 	var threads []*gl.Discussion
 	unresolved := 0
 	for _, t := range discs {
@@ -112,8 +112,12 @@ func renderDiscussions(d *pack.Doc, discs []*gl.Discussion, diffs []*gl.MergeReq
 		}
 	}
 	d.Printf("## Discussions (%d threads, %d unresolved)\n\n", len(threads), unresolved)
+	if skip > 0 {
+		d.Printf("(Threads 1–%d left out as asked.)\n\n", min(skip, len(threads)))
+	}
 	start := d.Len()
-	for i, t := range threads {
+	for i := min(skip, len(threads)); i < len(threads); i++ {
+		t := threads[i]
 		first := t.Notes[0]
 		state := "comment"
 		if first.Resolvable {
@@ -141,7 +145,8 @@ func renderDiscussions(d *pack.Doc, discs []*gl.Discussion, diffs []*gl.MergeReq
 			fmt.Fprintf(&b, "**@%s** · %s\n%s\n", n.Author.Username, when(n.CreatedAt), quote(clean(n.Body)))
 		}
 		if d.Len()-start+b.Len() > limit || !d.Write(b.String()) {
-			d.Cut(fmt.Sprintf("%d of %d discussion threads", len(threads)-i, len(threads)), "read them at "+url)
+			d.Cut(fmt.Sprintf("%d of %d discussion threads", len(threads)-i, len(threads)),
+				fmt.Sprintf("gitlab_get_merge_request {\"ref\": %q, \"skip\": %d}", canon, i))
 			break
 		}
 	}

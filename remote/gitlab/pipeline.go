@@ -154,7 +154,7 @@ func (c *Client) job(ctx context.Context, pid string, id int64, opt Options) (It
 		j.Name, j.ID, j.Status, j.Stage, j.Pipeline.ID, j.Ref, duration(j.Duration),
 		map[bool]string{true: ", failure reason: " + j.FailureReason}[j.FailureReason != ""], j.WebURL)
 	d.Fit(ex.Markdown(j.ID), d.Remaining(), "log excerpt", fmt.Sprintf("gitlab_get_job_log {\"job\": %d, \"start_line\": 1, \"end_line\": 500}", j.ID))
-	return Item{Kind: refs.Job, Ref: fmt.Sprintf("%s job %d", pid, j.ID), Title: j.Name, URL: j.WebURL, State: j.Status,
+	return Item{Kind: refs.Job, Ref: fmt.Sprintf("%s job %d", pid, j.ID), Title: clean(j.Name), URL: j.WebURL, State: j.Status,
 		Markdown: d.String(), Cuts: d.Cuts()}, nil
 }
 
@@ -244,5 +244,5 @@ func (c *Client) epic(ctx context.Context, ref refs.Ref, opt Options) (Item, err
 			break
 		}
 	}
-	return Item{Kind: refs.Epic, Ref: canon, Title: e.Title, URL: e.WebURL, State: e.State, Markdown: d.String(), Cuts: d.Cuts()}, nil
+	return Item{Kind: refs.Epic, Ref: canon, Title: clean(e.Title), URL: e.WebURL, State: e.State, Markdown: d.String(), Cuts: d.Cuts()}, nil
 }

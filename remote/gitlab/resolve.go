@@ -25,6 +25,10 @@ type Options struct {
 	Diff bool
 	// File limits a merge request's diff to one path.
 	File string
+	// Skip leaves out the newest Skip notes of an issue, or the first Skip
+	// discussion threads of a merge request: the way to page through what a
+	// previous answer cut.
+	Skip int
 }
 
 // Item is a resolved reference: markdown for the model and the user, redacted

@@ -69,7 +69,7 @@ func TestResolveIssueSmallBudgetSaysWhatWasCut(t *testing.T) {
 	if len(it.Markdown) > 3600 {
 		t.Errorf("markdown %d bytes for budget 3000", len(it.Markdown))
 	}
-	if !strings.Contains(it.Markdown, "older notes of 130") || !strings.Contains(it.Markdown, "read them at https://") {
+	if !strings.Contains(it.Markdown, "older notes of 130") || !strings.Contains(it.Markdown, `gitlab_get_issue {"ref": "group/sub/proj#12", "skip": `) {
 		t.Errorf("cut not explained:\n%s", it.Markdown)
 	}
 	for _, r := range srv.Requests() {
@@ -223,5 +223,18 @@ func TestUnknownNoteTotalIsSaid(t *testing.T) {
 	}
 	if !strings.Contains(it.Markdown, "## Notes (more than 100;") || !strings.Contains(it.Markdown, "notes older than the") {
 		t.Errorf("unknown total not said:\n%s", it.Markdown)
+	}
+}
+
+func TestSkipPagesThroughNotes(t *testing.T) {
+	srv := gitlabtest.New(t)
+	c, _ := testClient(t, srv)
+	it, err := c.Resolve(bg, mustRef(t, "#12"), Options{Budget: 3000, Skip: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := it.Markdown
+	if !strings.Contains(md, "after the newest 120") || !strings.Contains(md, "Comment 9:") || strings.Contains(md, "Comment 11:") || strings.Contains(md, "## Description") {
+		t.Errorf("skip 120:\n%s", md)
 	}
 }

@@ -33,7 +33,8 @@ func (c *Client) Tools(budget int) []Tool {
 			Name: "gitlab_get_issue",
 			Description: "Read a GitLab issue: title, state, labels, assignees, milestone, description, related merge requests " +
 				"and notes (newest first). ref is #12 (this project), group/project#12, or the issue's URL.",
-			Schema: schema(`{"ref": {"type": "string", "description": "#12, group/project#12 or an issue URL"}}`, "ref"),
+			Schema: schema(`{"ref": {"type": "string", "description": "#12, group/project#12 or an issue URL"},
+				"skip": {"type": "integer", "minimum": 0, "description": "leave out the newest N notes (to read older ones)"}}`, "ref"),
 			Run:    c.runResolve(refs.Issue, budget),
 		},
 		{
@@ -42,7 +43,8 @@ func (c *Client) Tools(budget int) []Tool {
 				"changed files, head pipeline state. include_diff adds per-file diffs within the budget; file limits the diff to one path.",
 			Schema: schema(`{"ref": {"type": "string", "description": "!34, group/project!34 or a merge request URL"},
 				"include_diff": {"type": "boolean", "description": "include per-file diffs (default false)"},
-				"file": {"type": "string", "description": "only this file's diff (implies include_diff)"}}`, "ref"),
+				"file": {"type": "string", "description": "only this file's diff (implies include_diff)"},
+				"skip": {"type": "integer", "minimum": 0, "description": "leave out the first N discussion threads"}}`, "ref"),
 			Run: c.runResolve(refs.MergeRequest, budget),
 		},
 		{
@@ -118,6 +120,7 @@ func (c *Client) runResolve(kind refs.Kind, budget int) func(context.Context, js
 			Ref         string `json:"ref"`
 			IncludeDiff bool   `json:"include_diff"`
 			File        string `json:"file"`
+			Skip        int    `json:"skip"`
 		}
 		if err := decode(name, args, &a); err != nil {
 			return "", "", err
@@ -132,7 +135,10 @@ func (c *Client) runResolve(kind refs.Kind, budget int) func(context.Context, js
 		if r.HeadPipeline {
 			return "", "", fmt.Errorf("%s: for the pipeline of %s use gitlab_get_pipeline", name, a.Ref)
 		}
-		it, err := c.Resolve(ctx, r, Options{Budget: budget, Diff: a.IncludeDiff || a.File != "", File: a.File})
+		if (kind != refs.MergeRequest && (a.IncludeDiff || a.File != "")) || (kind == refs.Epic && a.Skip != 0) || a.Skip < 0 {
+			return "", "", fmt.Errorf("%s: include_diff and file apply to merge requests, skip to issues and merge requests", name)
+		}
+		it, err := c.Resolve(ctx, r, Options{Budget: budget, Diff: a.IncludeDiff || a.File != "", File: a.File, Skip: a.Skip})
 		if err != nil {
 			return "", "", err
 		}

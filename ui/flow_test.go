@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"strings"
@@ -288,4 +289,53 @@ func TestKeyOverridesReachDispatch(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyF5})
 	waitCalls(t, be, "Pause", 1)
 	finalView(t, tm)
+}
+
+type suggester struct{}
+
+func (suggester) Suggest(_ context.Context, kind, q string) []ui.Suggestion {
+	if kind == "#" {
+		return []ui.Suggestion{{Value: "12", Title: "Login fails after expiry"}, {Value: "7", Title: "Logout"}}
+	}
+	return nil
+}
+
+type files []string
+
+func (f files) Files() []string { return f }
+
+func TestReferenceCompletion(t *testing.T) {
+	be := uitest.NewBackend()
+	tm := newTM(t, be, ui.Options{Suggest: suggester{}, Files: files{"auth/session.go", "auth/session_test.go", "main.go"}})
+	tm.Type("fix #lo")
+	waitOut(t, tm, "Login fails after expiry")
+	tm.Send(key("tab"))
+	tm.Type("in @sesstest")
+	waitOut(t, tm, "@auth/session_test.go")
+	tm.Send(key("enter")) // accepts the completion, does not send
+	tm.Send(key("enter")) // sends
+	st := waitCalls(t, be, "Start", 1)
+	if got := st[0].(session.Task).Text; got != "fix #12 in @auth/session_test.go" {
+		t.Fatalf("task %q", got)
+	}
+	finalView(t, tm)
+}
+
+func TestCopyAndMouseRelease(t *testing.T) {
+	be := uitest.NewBackend()
+	be.Emit(session.SessionStarted{SessionID: "s1"}, session.TextDelta{Text: "The answer is **42**."}, session.TextFinished{})
+	tm := newTM(t, be, ui.Options{})
+	waitOut(t, tm, "The answer is")
+	tm.Send(key("ctrl+y"))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("\x1b]52;c;")) },
+		teatest.WithDuration(5*time.Second))
+	tm.Send(key("ctrl+s"))
+	waitOut(t, tm, "mouse released")
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*ui.Model)
+	if fm.View().MouseMode != tea.MouseModeNone {
+		t.Fatal("mouse should be released")
+	}
 }

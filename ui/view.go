@@ -125,8 +125,12 @@ func (m *Model) statusLine() string {
 		}
 		el = max(end.Sub(m.started), 0)
 	}
+	model := m.opts.Model
+	if m.opts.Provider != "" && model != "" {
+		model = m.opts.Provider + "/" + model
+	}
 	return status.Render(status.Info{
-		Repo: m.opts.Repository, Branch: m.opts.Branch, Model: m.opts.Model,
+		Repo: m.opts.Repository, Branch: m.opts.Branch, Model: model,
 		State: state, Spinner: m.spinnerFrame(),
 		InTokens: m.inTok, OutTokens: m.outTok, CostUSD: m.cost, Elapsed: el, Hint: m.hint,
 		Changes: m.changesSummary(),

@@ -35,7 +35,7 @@ func (c *Client) Tools(budget int) []Tool {
 				"and notes (newest first). ref is #12 (this project), group/project#12, or the issue's URL.",
 			Schema: schema(`{"ref": {"type": "string", "description": "#12, group/project#12 or an issue URL"},
 				"skip": {"type": "integer", "minimum": 0, "description": "leave out the newest N notes (to read older ones)"}}`, "ref"),
-			Run:    c.runResolve(refs.Issue, budget),
+			Run: c.runResolve(refs.Issue, budget),
 		},
 		{
 			Name: "gitlab_get_merge_request",

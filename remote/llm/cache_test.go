@@ -99,6 +99,12 @@ func TestPrefixStability(t *testing.T) {
 			if len(msgs2) <= len(msgs1) {
 				t.Fatalf("messages did not grow: %d then %d", len(msgs1), len(msgs2))
 			}
+			// Only closing bytes may follow the messages: system and tools come
+			// before them, or they would sit after the part that changes.
+			tail := first[start+len(lastRaw):]
+			if len(tail) > len(`],"stream":true}`) || !bytes.HasSuffix(second, tail) {
+				t.Errorf("the messages are not the end of the body; after them comes %s", tail)
+			}
 			unmarked := bytes.ReplaceAll(lastRaw, []byte(`,"cache_control":{"type":"ephemeral"}`), nil)
 			if got := msgs2[len(msgs1)-1]; !bytes.Equal(got, unmarked) {
 				t.Errorf("the earlier last message changed beyond its cache marker:\nwas: %s\nnow: %s", lastRaw, got)

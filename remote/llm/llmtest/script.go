@@ -3,25 +3,26 @@
 // tests exercise the real adapters, SDKs and HTTP stack without a network.
 //
 // A Script is a list of turns; each request to the server consumes the next turn.
-// Scripts can be written in Go or loaded from JSON files (see LoadScript), which is
-// how the CLI's end-to-end tests and the offline demo use them:
+// Scripts can be written in Go or loaded from JSON files (LoadScript), which is
+// how the CLI's end-to-end tests and the offline demo use them. The JSON field
+// names are those of Script, Turn, ToolCall and Fault; testdata/example.json:
 //
 //	{
-//	  "api_key": "test-key",            // optional: demand this key (x-api-key / Bearer)
-//	  "model": "claude-test",           // optional: model named in replies (default: the request's)
+//	  "api_key": "test-key",
 //	  "turns": [
+//	    {"fault": {"status": 429, "headers": {"Retry-After": "2"}}},
 //	    {"text": "I'll look at the file.",
 //	     "tool_calls": [{"name": "read_file", "args": {"path": "main.go"}}],
 //	     "usage": {"input_tokens": 1200, "output_tokens": 40, "cache_read_tokens": 1000}},
-//	    {"fault": {"status": 429, "headers": {"Retry-After": "2"}}},
-//	    {"fault": {"status": 529}},
-//	    {"fault": {"status": 404, "type": "not_found_error", "message": "model: nope"}},
-//	    {"fault": {"drop": true}},
-//	    {"text": "partial answer", "cut_after": 300},
-//	    {"raw": "event: message_start\ndata: {not json\n\n"},
-//	    {"text": "Done.", "stop_reason": "end_turn"}
+//	    {"text": "Done: the typo is fixed.", "stop_reason": "end_turn"}
 //	  ]
 //	}
+//
+// Other turn shapes: {"fault": {"status": 404, "type": "not_found_error",
+// "message": "model: x"}}, {"fault": {"drop": true}} (connection closed without
+// a response), {"text": "...", "cut_after": 300} (connection aborted after 300
+// bytes of the stream), {"raw": "event: ...\ndata: {...}\n\n"} (a hand-written,
+// possibly malformed, event stream).
 //
 // A reply turn streams its text, then its tool calls, then usage and the end
 // marker. Tool-call ids default to toolu_01, toolu_02... (Anthropic) or call_01...
@@ -138,8 +139,8 @@ func (t Turn) validate() error {
 		if c.Name == "" {
 			return fmt.Errorf("tool call without a name")
 		}
-		if len(c.Args) > 0 && !json.Valid(c.Args) {
-			return fmt.Errorf("tool call %s: args are not valid JSON", c.Name)
+		if a := bytes.TrimSpace(c.Args); len(a) > 0 && (a[0] != '{' || !json.Valid(a)) {
+			return fmt.Errorf("tool call %s: args are not a JSON object", c.Name)
 		}
 	}
 	return nil

@@ -45,6 +45,15 @@ func DefaultPath() (string, error) {
 	return filepath.Join(home, ".local", "state", "wend", "audit.jsonl"), nil
 }
 
+// OpenDefault opens the audit file at DefaultPath.
+func OpenDefault() (*Log, error) {
+	p, err := DefaultPath()
+	if err != nil {
+		return nil, err
+	}
+	return Open(p)
+}
+
 // Log appends records to a file. Safe for concurrent use; each record is one
 // write of one line, so concurrent wend processes do not interleave lines.
 type Log struct {

@@ -35,8 +35,8 @@ type Client struct {
 	project string
 	sem     chan struct{} // bounds parallel requests
 
-	meOnce sync.Once
-	me     int64 // the token's user, 0 until known
+	meMu sync.Mutex
+	me   int64 // the token's user, 0 until known
 }
 
 // New builds a Client. It makes no request.

@@ -177,16 +177,21 @@ func less(a, b Hit) bool {
 	return a.Updated.After(b.Updated)
 }
 
-// currentUserID is fetched once per Client and cached.
+// currentUserID is fetched once per Client and cached; a failure is not
+// cached, so a later call tries again.
 func (c *Client) currentUserID(ctx context.Context) (int64, error) {
-	c.meOnce.Do(func() {
-		u, _, err := call(ctx, c, "current user", func(o ...gl.RequestOptionFunc) (*gl.User, *gl.Response, error) {
-			return c.api.Users.CurrentUser(o...)
-		})
-		if err == nil {
-			c.me = u.ID
-		}
+	c.meMu.Lock()
+	defer c.meMu.Unlock()
+	if c.me != 0 {
+		return c.me, nil
+	}
+	u, _, err := call(ctx, c, "current user", func(o ...gl.RequestOptionFunc) (*gl.User, *gl.Response, error) {
+		return c.api.Users.CurrentUser(o...)
 	})
+	if err != nil {
+		return 0, err
+	}
+	c.me = u.ID
 	return c.me, nil
 }
 

@@ -167,6 +167,14 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 			return m.layout()
 		}
 		m.approvals = append(m.approvals, p.Request)
+		if m.reqText == nil {
+			m.reqText = map[string]string{}
+		}
+		what := p.Request.Command
+		if what == "" {
+			what = strings.TrimSpace(p.Request.Tool + " " + p.Request.Path)
+		}
+		m.reqText[p.Request.ID] = what
 		m.state = session.StateWaiting
 		return m.layout()
 	case session.ApprovalResolved:
@@ -184,11 +192,23 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 				break
 			}
 		}
-		verdict := "approved"
-		if !p.Approved {
-			verdict = "denied"
+		what := m.reqText[p.RequestID]
+		delete(m.reqText, p.RequestID)
+		if what == "" {
+			what = "request " + p.RequestID
 		}
-		m.tr.AddNotice("info", fmt.Sprintf("request %s %s", p.RequestID, verdict))
+		switch {
+		case !p.Approved && p.Reason != "":
+			m.tr.AddNotice("warn", fmt.Sprintf("Denied: %s (%s)", what, p.Reason))
+		case !p.Approved:
+			m.tr.AddNotice("warn", "Denied: "+what)
+		case p.Scope == session.ScopePrefix:
+			m.tr.AddNotice("info", "Approved for the session: "+what)
+		case p.Scope == session.ScopeStep:
+			m.tr.AddNotice("info", "Approved for this step: "+what)
+		default:
+			m.tr.AddNotice("info", "Approved: "+what)
+		}
 		m.resumeState()
 		return m.layout()
 	case session.InputRequested:

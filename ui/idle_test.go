@@ -122,3 +122,20 @@ func TestTinyTerminalsDoNotPanic(t *testing.T) {
 		_ = m.View()
 	}
 }
+
+func TestFirstRunScreen(t *testing.T) {
+	m := New(uitest.NewBackend(), Options{FirstRun: true, NoColor: true})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
+	v := ansi.Strip(m.View().Content)
+	for _, want := range []string{"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "--provider openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5-coder", "wend demo"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("first-run screen lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "Describe a task") {
+		t.Error("no input box without a provider")
+	}
+	if _, cmd := m.Update(tea.KeyPressMsg{Code: 'q', Text: "q"}); cmd == nil {
+		t.Error("q should quit")
+	}
+}

@@ -65,6 +65,7 @@ type Model struct {
 
 	approvals []session.ApprovalRequest // command/write approvals waiting, oldest first
 	planReq   string                    // id of a pending plan approval request
+	reqText   map[string]string         // request id → what it asked, for the transcript
 	denying   bool
 	question  *session.InputRequested
 	prompt    textinput.Model // deny reason, answer, reject reason

@@ -172,11 +172,13 @@ func (m *Model) render() string {
 	if m.width == 0 || m.height == 0 {
 		return ""
 	}
+	if m.opts.FirstRun {
+		// A screen of its own: nothing else works without a provider.
+		return strings.Join(fit(strings.Split(firstRun(m.st, m.width, m.height-1), "\n"), m.height-1), "\n") + "\n" + m.statusLine()
+	}
 	r := m.layoutRects()
 	var main string
 	switch {
-	case m.opts.FirstRun:
-		main = firstRun(m.st, r.mainW, r.mainH)
 	case m.help:
 		main = m.helpView(r.mainW, r.mainH)
 	case m.reviewOpen:
@@ -334,6 +336,8 @@ func (m *Model) keyHints(w int) string {
 	km := m.km
 	var bs []key.Binding
 	switch {
+	case len(m.approvals) > 0 && !m.denying:
+		bs = []key.Binding{km.ApproveOnce, km.ApproveStep, km.ApprovePrefix, km.Deny, km.Stop}
 	case len(m.approvals) > 0 || m.question != nil || m.reject != nil:
 		bs = []key.Binding{km.Confirm, km.Back, km.Stop}
 	case m.focus == focusPlan:

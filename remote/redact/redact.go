@@ -90,13 +90,28 @@ func String(s string) string {
 	}
 	return assignment.ReplaceAllStringFunc(s, func(m string) string {
 		sub := assignment.FindStringSubmatch(m)
-		if sub[2] == Mask || strings.HasPrefix(sub[2], "$") || strings.HasPrefix(sub[2], "[MASKED]") {
-			// Already masked, or a variable reference such as $CI_JOB_TOKEN,
-			// which is not itself a secret and is useful to see.
+		if notASecret(sub[2]) {
 			return m
 		}
 		return sub[1] + Mask
 	})
+}
+
+// notASecret recognises assignment values that only look like secrets: already
+// masked text, variable references ($CI_JOB_TOKEN, ${TOKEN}, %TOKEN%), code
+// (getToken(), os.Getenv) and placeholder words. Showing them keeps diffs and
+// CI configuration readable.
+func notASecret(v string) bool {
+	switch {
+	case v == Mask, strings.HasPrefix(v, "[MASKED]"), strings.HasPrefix(v, "$"), strings.HasPrefix(v, "%"),
+		strings.HasPrefix(v, "<"), strings.ContainsAny(v, "()"):
+		return true
+	}
+	switch strings.ToLower(strings.TrimRight(v, ",;")) {
+	case "null", "nil", "none", "true", "false", "undefined", "empty", "required", "optional", "string", "xxxx", "xxxxxxxx", "changeme", "redacted":
+		return true
+	}
+	return false
 }
 
 // replaceKeepingPrefix masks a match but keeps a URL credential's scheme,

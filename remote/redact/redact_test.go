@@ -42,6 +42,9 @@ func TestStringLeavesOrdinaryTextAlone(t *testing.T) {
 	for _, s := range []string{
 		"func main() { fmt.Println(\"hello\") }",
 		"token: $CI_JOB_TOKEN",
+		"token = getToken(ctx)",
+		"password: null",
+		"api_key: <your key here>",
 		"see https://gitlab.com/group/proj/-/issues/12",
 		"the key insight is that nothing changed",
 	} {

@@ -101,7 +101,7 @@ func (s *argSchema) usage() string {
 	}
 	parts := make([]string, len(s.props))
 	for i, p := range s.props {
-		typ := strings.Join(p.types, " or ")
+		typ := strings.ReplaceAll(strings.Join(p.types, " or "), "array", "list of strings")
 		if typ == "" {
 			typ = "any"
 		}
@@ -194,14 +194,21 @@ func checkValue(p *propSchema, v json.RawMessage) string {
 			return ""
 		}
 	}
-	want := strings.Join(p.types, " or ")
+	names := make([]string, len(p.types))
+	for i, t := range p.types {
+		names[i] = article(t) + " " + t
+		if t == "array" {
+			names[i] = "a list of strings"
+		}
+	}
+	want := strings.Join(names, " or ")
 	if got == "number" && contains(p.types, "integer") {
 		return fmt.Sprintf("argument %q must be a whole number, got %s", p.name, string(v))
 	}
 	if got == "array" && contains(p.types, "array") {
 		return fmt.Sprintf("argument %q must be a list of strings", p.name)
 	}
-	return fmt.Sprintf("argument %q must be %s %s, got %s", p.name, article(want), want, article(got)+" "+got)
+	return fmt.Sprintf("argument %q must be %s, got %s %s", p.name, want, article(got), got)
 }
 
 // arrayOfStrings reports whether v is a JSON array of strings. Tools in this package

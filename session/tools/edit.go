@@ -90,6 +90,14 @@ func (r *Registry) editFile(ctx context.Context, raw json.RawMessage) Result {
 	}
 	content := string(data)
 	n := strings.Count(content, a.OldString)
+	if n == 0 && strings.Contains(content, "\r\n") && !strings.Contains(a.OldString, "\r") {
+		// read_file shows CRLF lines without the \r, so the model's text has bare
+		// newlines; match and write in the file's own line endings.
+		crlf := strings.ReplaceAll(a.OldString, "\n", "\r\n")
+		if m := strings.Count(content, crlf); m > 0 {
+			a.OldString, a.NewString, n = crlf, strings.ReplaceAll(a.NewString, "\n", "\r\n"), m
+		}
+	}
 	switch {
 	case n == 0:
 		hint := ""

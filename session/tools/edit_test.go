@@ -126,3 +126,16 @@ func TestMarkReadAllowsEditingWithoutRead(t *testing.T) {
 		t.Error("MarkRead accepted an escaping path")
 	}
 }
+
+func TestEditFileMatchesCRLFFilesWithBareNewlines(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, map[string]string{"win.txt": "one\r\ntwo\r\nthree\r\n"})
+	res := f.mustOK(ToolReadFile, obj{"path": "win.txt"})
+	if strings.Contains(res.Output, "\r") {
+		t.Errorf("read_file shows carriage returns: %q", res.Output)
+	}
+	f.mustOK(ToolEditFile, obj{"path": "win.txt", "old_string": "one\ntwo", "new_string": "one\n1.5\ntwo"})
+	if got := f.read("win.txt"); got != "one\r\n1.5\r\ntwo\r\nthree\r\n" {
+		t.Errorf("line endings not kept: %q", got)
+	}
+}

@@ -105,6 +105,9 @@ func (r *Registry) git(ctx context.Context, raw json.RawMessage) Result {
 	if res := r.decode(ToolGit, raw, &a); res != nil {
 		return *res
 	}
+	if len(a.Args) > 0 && a.Args[0] == "git" {
+		a.Args = a.Args[1:] // ["git", "log"]: the model repeated the program name
+	}
 	shown := "git " + strings.Join(a.Args, " ")
 	if why := checkGitArgs(a.Args); why != "" {
 		return failf("%s: refused", shorten(shown, 60)).withOutput("Refused: %s.", why)

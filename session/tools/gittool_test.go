@@ -19,6 +19,9 @@ func TestGitToolRunsReadOnlyCommands(t *testing.T) {
 	if res.Output != "initial commit\n" {
 		t.Errorf("log: %q", res.Output)
 	}
+	if out := f.mustOK(ToolGit, obj{"args": []string{"git", "status", "--short"}}).Output; out != " M a.txt\n" {
+		t.Errorf("args starting with \"git\": %q", out)
+	}
 	res = f.mustOK(ToolGit, obj{"args": []string{"diff"}})
 	if !strings.Contains(res.Output, "-one\n+two\n") || strings.Contains(res.Output, "\x1b[") {
 		t.Errorf("diff (no colour expected): %q", res.Output)

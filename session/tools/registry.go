@@ -178,26 +178,40 @@ func (r *Registry) Effect(call Call) session.Effect {
 	return session.EffectCommand
 }
 
-// Execute runs one call. It does not ask for approval: the engine judges
-// Effect(call) against the approval policy (and shows Describe(call)) first.
-// Every failure, including an unknown tool, malformed
-// arguments and a panicking handler, comes back as a Result with IsError set and a
-// message telling the model how to call the tool correctly. Engine tools are
-// refused: the engine must handle them before calling Execute.
-func (r *Registry) Execute(ctx context.Context, call Call) (res Result) {
+// Validate checks a call against its tool's schema without running it. On
+// success it returns the normalised arguments (nulls dropped, {} for none); on
+// failure ok is false and res is the error Result to give the model (unknown tool,
+// bad JSON, missing or mistyped argument, with the expected arguments). The engine
+// uses it for the engine tools, which Execute refuses.
+func (r *Registry) Validate(call Call) (args json.RawMessage, res Result, ok bool) {
 	t := r.lookup(call.Name)
 	if t == nil {
-		return failf("unknown tool %q", call.Name).
-			withOutput("Unknown tool %q. Available tools: %s.", call.Name, strings.Join(r.names(), ", "))
-	}
-	if t.spec.Engine {
-		return failf("%s is handled by the engine", call.Name).
-			withOutput("%s is handled by the engine, not by Execute.", call.Name)
+		return nil, failf("unknown tool %q", call.Name).
+			withOutput("Unknown tool %q. Available tools: %s.", call.Name, strings.Join(r.names(), ", ")), false
 	}
 	args, err := t.schema.check(call.Args)
 	if err != nil {
-		return failf("%s: bad arguments", call.Name).
-			withOutput("Invalid call to %s: %v. Expected arguments: %s.", call.Name, err, t.schema.usage())
+		return nil, failf("%s: bad arguments", call.Name).
+			withOutput("Invalid call to %s: %v. Expected arguments: %s.", call.Name, err, t.schema.usage()), false
+	}
+	return args, Result{}, true
+}
+
+// Execute runs one call. It does not ask for approval: the engine judges
+// Effect(call) against the approval policy (and shows Describe(call)) first.
+// Every failure, including an unknown tool, malformed arguments and a panicking
+// handler, comes back as a Result with IsError set and a message telling the
+// model how to call the tool correctly. Engine tools are refused: the engine must
+// handle them before calling Execute.
+func (r *Registry) Execute(ctx context.Context, call Call) (res Result) {
+	args, bad, ok := r.Validate(call)
+	if !ok {
+		return bad
+	}
+	t := r.lookup(call.Name)
+	if t.spec.Engine {
+		return failf("%s is handled by the engine", call.Name).
+			withOutput("%s is handled by the engine, not by Execute.", call.Name)
 	}
 	defer func() {
 		if p := recover(); p != nil {

@@ -160,7 +160,8 @@ func builtins() []def {
 		newDef(ToolUpdateStep, session.EffectRead, true,
 			"Move a plan step to a new status: in_progress when you start it, then done, skipped or failed.",
 			param{name: "step", typ: "string", required: true, desc: "The step id returned by set_plan, e.g. \"2\"."},
-			param{name: "status", typ: "string", required: true, enum: []string{"in_progress", "done", "skipped", "failed"}, desc: "The new status."},
+			// No enum: the engine also accepts synonyms (session.ParseStepStatus).
+			param{name: "status", typ: "string", required: true, desc: "The new status: in_progress, done, skipped or failed."},
 			param{name: "note", typ: "string", desc: "A short note for the user, e.g. why a step failed or was skipped."},
 		),
 		newDef(ToolAskUser, session.EffectRead, true,

@@ -124,5 +124,9 @@ func drive(ctx context.Context, ls *liveSession, task string, p *printer) error 
 	case session.StateStopped:
 		return &exitError{code: ExitFailed, err: fmt.Errorf("stopped; session %s keeps the plan and staged changes", ls.id)}
 	}
+	if !p.json {
+		// The progress output already ended with the error.
+		return &exitError{code: ExitFailed, err: errors.New("")}
+	}
 	return &exitError{code: ExitFailed, err: errors.New(fin.Error)}
 }

@@ -4,6 +4,14 @@
 // bounded markdown for the model and the user, searches, and performs the two
 // write actions a user may ask for. Every text it returns has passed through
 // remote/redact.
+//
+// Entry points: Discover (config + git remote + glab login → Config), New
+// (Config → Client; Config.Wrap takes audit.Wrap), Client.Resolve /
+// ResolveText / ResolveIn / ResolveAll (references → Item markdown),
+// Client.Tools (the gitlab_* tool functions), Client.Search and Client.Suggest
+// (gitlab_search and the UI's completion), Client.CreateMergeRequest and
+// Client.AddNote (write actions, on the user's explicit request only),
+// Client.JobExcerpt and JobLogRange (job logs, streamed).
 package gitlab
 
 import (

@@ -38,10 +38,21 @@ func TestResolveAllRunsIndependentRequestsConcurrently(t *testing.T) {
 	}
 }
 
+// BenchmarkResolveIssueMRPipeline resolves #12, !34 and !34's pipeline with a
+// 20 ms server latency; the /serial variant bounds the client to one request
+// at a time, which is what a chain of calls would cost.
 func BenchmarkResolveIssueMRPipeline(b *testing.B) {
+	b.Run("parallel", func(b *testing.B) { benchResolve(b, 0) })
+	b.Run("serial", func(b *testing.B) { benchResolve(b, 1) })
+}
+
+func benchResolve(b *testing.B, concurrency int) {
 	srv := gitlabtest.New(b)
-	srv.Latency = 5 * time.Millisecond
+	srv.Latency = 20 * time.Millisecond
 	c, _ := testClient(b, srv)
+	if concurrency > 0 {
+		c.sem = make(chan struct{}, concurrency)
+	}
 	list := []refs.Ref{{Kind: refs.Issue, IID: 12}, {Kind: refs.MergeRequest, IID: 34}, {Kind: refs.MergeRequest, IID: 34, HeadPipeline: true}}
 	b.ReportAllocs()
 	for b.Loop() {

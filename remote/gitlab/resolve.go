@@ -105,6 +105,23 @@ func (c *Client) ResolveAll(ctx context.Context, list []refs.Ref, opt Options) [
 	return out
 }
 
+// ResolveIn finds the GitLab references in free text (a task, a prompt) and
+// resolves them concurrently, each with opt; file references (@path) and
+// duplicates are left out. Results are in order of appearance.
+func (c *Client) ResolveIn(ctx context.Context, text string, opt Options) []Result {
+	var list []refs.Ref
+	seen := map[string]bool{}
+	for _, r := range refs.Find(text) {
+		key := r.String()
+		if r.Kind == refs.File || seen[key] {
+			continue
+		}
+		seen[key] = true
+		list = append(list, r)
+	}
+	return c.ResolveAll(ctx, list, opt)
+}
+
 // localize fills the current project and group, and checks a URL reference is
 // on this instance (stripping the instance's sub-path from its project path).
 func (c *Client) localize(r refs.Ref) (refs.Ref, error) {

@@ -238,3 +238,17 @@ func TestSkipPagesThroughNotes(t *testing.T) {
 		t.Errorf("skip 120:\n%s", md)
 	}
 }
+
+func TestResolveIn(t *testing.T) {
+	srv := gitlabtest.New(t)
+	c, _ := testClient(t, srv)
+	res := c.ResolveIn(bg, "Fix #12 (see !34 and #12 again), touching @internal/config/load.go", Options{Budget: 4000})
+	if len(res) != 2 || res[0].Ref.Kind != refs.Issue || res[1].Ref.Kind != refs.MergeRequest {
+		t.Fatalf("results %+v", res)
+	}
+	for _, r := range res {
+		if r.Err != nil || r.Item.Markdown == "" {
+			t.Errorf("%s: %v", r.Ref, r.Err)
+		}
+	}
+}

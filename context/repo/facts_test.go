@@ -96,7 +96,8 @@ func TestFactsOnDetachedHead(t *testing.T) {
 func TestFactsOnUnbornBranch(t *testing.T) {
 	dir := t.TempDir()
 	runGit(t, dir, "init", "-q", "-b", "trunk")
-	writeFiles(t, dir, map[string]string{"Cargo.toml": "[package]\n", "pyproject.toml": "[tool.pytest.ini_options]\n"})
+	writeFiles(t, dir, map[string]string{"Cargo.toml": "[package]\n", "pyproject.toml": "[tool.pytest.ini_options]\n",
+		"Gemfile": "source 'https://rubygems.org'\n", "Rakefile": "task :default\n"})
 	f, err := openRepo(t, dir).Facts(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestFactsOnUnbornBranch(t *testing.T) {
 	if f.Branch != "trunk" || len(f.Commits) != 0 {
 		t.Errorf("branch %q commits %q", f.Branch, f.Commits)
 	}
-	want := []Command{{"cargo build", "Cargo.toml"}, {"cargo test", "Cargo.toml"}, {"pytest", "pyproject.toml"}}
+	want := []Command{{"cargo build", "Cargo.toml"}, {"cargo test", "Cargo.toml"}, {"pytest", "pyproject.toml"}, {"bundle exec rake", "Rakefile"}}
 	if diff := cmp.Diff(want, f.Commands); diff != "" {
 		t.Errorf("Commands (-want +got):\n%s", diff)
 	}

@@ -105,8 +105,7 @@ func (r *Registry) shell(ctx context.Context, command string, timeout time.Durat
 	cmd.Dir = r.realRoot
 	cmd.Stdout, cmd.Stderr = pw, pw // an *os.File: the child writes to it directly
 	setProcessGroup(cmd)
-	cmd.Env = append(os.Environ(), "GIT_PAGER=cat", "PAGER=cat", "GIT_TERMINAL_PROMPT=0")
-	cmd.Env = append(cmd.Env, r.cfg.Env...)
+	cmd.Env = commandEnv(os.Environ(), r.cfg.StripEnv, r.cfg.Env)
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		return commandRun{exitCode: -1, startErr: err}
@@ -162,4 +161,22 @@ func (r *Registry) shell(ctx context.Context, command string, timeout time.Durat
 		run.exitCode = -1
 	}
 	return run
+}
+
+// commandEnv is base without the stripped variables, with pagers disabled and
+// extra appended (later entries win).
+func commandEnv(base, strip, extra []string) []string {
+	drop := map[string]bool{}
+	for _, k := range strip {
+		drop[k] = true
+	}
+	env := make([]string, 0, len(base)+3+len(extra))
+	for _, kv := range base {
+		k, _, _ := strings.Cut(kv, "=")
+		if !drop[k] {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "GIT_PAGER=cat", "PAGER=cat", "GIT_TERMINAL_PROMPT=0")
+	return append(env, extra...)
 }

@@ -172,3 +172,13 @@ func TestRunCommandClampsTimeout(t *testing.T) {
 		t.Errorf("output %q", res.Output)
 	}
 }
+
+func TestRunCommandEnvironment(t *testing.T) {
+	t.Setenv("GITLAB_TOKEN", "glpat-secret")
+	t.Setenv("WEND_TEST_KEEP", "kept")
+	f := newFixture(t, nil, func(c *Config) { c.Env = []string{"EXTRA=1"} })
+	res := f.mustOK(ToolRunCommand, obj{"command": "echo \"tok=$GITLAB_TOKEN keep=$WEND_TEST_KEEP extra=$EXTRA pager=$GIT_PAGER\""})
+	if !strings.HasPrefix(res.Output, "tok= keep=kept extra=1 pager=cat\n") {
+		t.Errorf("environment: %q", res.Output)
+	}
+}

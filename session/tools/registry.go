@@ -24,6 +24,9 @@ const (
 	DefaultShell          = "/bin/sh"
 )
 
+// DefaultStripEnv are the credentials wend itself reads (DESIGN.md, CLI contract).
+var DefaultStripEnv = []string{"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITLAB_TOKEN"}
+
 // Config configures a Registry. Only Root is required.
 type Config struct {
 	// Root is the repository root; every path the model gives is relative to it.
@@ -41,6 +44,10 @@ type Config struct {
 	DefaultTimeout, MaxTimeout time.Duration
 	// Env is added to the environment of run_command.
 	Env []string
+	// StripEnv names variables removed from run_command's environment, so a
+	// command (and through its output, the model) cannot read wend's own
+	// credentials. Nil means DefaultStripEnv; an empty non-nil slice strips nothing.
+	StripEnv []string
 	// NoRipgrep makes grep use the Go search even when rg is installed.
 	NoRipgrep bool
 }
@@ -104,6 +111,9 @@ func New(cfg Config) (*Registry, error) {
 	}
 	if cfg.MaxTimeout <= 0 {
 		cfg.MaxTimeout = DefaultMaxTimeout
+	}
+	if cfg.StripEnv == nil {
+		cfg.StripEnv = DefaultStripEnv
 	}
 	if cfg.DefaultTimeout > cfg.MaxTimeout {
 		cfg.DefaultTimeout = cfg.MaxTimeout

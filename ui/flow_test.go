@@ -312,6 +312,8 @@ func TestReferenceCompletion(t *testing.T) {
 	tm.Send(key("tab"))
 	tm.Type("in @sesstest")
 	waitOut(t, tm, "@auth/session_test.go")
+	// Results for earlier prefixes may still be on screen; let the last arrive.
+	time.Sleep(300 * time.Millisecond)
 	tm.Send(key("enter")) // accepts the completion, does not send
 	tm.Send(key("enter")) // sends
 	st := waitCalls(t, be, "Start", 1)

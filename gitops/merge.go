@@ -90,7 +90,7 @@ func merge3(anc, ours, theirs []string, keep bool) ([]string, []LineRange) {
 		}
 		return (x.a1 - x.a0) - (y.a1 - y.a0) // a pure insertion goes first
 	})
-	out := make([]string, 0, len(ours)+len(theirs)-len(anc))
+	out := make([]string, 0, max(0, len(ours)+len(theirs)-len(anc)))
 	pos := 0
 	for _, c := range changes {
 		out = append(out, anc[pos:c.a0]...)

@@ -161,19 +161,40 @@ type Diff struct {
 
 // Job is GET /projects/:id/jobs/:job_id and an entry of pipeline jobs.
 type Job struct {
-	ID            int        `json:"id"`
-	Name          string     `json:"name"`
-	Stage         string     `json:"stage"`
-	Status        string     `json:"status"`
-	Ref           string     `json:"ref"`
-	AllowFailure  bool       `json:"allow_failure"`
-	CreatedAt     time.Time  `json:"created_at"`
-	StartedAt     *time.Time `json:"started_at"`
-	FinishedAt    *time.Time `json:"finished_at"`
-	Duration      *float64   `json:"duration"`
-	FailureReason string     `json:"failure_reason,omitempty"`
-	WebURL        string     `json:"web_url"`
-	Pipeline      struct {
+	ID             int        `json:"id"`
+	Name           string     `json:"name"`
+	Stage          string     `json:"stage"`
+	Status         string     `json:"status"`
+	Ref            string     `json:"ref"`
+	AllowFailure   bool       `json:"allow_failure"`
+	CreatedAt      time.Time  `json:"created_at"`
+	StartedAt      *time.Time `json:"started_at"`
+	FinishedAt     *time.Time `json:"finished_at"`
+	Duration       *float64   `json:"duration"`
+	QueuedDuration float64    `json:"queued_duration"`
+	Coverage       *float64   `json:"coverage"`
+	Tag            bool       `json:"tag"`
+	TagList        []string   `json:"tag_list"`
+	Archived       bool       `json:"archived"`
+	Source         string     `json:"source"`
+	FailureReason  string     `json:"failure_reason,omitempty"`
+	WebURL         string     `json:"web_url"`
+	Commit         struct {
+		ID          string    `json:"id"`
+		ShortID     string    `json:"short_id"`
+		Title       string    `json:"title"`
+		AuthorName  string    `json:"author_name"`
+		AuthorEmail string    `json:"author_email"`
+		CreatedAt   time.Time `json:"created_at"`
+		Message     string    `json:"message"`
+	} `json:"commit"`
+	Runner *struct {
+		ID          int    `json:"id"`
+		Description string `json:"description"`
+		Active      bool   `json:"active"`
+		IsShared    bool   `json:"is_shared"`
+	} `json:"runner"`
+	Pipeline struct {
 		ID        int    `json:"id"`
 		ProjectID int    `json:"project_id"`
 		Ref       string `json:"ref"`
@@ -384,6 +405,9 @@ func jobs(p *Pipeline, u User, web string) []Job {
 		j := Job{ID: id, Name: name, Stage: stage, Status: status, Ref: p.Ref, CreatedAt: p.CreatedAt,
 			StartedAt: &start, FinishedAt: &end, Duration: &dur, WebURL: fmt.Sprintf("%s/-/jobs/%d", web, id), User: u}
 		j.Pipeline.ID, j.Pipeline.ProjectID, j.Pipeline.Ref, j.Pipeline.SHA, j.Pipeline.Status = p.ID, p.ProjectID, p.Ref, p.SHA, p.Status
+		j.QueuedDuration, j.TagList, j.Source = 1.5, []string{"docker"}, "merge_request_event"
+		j.Commit.ID, j.Commit.ShortID, j.Commit.Title, j.Commit.Message = p.SHA, p.SHA[:8], "Handle a missing config file", "Handle a missing config file\n"
+		j.Commit.AuthorName, j.Commit.AuthorEmail, j.Commit.CreatedAt = u.Name, u.Username+"@example.com", p.CreatedAt
 		return j
 	}
 	failed := mk(FailedJobID, "test:unit", "test", "failed", 312.4)

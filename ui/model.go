@@ -61,7 +61,6 @@ type Model struct {
 	outTok     int64
 	cost       float64
 	reviewOpen bool
-	narrowPlan bool // narrow layout: plan panel expanded
 
 	approvals []session.ApprovalRequest // command/write approvals waiting, oldest first
 	planReq   string                    // id of a pending plan approval request
@@ -299,7 +298,6 @@ func (m *Model) setFocus(f focusArea) tea.Cmd {
 		return m.input.Focus()
 	case focusPlan:
 		m.plan.Focus()
-		m.narrowPlan = true
 	case focusChanges:
 		m.reviewOpen = true
 		return tea.Batch(m.refreshChanges(), m.layout())

@@ -102,6 +102,12 @@ func (t *GRPCTransport) Open(ctx context.Context, start *contract.StartWorkflowR
 	cs, err := contract.NewDuoWorkflowClient(t.cc).ExecuteWorkflow(sctx)
 	if err == nil {
 		err = cs.Send(&contract.ClientEvent{Response: &contract.ClientEvent_StartRequest{StartRequest: start}})
+		if errors.Is(err, io.EOF) {
+			// The server already ended the RPC (e.g. UNAUTHENTICATED); Recv has the status.
+			if _, err = cs.Recv(); err == nil {
+				err = status.Error(codes.Internal, "stream ended before the start request was sent")
+			}
+		}
 	}
 	if !stop() || err != nil {
 		cancel()

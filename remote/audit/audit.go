@@ -115,6 +115,12 @@ func WithSession(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, sessionKey{}, id)
 }
 
+// SessionOf returns the session id WithSession put in ctx, or "".
+func SessionOf(ctx context.Context) string {
+	id, _ := ctx.Value(sessionKey{}).(string)
+	return id
+}
+
 // Transport wraps an http.RoundTripper and writes a Record to Sink for every
 // request. The record is written when the response body is closed or fully
 // read, so Bytes and Duration cover the whole transfer (a streamed job log, a

@@ -58,9 +58,9 @@ type Stream struct {
 	sendMu sync.Mutex
 
 	mu     sync.Mutex
-	queue  []recvItem
-	ended  error // the error that ended the reader; repeated by Recv after the queue drains
+	queue  []recvItem // a fatal error stays at the head once reached, so Recv repeats it
 	notify chan struct{}
+	ended  chan struct{} // closed when the reader stops; keepalives stop with it
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -72,7 +72,7 @@ type keepalive struct {
 }
 
 func newStream(start *contract.StartWorkflowRequest, c frameConn, ka keepalive) *Stream {
-	s := &Stream{start: start, conn: c, notify: make(chan struct{}, 1), closed: make(chan struct{})}
+	s := &Stream{start: start, conn: c, notify: make(chan struct{}, 1), closed: make(chan struct{}), ended: make(chan struct{})}
 	s.done.Add(2)
 	go s.readLoop()
 	go s.keepaliveLoop(ka)
@@ -88,6 +88,7 @@ func (s *Stream) StartRequest() *contract.StartWorkflowRequest { return s.start 
 
 func (s *Stream) readLoop() {
 	defer s.done.Done()
+	defer close(s.ended)
 	for {
 		a, err := s.conn.recv()
 		s.mu.Lock()
@@ -98,9 +99,6 @@ func (s *Stream) readLoop() {
 		}
 		s.queue = append(s.queue, recvItem{a, err})
 		fatal := err != nil && KindOf(err) != KindMalformed
-		if fatal {
-			s.ended = err
-		}
 		s.mu.Unlock()
 		select {
 		case s.notify <- struct{}{}:
@@ -125,6 +123,8 @@ func (s *Stream) keepaliveLoop(ka keepalive) {
 	for {
 		select {
 		case <-s.closed:
+			return
+		case <-s.ended:
 			return
 		case t := <-hb.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"gitlab.com/wend/wend/context/pack"
 	"gitlab.com/wend/wend/context/refs"
 )
 
@@ -218,7 +219,7 @@ func (c *Client) runJobLog(budget int) func(context.Context, json.RawMessage) (s
 			}
 			md := ex.Markdown(id)
 			if len(md) > budget {
-				md = md[:budget] + "\n… [excerpt cut to the budget]\n"
+				md = md[:pack.CutAt(md, budget)] + fmt.Sprintf("\n… [excerpt cut to the budget; ranges: gitlab_get_job_log {\"job\": %d, \"start_line\": N, \"end_line\": M}]\n", id)
 			}
 			return md, fmt.Sprintf("job %d log: %d lines, first error at %d", id, ex.Lines, ex.ErrorLine), nil
 		}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/net/http/httpproxy"
 
 	"gitlab.com/wend/wend/remote/gitlab"
+	"gitlab.com/wend/wend/remote/redact"
 )
 
 // Status is a check's verdict.
@@ -84,6 +85,12 @@ type Config struct {
 	Proxy func(*url.URL) (*url.URL, error)
 }
 
+// FromGitLab fills the GitLab part of a Config from the connection settings
+// wend itself uses, so doctor checks exactly what wend will use.
+func FromGitLab(g gitlab.Config, dir string) Config {
+	return Config{Dir: dir, BaseURL: g.BaseURL, Project: g.Project, Token: g.Token, CAFile: g.CAFile}
+}
+
 // transport is wend's GitLab transport (roots from CAFile) with cfg.Proxy.
 func (cfg Config) transport() (*http.Transport, error) {
 	tr, err := gitlab.NewTransport(cfg.CAFile)
@@ -117,6 +124,7 @@ func Run(ctx context.Context, cfg Config) []Result {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
 	}
+	redact.Register(cfg.Token)
 	if cfg.MinVersion == "" {
 		cfg.MinVersion = "17.2"
 	}

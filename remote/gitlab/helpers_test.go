@@ -3,7 +3,6 @@ package gitlab
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -71,8 +70,6 @@ func (a *auditSink) dump(t testing.TB) string {
 }
 
 var bg = context.Background()
-
-var _ = io.Discard
 
 func auditWrap(sink audit.Sink) func(http.RoundTripper) http.RoundTripper {
 	return func(rt http.RoundTripper) http.RoundTripper { return audit.Wrap(rt, sink, "test") }

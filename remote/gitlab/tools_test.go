@@ -115,10 +115,7 @@ func TestWriteActions(t *testing.T) {
 	if mr.Ref != "group/sub/proj!99" || !strings.HasSuffix(mr.URL, "/merge_requests/99") {
 		t.Errorf("created %+v", mr)
 	}
-	var sent struct{ Title, Description, SourceBranch, TargetBranch string }
-	sent.Title = "" // decoded below
 	body := srv.Body("/merge_requests")
-	json.Unmarshal(body, &map[string]any{})
 	var m map[string]string
 	json.Unmarshal(body, &m)
 	if m["title"] != "Draft: Handle a missing config" || m["target_branch"] != "main" || !strings.HasSuffix(m["description"], "Closes #12") {

@@ -74,11 +74,18 @@ func (e *GitError) Error() string {
 	if msg == "" && e.Err != nil {
 		msg = e.Err.Error()
 	}
-	name := "git"
-	if len(e.Args) > 0 {
-		name += " " + e.Args[0]
+	return fmt.Sprintf("git %s (exit %d): %s", Subcommand(e.Args), e.ExitCode, msg)
+}
+
+// Subcommand returns the git subcommand in args, after any "-c key=value".
+func Subcommand(args []string) string {
+	for len(args) >= 2 && args[0] == "-c" {
+		args = args[2:]
 	}
-	return fmt.Sprintf("%s (exit %d): %s", name, e.ExitCode, msg)
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }
 
 func (e *GitError) Unwrap() error { return e.Err }

@@ -445,6 +445,9 @@ func (c *randCase) recordAccept(d Decision) {
 	if d.Action != ActionAccept {
 		return
 	}
+	for _, h := range d.Hunks {
+		c.logf("  accepted %q hunk %s: %q", d.Path, h.ID, h.Lines)
+	}
 	rec := acceptRec{d: d}
 	if len(d.HunkIDs) == 0 && (d.Kind == ChangeAdded || d.Kind == ChangeRenamed || d.Binary) {
 		rec.content, _ = c.r.read(d.Path)
@@ -587,6 +590,10 @@ func applyDisplayHunk(ls []string, h Hunk) ([]string, error) {
 	for i, o := range ops {
 		switch o.kind {
 		case ' ':
+			// A context line the target lacks was replaced there: an
+			// insertion after it goes after its replacement, which is
+			// before the next line found.
+			cur = -1
 			if j := slices.Index(ls, o.text); j >= 0 {
 				cur = j + 1
 			}
@@ -598,6 +605,9 @@ func applyDisplayHunk(ls []string, h Hunk) ([]string, error) {
 			ls = slices.Delete(ls, j, j+1)
 			cur = j
 		case '+':
+			if cur < 0 && i == 0 {
+				cur = 0
+			}
 			if cur < 0 {
 				cur = len(ls)
 				for _, a := range ops[i+1:] {

@@ -2,6 +2,7 @@ package duo_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net/http"
@@ -366,4 +367,47 @@ func TestHTTPErrors(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
+}
+
+func TestGRPCOverTLS(t *testing.T) {
+	srv := duotest.New(t, &duotest.Script{Streams: []duotest.StreamScript{{Steps: []duotest.Step{readStep("package main"), cp("FINISHED")}}}},
+		duotest.WithGRPCTLS())
+	c := newClient(t, srv)
+	ctx := context.Background()
+	da, err := c.DirectAccess(ctx, duo.DirectAccessOptions{})
+	if err != nil || !da.Service.Secure {
+		t.Fatalf("direct access %+v, %v", da, err)
+	}
+	// Without trusting the fake's certificate the handshake fails.
+	untrusted, err := duo.NewGRPCTransport(duo.GRPCOptions{Access: da})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer untrusted.Close()
+	s, err := c.Start(ctx, duo.StartOptions{ProjectID: "1", Goal: "g", Transport: untrusted})
+	if err == nil {
+		_, err = s.Recv(ctx)
+		s.Close()
+	}
+	t.Log(err)
+	if err == nil || errors.Is(err, io.EOF) || duo.IsRetryable(err) || !strings.Contains(err.Error(), "not trusted") {
+		t.Fatalf("untrusted certificate: got %v, want a non-retryable TLS error", err)
+	}
+	tr, err := duo.NewGRPCTransport(duo.GRPCOptions{Access: da, TLSConfig: &tls.Config{RootCAs: srv.GRPCRootCAs, MinVersion: tls.VersionTLS12}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	s, err = c.Start(ctx, duo.StartOptions{ProjectID: "1", Goal: "g", Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tracker := &duo.Tracker{Incremental: true}
+	if turn := runTurn(t, s, tracker); !errors.Is(turn.end, io.EOF) || tracker.Status != duo.StatusFinished {
+		t.Fatalf("over TLS: %v, %q", turn.end, tracker.Status)
+	}
+	if f := srv.Failures(); len(f) > 0 {
+		t.Errorf("fake failures: %v", f)
+	}
 }

@@ -170,6 +170,10 @@ func grpcError(op string, err error) error {
 		return ErrStreamClosed
 	case codes.Unavailable:
 		e.Kind, e.Hint = KindUnavailable, "open a new stream on the same workflow"
+		if m := st.Message(); strings.Contains(m, "x509") || strings.Contains(m, "certificate") || strings.Contains(m, "tls:") {
+			// A handshake that fails on the certificate fails the same way next time.
+			e.Kind, e.Hint = KindOther, "the DWS certificate is not trusted (GRPCOptions.TLSConfig)"
+		}
 	case codes.InvalidArgument, codes.FailedPrecondition:
 		e.Kind = KindInvalid
 	case codes.ResourceExhausted:

@@ -6,6 +6,7 @@
 package duotest
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"gitlab.com/wend/wend/remote/duo/contract"
 )
@@ -54,12 +56,15 @@ type Server struct {
 	URL string
 	// GRPCAddr is DWS's host:port, also returned by direct_access.
 	GRPCAddr string
+	// GRPCRootCAs trusts the gRPC server's certificate (WithGRPCTLS only).
+	GRPCRootCAs *x509.CertPool
 	// Token is the user token REST and /ws accept; ServiceToken the DWS JWT gRPC
 	// accepts; RailsToken what direct_access hands out for runHTTPRequest.
 	Token, ServiceToken, RailsToken string
 
-	http *httptest.Server
-	grpc *grpc.Server
+	http       *httptest.Server
+	grpc       *grpc.Server
+	grpcSecure bool
 
 	mu         sync.Mutex
 	script     *Script
@@ -81,9 +86,22 @@ type workflow struct {
 	plan   []map[string]any
 }
 
+// Option configures New.
+type Option func(*options)
+
+type options struct{ grpcTLS bool }
+
+// WithGRPCTLS serves gRPC over TLS with a fresh self-signed certificate for
+// 127.0.0.1 (trust GRPCRootCAs); direct_access then says secure: true.
+func WithGRPCTLS() Option { return func(o *options) { o.grpcTLS = true } }
+
 // New starts a fake playing script (nil: no streams).
-func New(t testing.TB, script *Script) *Server {
+func New(t testing.TB, script *Script, opts ...Option) *Server {
 	t.Helper()
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	if script == nil {
 		script = &Script{}
 	}
@@ -96,7 +114,16 @@ func New(t testing.TB, script *Script) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.grpc = grpc.NewServer()
+	var gopts []grpc.ServerOption
+	if o.grpcTLS {
+		cert, pool, err := selfSigned()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.GRPCRootCAs, s.grpcSecure = pool, true
+		gopts = append(gopts, grpc.Creds(credentials.NewServerTLSFromCert(&cert)))
+	}
+	s.grpc = grpc.NewServer(gopts...)
 	contract.RegisterDuoWorkflowServer(s.grpc, &grpcService{s: s})
 	go func() { _ = s.grpc.Serve(lis) }()
 	s.GRPCAddr = lis.Addr().String()
@@ -377,7 +404,7 @@ func (s *Server) directAccess(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"gitlab_rails": map[string]any{"base_url": s.URL, "token": s.RailsToken, "token_expires_at": "2099-01-01T00:00:00Z"},
 		"duo_workflow_service": map[string]any{
-			"base_url": s.GRPCAddr, "token": s.ServiceToken, "token_expires_at": 4070908800, "secure": false,
+			"base_url": s.GRPCAddr, "token": s.ServiceToken, "token_expires_at": 4070908800, "secure": s.grpcSecure,
 			"headers": map[string]string{
 				"X-Gitlab-Realm": "self-managed", "X-Gitlab-Instance-Id": "fake-instance",
 				"X-Gitlab-Global-User-Id": "fake-user", "X-Gitlab-Version": "18.7.0",

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -76,6 +77,9 @@ func TestTransportWritesOneRecordPerRequestWithoutSecrets(t *testing.T) {
 	}
 	if r.Query != "per_page=20&private_token=REDACTED" {
 		t.Errorf("query = %q", r.Query)
+	}
+	if line := r.String(); !strings.HasPrefix(line, r.Time.Format(time.RFC3339)+" s1 GET 127.0.0.1:") || !strings.HasSuffix(line, " 200 1000 B "+strconv.FormatFloat(r.Duration, 'f', 0, 64)+" ms") {
+		t.Errorf("String() = %q", line)
 	}
 	if got[1].Session != "s-default" || got[1].Method != "POST" {
 		t.Errorf("second record = %+v", got[1])

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -64,6 +65,38 @@ func Read(r io.Reader, f Filter, fn func(Record) error) (skipped int, err error)
 		}
 	}
 	return skipped, sc.Err()
+}
+
+// String is the record as one line for `wend audit`:
+// "2026-11-23T12:00:00Z s1 GET gitlab.com/api/v4/version 200 1.2 KB 35 ms".
+func (r Record) String() string {
+	var b strings.Builder
+	b.WriteString(r.Time.UTC().Format(time.RFC3339))
+	if r.Session != "" {
+		b.WriteString(" " + r.Session)
+	}
+	b.WriteString(" " + r.Method + " " + r.Host + r.Path)
+	if r.Query != "" {
+		b.WriteString("?" + r.Query)
+	}
+	if r.Status != 0 {
+		b.WriteString(" " + strconv.Itoa(r.Status))
+	}
+	if r.Error != "" {
+		b.WriteString(" error: " + r.Error)
+	}
+	b.WriteString(" " + size(r.Bytes) + " " + strconv.FormatFloat(r.Duration, 'f', 0, 64) + " ms")
+	return b.String()
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
 }
 
 // ParseSince reads a --since value: a duration back from now ("2h", "30m"), a

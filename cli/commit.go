@@ -72,7 +72,7 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 	if msg == "" {
 		msg = draftMessage(task, summary)
 		if o.draft {
-			if m, err := modelDraft(ctx, ws, root, task); err == nil {
+			if m, err := modelDraft(ctx, g, ws, root, task); err == nil {
 				msg = m
 			} else {
 				fmt.Fprintf(g.stderr, "wend: the model could not draft a message (%v); using the session's summary\n", err)
@@ -149,8 +149,8 @@ func draftMessage(task, summary string) string {
 }
 
 // modelDraft asks the configured model for a message for the staged diff.
-func modelDraft(ctx context.Context, ws *workspace, root, task string) (string, error) {
-	p, model, err := newProvider(ws.settings, providerOptions{})
+func modelDraft(ctx context.Context, g *globals, ws *workspace, root, task string) (string, error) {
+	p, model, err := newProvider(ws.settings, providerOptions{client: g.httpClient("commit")})
 	if err != nil {
 		return "", err
 	}

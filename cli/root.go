@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/wend/wend/cli/config"
+	"gitlab.com/wend/wend/remote/audit"
 )
 
 // Exit codes of the CLI contract.
@@ -54,6 +55,9 @@ type globals struct {
 	env        func(string) string
 	// changed records which flags the user set, for config precedence.
 	changed func(name string) bool
+	// the audit log, opened on first use (see audit).
+	auditLog   *audit.Log
+	auditTried bool
 }
 
 // Main runs the CLI and returns the process exit code.
@@ -70,6 +74,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if g.auditLog != nil {
+		g.auditLog.Close()
+	}
 	if err == nil {
 		return ExitOK
 	}

@@ -96,7 +96,7 @@ func runHeadless(ctx context.Context, g *globals, task string, o runOptions) err
 // exit code. An interrupt stops the session cleanly; the plan's state is recorded.
 func drive(ctx context.Context, ls *liveSession, task string, p *printer) error {
 	events := ls.log.Subscribe(context.WithoutCancel(ctx), 0)
-	if err := ls.engine.Start(ctx, session.Task{Text: task, Context: ls.context}); err != nil {
+	if err := ls.engine.Start(ctx, session.Task{Text: task}); err != nil {
 		return err
 	}
 	stopped := false

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -68,7 +69,7 @@ var defaultModels = map[string]string{
 type providerOptions struct {
 	replayFile string
 	recordFile string
-	sessionID  string // tags the audit records
+	client     *http.Client // carries proxies and the audit trail
 	replayOpts []llm.ReplayOption
 }
 
@@ -106,7 +107,7 @@ func newProvider(s *config.Settings, o providerOptions) (llm.Provider, string, e
 		if s.APIKey == "" && s.BaseURL == "" {
 			return nil, "", usageErr("no API key for %s: set %s (or api_key_file in ~/.config/wend/config.toml, mode 0600).\nFor a local server use --base-url, e.g. --provider openai --base-url http://127.0.0.1:11434/v1", name, envName)
 		}
-		cfg := llm.Config{APIKey: s.APIKey, BaseURL: s.BaseURL, HTTPClient: httpClient(o.sessionID)}
+		cfg := llm.Config{APIKey: s.APIKey, BaseURL: s.BaseURL, HTTPClient: o.client}
 		if name == "anthropic" {
 			p = llm.NewAnthropic(cfg)
 		} else {
@@ -153,7 +154,6 @@ type liveSession struct {
 	writer  *store.Writer
 	model   string
 	changes *reviewer
-	context []session.ContextItem // what the task's references brought
 	closers []func()
 }
 
@@ -166,6 +166,7 @@ type sessionSpec struct {
 	toolbox     agent.Toolbox
 	review      agent.Reviewer
 	id          string
+	attach      func(context.Context, session.Task, func(string, string)) session.Task
 }
 
 func newLiveSession(ctx context.Context, ws *workspace, spec sessionSpec) (*liveSession, error) {
@@ -194,7 +195,7 @@ func newLiveSession(ctx context.Context, ws *workspace, spec sessionSpec) (*live
 		Tools: spec.toolbox, Review: spec.review, Log: log, Policy: spec.policy,
 		Interactive: spec.interactive, PlanApproval: ws.settings.PlanApproval,
 		Repo: filepath.Base(ws.repo.Root()), Branch: ws.branch, Facts: facts.Markdown(),
-		MaxTurns: ws.settings.MaxTurns,
+		MaxTurns: ws.settings.MaxTurns, Attach: spec.attach,
 	})
 	return &liveSession{id: spec.id, engine: eng, log: log, writer: w}, nil
 }
@@ -206,7 +207,7 @@ func prepareSession(ctx context.Context, g *globals, ws *workspace, po providerO
 		return nil, usageErr("%v", err)
 	}
 	id := newSessionID(time.Now())
-	po.sessionID = id
+	po.client = g.httpClient(id)
 	provider, model, err := newProvider(ws.settings, po)
 	if err != nil {
 		return nil, err
@@ -219,9 +220,19 @@ func prepareSession(ctx context.Context, g *globals, ws *workspace, po providerO
 	if err != nil {
 		return nil, err
 	}
+	// GitLab is optional: without an instance the gitlab_* tools are simply absent.
+	gl, err := g.gitlabClient(ctx, ws, id)
+	if err != nil && !errors.Is(err, errNoGitLab) {
+		fmt.Fprintf(g.stderr, "wend: GitLab context is off: %v\n", err)
+	}
+	if gl != nil {
+		if err := registerGitLabTools(reg, gl); err != nil {
+			return nil, err
+		}
+	}
 	ls, err := newLiveSession(ctx, ws, sessionSpec{
 		provider: provider, model: model, policy: policy, interactive: interactive,
-		toolbox: reg, review: stage.review, id: id,
+		toolbox: reg, review: stage.review, id: id, attach: attacher(ws.repo.Root(), gl),
 	})
 	if err != nil {
 		return nil, err

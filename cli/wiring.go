@@ -4,45 +4,43 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"gitlab.com/wend/wend/remote/audit"
 )
 
-var (
-	auditOnce sync.Once
-	auditLog  *audit.Log
-)
-
-// openAudit opens the user's audit log once per process. When it cannot be opened
-// (a read-only home), wend says so and goes on: losing the audit trail must not
-// lose the user's session.
-func openAudit(stderr func(string)) *audit.Log {
-	auditOnce.Do(func() {
+// audit opens the user's audit log once per invocation. When it cannot be opened
+// (a read-only home), wend says so once and goes on: losing the audit trail must
+// not lose the user's session.
+func (g *globals) audit() *audit.Log {
+	if !g.auditTried {
+		g.auditTried = true
 		path, err := audit.DefaultPath()
 		if err == nil {
-			auditLog, err = audit.Open(path)
+			g.auditLog, err = audit.Open(path)
 		}
 		if err != nil {
-			stderr(fmt.Sprintf("wend: the audit log cannot be opened (%v); requests of this run are not audited", err))
+			fmt.Fprintf(g.stderr, "wend: the audit log cannot be opened (%v); requests of this run are not audited\n", err)
 		}
-	})
-	return auditLog
+	}
+	return g.auditLog
 }
 
-// httpClient is the client every outgoing request uses: proxies from the
-// environment (HTTPS_PROXY, NO_PROXY), roots from the system or SSL_CERT_FILE, and one
-// audit record per request.
-func httpClient(sessionID string) *http.Client {
-	var rt http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
-	if l := openAudit(func(s string) { fmt.Fprintln(os.Stderr, s) }); l != nil {
-		rt = audit.Wrap(rt, l, sessionID)
+// wrapAudit adds one audit record per request to rt.
+func (g *globals) wrapAudit(rt http.RoundTripper, sessionID string) http.RoundTripper {
+	if l := g.audit(); l != nil {
+		return audit.Wrap(rt, l, sessionID)
 	}
-	return &http.Client{Transport: rt}
+	return rt
+}
+
+// httpClient is the client model providers use: proxies from the environment
+// (HTTPS_PROXY, NO_PROXY), roots from the system or SSL_CERT_FILE, and one audit
+// record per request.
+func (g *globals) httpClient(sessionID string) *http.Client {
+	return &http.Client{Transport: g.wrapAudit(http.DefaultTransport.(*http.Transport).Clone(), sessionID)}
 }
 
 // gitDir is the repository's common git directory (shared by worktrees).

@@ -32,6 +32,10 @@ type Config struct {
 	Instructions string
 	MaxTurns     int
 	MaxTokens    int
+	// Attach, when set, runs at the start of the run to fetch what the task's
+	// references point at (GitLab issues, merge requests, files); notify reports
+	// progress and failures to the user as notices.
+	Attach func(ctx context.Context, task session.Task, notify func(level, text string)) session.Task
 }
 
 // Engine runs one session. All exported methods are safe for concurrent use.

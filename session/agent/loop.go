@@ -53,6 +53,14 @@ func (e *Engine) finish(out outcome) {
 }
 
 func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
+	if e.cfg.Attach != nil {
+		task = e.cfg.Attach(ctx, task, func(level, text string) {
+			e.log.Append(session.Notice{Level: level, Text: text})
+		})
+		if ctx.Err() != nil {
+			return outcome{state: session.StateStopped}
+		}
+	}
 	conv := &conversation{system: systemPrompt, tools: e.toolSpecs()}
 	conv.messages = append(conv.messages, llm.Message{
 		Role:    llm.RoleUser,

@@ -45,6 +45,11 @@ func (r *Registry) runCommand(ctx context.Context, raw json.RawMessage) Result {
 			timeout = r.cfg.MaxTimeout
 		}
 	}
+	// Snapshot first, so the command is credited only with what changed while it
+	// ran, not with edits the user made since the last snapshot.
+	if err := r.ws.BeforeCommand(ctx); err != nil {
+		return failf("run_command: recording the working tree before the command failed: %v", err)
+	}
 	run := r.shell(ctx, a.Command, timeout)
 	// Record the command's changes even when the user stopped it.
 	changed, afterErr := r.ws.AfterCommand(context.WithoutCancel(ctx))

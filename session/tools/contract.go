@@ -48,6 +48,9 @@ type Spec struct {
 type Workspace interface {
 	WriteFile(ctx context.Context, path string, data []byte, perm fs.FileMode) error
 	Remove(ctx context.Context, path string) error
+	// BeforeCommand is called just before every agent command, so AfterCommand
+	// attributes to the command only what changed while it ran.
+	BeforeCommand(ctx context.Context) error
 	// AfterCommand is called after every agent command; it returns the paths the
 	// command changed (formatters, generators), which become proposals too.
 	AfterCommand(ctx context.Context) ([]string, error)

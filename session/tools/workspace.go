@@ -35,5 +35,8 @@ func (w *DirectWorkspace) Remove(_ context.Context, path string) error {
 	return err
 }
 
+// BeforeCommand does nothing: DirectWorkspace does not track the tree.
+func (w *DirectWorkspace) BeforeCommand(context.Context) error { return nil }
+
 // AfterCommand reports nothing: DirectWorkspace does not track the tree.
 func (w *DirectWorkspace) AfterCommand(context.Context) ([]string, error) { return nil, nil }

@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"gitlab.com/wend/wend/cli/config"
+	"gitlab.com/wend/wend/context/repo"
+	"gitlab.com/wend/wend/remote/health"
+	"gitlab.com/wend/wend/remote/llm"
+)
+
+func init() { register(newDoctorCmd) }
+
+func newDoctorCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	var report string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the repository, GitLab connectivity, token, and the model provider",
+		Long: `Run every health check concurrently, each with a timeout, and print pass, warn or
+fail with the reason and what to do: the git repository and branch; the GitLab
+instance (DNS, TCP, TLS, HTTP/2, version), the token's validity, scopes and expiry,
+your role on the project, the WebSocket upgrade at /-/cable; the model provider
+and a tiny completion round trip. Exit code 0 when nothing fails.`,
+		Example: "  wend doctor\n  wend doctor --json\n  wend doctor --report doctor.md",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			cfg := health.Config{Timeout: timeout}
+			dir := g.dir
+			if dir == "" {
+				dir = "."
+			}
+			cfg.Dir = dir
+			root := ""
+			if r, err := repo.Open(ctx, dir); err == nil {
+				root = r.Root()
+			}
+			s, err := g.loadConfig(root)
+			if err != nil {
+				return err
+			}
+			ws := &workspace{settings: s}
+			if root != "" {
+				r, _ := repo.Open(ctx, dir)
+				ws.repo = r
+				if glc, err := g.gitlabConfig(ctx, ws, "doctor"); err == nil {
+					cfg.BaseURL, cfg.Project, cfg.Token, cfg.CAFile = glc.BaseURL, glc.Project, glc.Token, glc.CAFile
+				}
+			}
+			if cfg.BaseURL == "" && s.GitLabURL != "" {
+				cfg.BaseURL, cfg.Token = s.GitLabURL, s.GitLabToken
+			}
+			cfg.Model = modelCheck(g, s)
+			results := health.Run(ctx, cfg)
+			settings := map[string]string{}
+			for _, row := range s.Rows() {
+				settings[row[0]] = row[1] + " (" + row[2] + ")"
+			}
+			if report != "" {
+				f, err := os.OpenFile(report, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+				if err != nil {
+					return err
+				}
+				if err := health.WriteReport(f, results, settings); err != nil {
+					f.Close()
+					return err
+				}
+				if err := f.Close(); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				if err := health.WriteJSON(g.stdout, results, settings); err != nil {
+					return err
+				}
+			} else {
+				printChecks(g, results)
+				if report != "" {
+					fmt.Fprintf(g.stdout, "\nReport written to %s\n", report)
+				}
+			}
+			if health.Worst(results) == health.Fail {
+				return &exitError{code: ExitFailed, err: fmt.Errorf("")}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	cmd.Flags().StringVar(&report, "report", "", "also write a markdown report to `FILE` (secrets redacted)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "time limit of each check")
+	return cmd
+}
+
+func printChecks(g *globals, results []health.Result) {
+	marks := map[health.Status]string{health.Pass: "✓", health.Warn: "!", health.Fail: "✗", health.Skip: "-"}
+	lastSkip := ""
+	for _, r := range results {
+		if r.Status == health.Skip {
+			// Checks skipped for one reason (no GitLab configured) share one line.
+			if r.Reason != lastSkip {
+				fmt.Fprintf(g.stdout, "- %-22s skipped: %s\n", r.Name, r.Reason)
+				if r.Fix != "" {
+					fmt.Fprintf(g.stdout, "    → %s\n", r.Fix)
+				}
+			}
+			lastSkip = r.Reason
+			continue
+		}
+		lastSkip = ""
+		fmt.Fprintf(g.stdout, "%s %-22s %s (%s)\n", marks[r.Status], r.Name, r.Reason, r.Duration.Round(time.Millisecond))
+		if r.Fix != "" && r.Status != health.Pass {
+			fmt.Fprintf(g.stdout, "    → %s\n", r.Fix)
+		}
+	}
+	counts := map[health.Status]int{}
+	for _, r := range results {
+		counts[r.Status]++
+	}
+	fmt.Fprintf(g.stdout, "\n%d passed, %d warnings, %d failed, %d skipped\n", counts[health.Pass], counts[health.Warn], counts[health.Fail], counts[health.Skip])
+}
+
+// modelCheck is doctor's "system exchange": one tiny completion round trip.
+func modelCheck(g *globals, s *config.Settings) health.ModelCheck {
+	return func(ctx context.Context) (string, error) {
+		if s.Provider == "" {
+			return "", fmt.Errorf("no model provider is configured: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or --provider/--base-url for a local server (or try `wend demo`)")
+		}
+		p, model, err := newProvider(s, providerOptions{client: g.httpClient("doctor")})
+		if err != nil {
+			return "", err
+		}
+		start := time.Now()
+		_, err = p.Stream(ctx, llm.Request{
+			Model: model, MaxTokens: 8,
+			Messages: []llm.Message{{Role: llm.RoleUser, Content: []llm.Block{llm.Text("Reply with OK.")}}},
+		}, func(llm.Delta) {})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s %s answered in %s", s.Provider, model, time.Since(start).Round(time.Millisecond)), nil
+	}
+}

@@ -43,8 +43,14 @@ func (m *Model) openEvents() tea.Cmd {
 	return func() tea.Msg { return eventsOpenedMsg{ch: be.Events(ctx, 0)} }
 }
 
+// frame is how long a burst of text deltas may be gathered into one message:
+// one Update and one View per frame instead of one per 40-byte delta.
+const frame = 16 * time.Millisecond
+
 // waitEvents blocks for the next event, then takes whatever else is already
-// queued; it is re-issued after every eventsMsg.
+// queued; when the stream is text deltas it keeps gathering them for up to a
+// frame (any other event ends the burst at once). It is re-issued after every
+// eventsMsg.
 func waitEvents(ch <-chan session.Event) tea.Cmd {
 	return func() tea.Msg {
 		e, ok := <-ch
@@ -52,19 +58,45 @@ func waitEvents(ch <-chan session.Event) tea.Cmd {
 			return eventsClosedMsg{}
 		}
 		evs := []session.Event{e}
+		var timeout <-chan time.Time
+		if e.Lossy() {
+			t := time.NewTimer(frame)
+			defer t.Stop()
+			timeout = t.C
+		}
+		msg := func() tea.Msg { return eventsMsg{events: evs, ch: ch} }
 		for len(evs) < maxBurst {
+			// Take what is already queued.
 			select {
 			case e, ok := <-ch:
 				if !ok {
-					return eventsMsg{events: evs, ch: ch}
+					return msg()
 				}
 				evs = append(evs, e)
+				if !e.Lossy() {
+					timeout = nil // something that matters: deliver now
+				}
 				continue
 			default:
 			}
-			break
+			if timeout == nil {
+				return msg()
+			}
+			// Gathering deltas: wait for more until the frame is over.
+			select {
+			case e, ok := <-ch:
+				if !ok {
+					return msg()
+				}
+				evs = append(evs, e)
+				if !e.Lossy() {
+					timeout = nil
+				}
+			case <-timeout:
+				return msg()
+			}
 		}
-		return eventsMsg{events: evs, ch: ch}
+		return msg()
 	}
 }
 

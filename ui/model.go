@@ -83,8 +83,10 @@ type Model struct {
 	quitArmed bool
 	hint      string
 
-	dockCache []string // the rendered bottom block, dropped by every other message
-	dockW     int
+	dockCache []string // the rendered bottom block, valid while dockKey holds
+	dockKey   dockKey
+	planCache []string
+	planKey   planKey
 
 	pending []pendingCall // backend calls not yet started
 	calling bool
@@ -177,12 +179,6 @@ func (m *Model) spinCmd() tea.Cmd {
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
-	switch msg.(type) {
-	case spinner.TickMsg, transcript.RenderedMsg, transcript.TickMsg:
-		// These change neither the input nor the dialogs.
-	default:
-		m.dockCache = nil
-	}
 	return m, tea.Batch(cmd, m.spinCmd())
 }
 

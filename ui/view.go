@@ -32,8 +32,8 @@ func (m *Model) layoutRects() rects {
 	w, h := max(m.width, 20), max(m.height, 6)
 	// The review takes the whole width: side by side needs it.
 	r := rects{wide: w >= WideMin && !m.reviewOpen}
-	if m.dockCache == nil || m.dockW != w {
-		m.dockCache, m.dockW = m.dockLines(w), w
+	if k := m.currentDockKey(w, h); m.dockCache == nil || k != m.dockKey {
+		m.dockCache, m.dockKey = m.dockLines(w), k
 		if h >= 20 {
 			m.dockCache = append(m.dockCache, m.keyHints(w))
 		}
@@ -57,6 +57,43 @@ func (m *Model) layoutRects() rects {
 	return r
 }
 
+// dockKey is everything the bottom block (dialogs, queue, completions, input,
+// key hints) depends on. Streaming text changes none of it, so most frames reuse
+// the rendered block; the textarea alone costs more than the rest of a frame.
+type dockKey struct {
+	w, h                    int
+	input                   string
+	line, col               int
+	focus                   focusArea
+	approval                string
+	approvals               int
+	denying, awaiting       bool
+	prompt                  string
+	promptPos               int
+	question                *session.InputRequested
+	reject                  *pendingDecision
+	queued                  int
+	lastQueued              string
+	compKind, compQ         string
+	compSel, compN, compSeq int
+	dark                    bool
+}
+
+func (m *Model) currentDockKey(w, h int) dockKey {
+	k := dockKey{w: w, h: h, input: m.input.Value(), line: m.input.Line(), col: m.input.Column(),
+		focus: m.focus, approvals: len(m.approvals), denying: m.denying, awaiting: m.plan.Awaiting,
+		prompt: m.prompt.Value(), promptPos: m.prompt.Position(), question: m.question, reject: m.reject,
+		queued: len(m.queued), compKind: m.comp.kind, compQ: m.comp.q, compSel: m.comp.sel,
+		compN: len(m.comp.items), compSeq: m.comp.seq, dark: m.dark}
+	if len(m.approvals) > 0 {
+		k.approval = m.approvals[0].ID
+	}
+	if n := len(m.queued); n > 0 {
+		k.lastQueued = m.queued[n-1].ID
+	}
+	return k
+}
+
 // layout hands the sizes to the components; called whenever they may change.
 func (m *Model) layout() tea.Cmd {
 	if m.width == 0 {
@@ -76,8 +113,24 @@ func (m *Model) spinnerFrame() string {
 	return ""
 }
 
+// planKey is what the checklist's rendering depends on; the side panel is drawn
+// on every frame but changes rarely.
+type planKey struct {
+	rev, width     int
+	spinner        string
+	awaiting, dark bool
+}
+
 func (m *Model) planLines(width int) []string {
-	return m.plan.Lines(m.st, width, m.spinnerFrame(), m.km.ApprovePlan.Help().Key)
+	if m.plan.Editing() { // the inline editor changes with every key
+		return m.plan.Lines(m.st, width, m.spinnerFrame(), m.km.ApprovePlan.Help().Key)
+	}
+	k := planKey{rev: m.plan.Rev(), width: width, spinner: m.spinnerFrame(), awaiting: m.plan.Awaiting, dark: m.dark}
+	if m.planCache == nil || k != m.planKey {
+		m.planCache = m.plan.Lines(m.st, width, k.spinner, m.km.ApprovePlan.Help().Key)
+		m.planKey = k
+	}
+	return m.planCache
 }
 
 // dockLines is the bottom block above the status bar: a dialog, or the queued

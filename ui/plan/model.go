@@ -20,7 +20,12 @@ type Model struct {
 	editing  int // step index being reworded, -1 none
 	adding   bool
 	input    textinput.Model
+	rev      int // bumped on every change, so callers can cache Lines
 }
+
+// Rev changes whenever anything Lines draws (besides its arguments and Awaiting)
+// may have changed.
+func (m Model) Rev() int { return m.rev }
 
 // New returns an empty checklist.
 func New(st styles.Styles) Model {
@@ -35,6 +40,7 @@ func New(st styles.Styles) Model {
 // SetPlan replaces the plan, keeping the cursor on the same step id when it still
 // exists.
 func (m *Model) SetPlan(p session.Plan) {
+	m.rev++
 	var id string
 	if m.cursor < len(m.Plan.Steps) {
 		id = m.Plan.Steps[m.cursor].ID
@@ -50,8 +56,9 @@ func (m *Model) SetPlan(p session.Plan) {
 }
 
 // Focus gives the checklist the keyboard; Blur takes it away and drops any edit.
-func (m *Model) Focus() { m.focused = true }
+func (m *Model) Focus() { m.focused = true; m.rev++ }
 func (m *Model) Blur() {
+	m.rev++
 	m.focused = false
 	m.stopEditing()
 }
@@ -80,6 +87,7 @@ func (m *Model) stopEditing() {
 // Update handles one key. It returns the edit to send to the engine, if any; the
 // plan on screen changes only when the engine answers with PlanEdited.
 func (m Model) Update(msg tea.KeyPressMsg, km keys.KeyMap) (Model, *session.PlanEdit, tea.Cmd) {
+	m.rev++
 	if m.Editing() {
 		switch msg.String() {
 		case "esc":

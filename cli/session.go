@@ -146,10 +146,18 @@ func sessionStore(ctx context.Context, r *repo.Repo) (*store.Store, error) {
 	return store.Open(filepath.Join(dir, "wend")), nil
 }
 
+// engine is what a front end drives: wend's own agent, or GitLab's Duo Workflow
+// Service through its executor.
+type engine interface {
+	session.Backend
+	// Done is closed when the run has ended and SessionFinished is in the log.
+	Done() <-chan struct{}
+}
+
 // liveSession is a running engine with its log persisted.
 type liveSession struct {
 	id      string
-	engine  *agent.Engine
+	engine  engine
 	log     *session.Log
 	writer  *store.Writer
 	model   string
@@ -169,14 +177,15 @@ type sessionSpec struct {
 	attach      func(context.Context, session.Task, func(string, string)) session.Task
 }
 
-func newLiveSession(ctx context.Context, ws *workspace, spec sessionSpec) (*liveSession, error) {
+// openSessionLog creates the session's persisted event log.
+func openSessionLog(ctx context.Context, ws *workspace, id string) (*session.Log, *store.Writer, error) {
 	st, err := sessionStore(ctx, ws.repo)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	w, err := st.Create(spec.id)
+	w, err := st.Create(id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var warned sync.Once
 	log := session.NewLog(func(e session.Event) {
@@ -186,6 +195,14 @@ func newLiveSession(ctx context.Context, ws *workspace, spec sessionSpec) (*live
 			warned.Do(func() { fmt.Fprintln(os.Stderr, "wend: the session log cannot be written:", err) })
 		}
 	})
+	return log, w, nil
+}
+
+func newLiveSession(ctx context.Context, ws *workspace, spec sessionSpec) (*liveSession, error) {
+	log, w, err := openSessionLog(ctx, ws, spec.id)
+	if err != nil {
+		return nil, err
+	}
 	facts, err := ws.repo.Facts(ctx)
 	if err != nil {
 		return nil, err
@@ -202,6 +219,9 @@ func newLiveSession(ctx context.Context, ws *workspace, spec sessionSpec) (*live
 
 // prepareSession builds the provider, tools and staging for a new session on ws.
 func prepareSession(ctx context.Context, g *globals, ws *workspace, po providerOptions, interactive bool) (*liveSession, error) {
+	if ws.settings.Provider == "gitlab-duo" {
+		return prepareDuoSession(ctx, g, ws, interactive)
+	}
 	policy, err := session.ParseApprovalPolicy(ws.settings.Approval)
 	if err != nil {
 		return nil, usageErr("%v", err)

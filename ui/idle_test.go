@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image/color"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,27 @@ func TestFirstRunScreen(t *testing.T) {
 	}
 	if _, cmd := m.Update(tea.KeyPressMsg{Code: 'q', Text: "q"}); cmd == nil {
 		t.Error("q should quit")
+	}
+}
+
+func TestBackgroundAndLiveResize(t *testing.T) {
+	m := New(uitest.NewBackend(), Options{})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(events(session.SessionStarted{SessionID: "s"}, session.TextDelta{Text: "# Title\n\nSome text.\n\n"}, session.TextFinished{}))
+	m.Update(tea.BackgroundColorMsg{Color: color.White})
+	if m.dark || m.st.Dark {
+		t.Fatal("a white background should switch to the light theme")
+	}
+	for _, sz := range [][2]int{{80, 24}, {160, 50}, {100, 30}} {
+		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		lines := splitLines(m.View().Content)
+		if len(lines) != sz[1] {
+			t.Fatalf("after resize to %v: %d lines", sz, len(lines))
+		}
+		for i, l := range lines {
+			if w := stringWidth(l); w > sz[0] {
+				t.Fatalf("after resize to %v: line %d is %d wide", sz, i, w)
+			}
+		}
 	}
 }

@@ -2,6 +2,33 @@
 // only through session.Backend and changes only when events arrive; the ports below
 // give it what events do not carry (proposed hunks, repository files, reference
 // suggestions).
+//
+// Wiring (cli):
+//
+//	err := ui.Run(ctx, backend, ui.Options{
+//		Repository: "group/project", Branch: "main", Provider: "anthropic", Model: "…",
+//		Task: task, Keys: cfg.Keys, Changes: changes, Files: files, Suggest: refs,
+//		FirstRun: noProvider,
+//	})
+//
+// Run honours NO_COLOR and runs in the alternate screen with mouse reporting
+// (released with the "mouse" key for terminal selection). New builds the model
+// alone, for embedding or tests.
+//
+// Layout: transcript (main area), plan checklist (side panel from WideMin
+// columns, a collapsible panel on top below that), the bottom block (queued
+// adjustments, completions, input box, or a dialog), a key-hint line and the
+// status bar. The review replaces the transcript and takes the whole width
+// (side by side from 140 columns).
+//
+// Cost: View assembles cached parts (markdown rendered per finished block and
+// width inside commands, diff rows rendered when first visible, the bottom block
+// and checklist cached by what they depend on). Nothing ticks unless something
+// runs: the spinner's tick chain ends when the session stops running, and the
+// markdown throttle timer exists only while text arrives.
+//
+// Backend calls run one at a time, in the user's order (a queue in the model),
+// so "move step, then skip it" cannot reach the engine reordered.
 package ui
 
 import (

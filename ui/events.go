@@ -144,7 +144,7 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 		}
 	case session.PlanProposed:
 		m.plan.SetPlan(p.Plan)
-		m.plan.Awaiting = p.AwaitingApproval
+		m.plan.Awaiting = p.AwaitingApproval || m.planReq != ""
 		if p.AwaitingApproval {
 			m.hint = "the plan waits for your go: " + m.km.ApprovePlan.Help().Key
 		}
@@ -186,6 +186,9 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 			m.staged = map[string][2]int{}
 		}
 		m.staged[p.Path] = [2]int{p.Added, p.Deleted}
+		if p.Added == 0 && p.Deleted == 0 && p.Kind == session.ChangeModified {
+			delete(m.staged, p.Path) // back to the baseline
+		}
 		if p.OldPath != "" && p.OldPath != p.Path {
 			delete(m.staged, p.OldPath)
 		}

@@ -233,6 +233,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			m.tr.AddNotice("error", "listing changes: "+msg.err.Error())
 		} else {
 			m.review.SetFiles(msg.files)
+			// The port is the authority on what is proposed; events only add up.
+			m.staged = make(map[string][2]int, len(msg.files))
+			for _, f := range msg.files {
+				m.staged[f.Path] = [2]int{f.Added, f.Deleted}
+			}
 		}
 		if m.changesDirty {
 			m.changesDirty = false

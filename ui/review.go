@@ -126,9 +126,9 @@ func (m *Model) onReviewKey(msg tea.KeyPressMsg) tea.Cmd {
 		if h != nil {
 			return []string{h.ID}
 		}
-		if f != nil { // on a file row, a hunk action applies to the whole file
-			return []string{f.Path}
-		}
+		// On a file row a hunk action only moves to the first hunk: deciding a
+		// whole file takes the file key, never a slip.
+		m.review.NextHunk()
 		return nil
 	}
 	switch {

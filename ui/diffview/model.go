@@ -64,9 +64,6 @@ func (m *Model) SetFiles(files []session.FileChange) {
 		return
 	}
 	m.cursor = min(m.cursor, max(len(m.doc.Rows)-1, 0))
-	if path == "" {
-		m.NextHunk()
-	}
 	m.scrollToCursor()
 }
 
@@ -96,9 +93,16 @@ func (m *Model) diffHeight() int { return max(m.height-m.listHeight(), 1) }
 
 func (m *Model) rebuild() {
 	if m.doc == nil && m.width > 0 {
+		fresh := m.cursor == 0
 		// Side by side from a pane of SideBySideMin columns (the diff itself is
 		// one narrower, for the cursor margin).
 		m.doc = build(m.files, m.st, m.diffWidth(), m.width >= SideBySideMin)
+		if m.cursor >= len(m.doc.Rows) {
+			m.cursor = max(len(m.doc.Rows)-1, 0)
+		}
+		if fresh && len(m.doc.Rows) > 0 && m.doc.Rows[0].Kind == rowFile {
+			m.NextHunk() // start on the first hunk, where the keys act
+		}
 	}
 }
 

@@ -341,3 +341,21 @@ func TestCopyAndMouseRelease(t *testing.T) {
 		t.Fatal("mouse should be released")
 	}
 }
+
+// TestNarrowLayout snapshots 80x24: the collapsed plan on top, a queued
+// adjustment above the input, the key hints and the status bar.
+func TestNarrowLayout(t *testing.T) {
+	be := uitest.NewBackend()
+	be.Emit(session.SessionStarted{SessionID: "s1"}, session.PlanProposed{Plan: samplePlan()},
+		session.StepStarted{StepID: "2", Title: "Fix the expiry check"},
+		session.ToolCalled{CallID: "c1", Tool: "run_command", Args: []byte(`{"command":"go test ./auth/..."}`)},
+		session.ToolFinished{CallID: "c1", Tool: "run_command", Summary: "exit 1, 2 tests failed", IsError: true, Duration: 1500 * time.Millisecond},
+		session.AdjustQueued{ID: "q1", Text: "keep the public API unchanged"},
+		session.UsageReported{InputTokens: 15300, OutputTokens: 1200, CostUSD: 0.061},
+		session.Paused{})
+	opts := ui.Options{Repository: "acme/shop", Branch: "fix-login", Model: "claude-sonnet", NoColor: true,
+		Clock: func() time.Time { return epoch }}
+	tm := teatest.NewTestModel(t, ui.New(be, opts), teatest.WithInitialTermSize(80, 24))
+	waitOut(t, tm, "paused")
+	golden.RequireEqual(t, finalView(t, tm))
+}

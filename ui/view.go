@@ -146,9 +146,11 @@ func (m *Model) dockLines(w int) []string {
 	}
 	var out []string
 	for _, q := range m.queued {
-		line := "⏳ " + q.Text
+		// The sentence wins the space; the note shrinks first.
+		line := ansi.Truncate("⏳ "+q.Text, max(w*2/3, 10), "…")
 		note := " — reaches the model at the next step (" + m.km.Withdraw.Help().Key + " withdraws)"
-		out = append(out, m.st.Queued.Render(ansi.Truncate(line, max(w-ansi.StringWidth(note), 10), "…"))+m.st.Muted.Render(ansi.Truncate(note, w, "…")))
+		note = ansi.Truncate(note, max(w-ansi.StringWidth(line), 0), "…")
+		out = append(out, m.st.Queued.Render(line)+m.st.Muted.Render(note))
 	}
 	if len(out) > 3 {
 		out = append(out[:1], append([]string{m.st.Muted.Render("  …")}, out[len(out)-2:]...)...)

@@ -65,7 +65,7 @@ func (c classifier) api(f apiFailure, cause error) *Error {
 	case f.status == 529 || f.status == 503 || f.typ == "overloaded_error":
 		e.Kind = ErrOverloaded
 		e.Message = "the provider is overloaded" + said + "; try again in a few minutes"
-	case f.status >= 500 || f.typ == "api_error":
+	case f.status >= 500 || f.typ == "api_error" || f.typ == "server_error":
 		e.Kind = ErrServer
 		e.Message = "the provider had an internal error" + said + "; try again"
 	default:

@@ -41,6 +41,11 @@ func TestTransientFaultsAreRetried(t *testing.T) {
 	}
 	for _, d := range dialects {
 		all := cases
+		if d == llmtest.OpenAI {
+			all = append(all, tc{"error event before any output", llmtest.Turn{Raw: "data: " +
+				`{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}` + "\n\n"},
+				750 * time.Millisecond, "server error; retrying in 750ms (attempt 2/3)"})
+		}
 		if d == llmtest.Anthropic {
 			all = append(all,
 				tc{"529 overloaded", llmtest.Turn{Fault: &llmtest.Fault{Status: 529}},

@@ -42,10 +42,16 @@ type Server struct {
 	script  Script
 	srv     *httptest.Server
 
+	// serveMu makes requests take turns, so turn order and ids are
+	// deterministic; toolSeq and msgSeq belong to it.
+	serveMu sync.Mutex
+	toolSeq int
+	msgSeq  int
+
+	// mu guards what the accessors read; it is never held while a Func turn
+	// runs, so a Func may call Requests.
 	mu       sync.Mutex
 	next     int
-	toolSeq  int
-	msgSeq   int
 	requests []Request
 	problems []string
 }
@@ -105,15 +111,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock() // one request at a time keeps turn order and ids deterministic
+	s.serveMu.Lock()
+	defer s.serveMu.Unlock()
 
 	wantPath := "/v1/messages"
 	if s.dialect == OpenAI {
 		wantPath = "/v1/chat/completions"
 	}
 	if r.Method != http.MethodPost || r.URL.Path != wantPath {
-		s.problems = append(s.problems, fmt.Sprintf("unexpected %s %s (want POST %s)", r.Method, r.URL.Path, wantPath))
+		s.problem(fmt.Sprintf("unexpected %s %s (want POST %s)", r.Method, r.URL.Path, wantPath))
 		s.writeFault(w, Fault{Status: 404, Message: "no route for " + r.URL.Path})
 		return
 	}
@@ -121,24 +127,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeFault(w, s.authFault(s.key(r)))
 		return
 	}
-	req := Request{Path: r.URL.Path, Header: redactHeader(r.Header), Body: body}
-	parsed, err := decodeRequest(s.dialect, body)
-	if err != nil {
-		s.problems = append(s.problems, fmt.Sprintf("request %d: %v", len(s.requests)+1, err))
-	}
-	req.Parsed = parsed
-	if s.next >= len(s.script.Turns) {
-		req.Turn = 0
-		s.requests = append(s.requests, req)
-		s.problems = append(s.problems, fmt.Sprintf("request %d arrived after the script's %d turns", len(s.requests), len(s.script.Turns)))
+	req, turn, ok := s.take(r, body)
+	if !ok {
 		s.writeFault(w, Fault{Status: 500, Message: "llmtest: the script has no more turns"})
 		return
 	}
-	s.next++
-	req.Turn = s.next
-	s.requests = append(s.requests, req)
-
-	turn := s.script.Turns[s.next-1]
 	if turn.Func != nil {
 		turn = turn.Func(req)
 	}
@@ -155,10 +148,38 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		model := s.script.Model
 		if model == "" {
-			model = parsed.Model
+			model = req.Parsed.Model
 		}
 		s.writeReply(w, turn, model)
 	}
+}
+
+// take records the request and hands out the next turn; ok is false past the
+// end of the script, which is recorded as a problem.
+func (s *Server) take(r *http.Request, body []byte) (Request, Turn, bool) {
+	req := Request{Path: r.URL.Path, Header: redactHeader(r.Header), Body: body}
+	parsed, err := decodeRequest(s.dialect, body)
+	req.Parsed = parsed
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.problems = append(s.problems, fmt.Sprintf("request %d: %v", len(s.requests)+1, err))
+	}
+	if s.next >= len(s.script.Turns) {
+		s.requests = append(s.requests, req)
+		s.problems = append(s.problems, fmt.Sprintf("request %d arrived after the script's %d turns", len(s.requests), len(s.script.Turns)))
+		return req, Turn{}, false
+	}
+	s.next++
+	req.Turn = s.next
+	s.requests = append(s.requests, req)
+	return req, s.script.Turns[s.next-1], true
+}
+
+func (s *Server) problem(p string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.problems = append(s.problems, p)
 }
 
 // writeReply streams the events one write and flush at a time, so clients see

@@ -202,7 +202,11 @@ func TestAuthAndScriptEnd(t *testing.T) {
 
 // TestFuncTurn: a turn computed from the request, echoing the id the client sent.
 func TestFuncTurn(t *testing.T) {
-	srv := startAnthropic(t, llmtest.Script{Turns: []llmtest.Turn{{Func: func(r llmtest.Request) llmtest.Turn {
+	var srv *llmtest.Server
+	srv = startAnthropic(t, llmtest.Script{Turns: []llmtest.Turn{{Func: func(r llmtest.Request) llmtest.Turn {
+		if n := len(srv.Requests()); n != 1 || r.Turn != 1 {
+			t.Errorf("Func sees %d requests, turn %d", n, r.Turn)
+		}
 		last := r.Parsed.Messages[len(r.Parsed.Messages)-1]
 		return llmtest.Turn{Text: "you answered " + last.Content[0].ToolUseID + ": " + last.Content[0].Content}
 	}}}})

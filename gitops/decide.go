@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,7 +85,13 @@ func (s *Session) newPlan(ctx context.Context, a Action, pss []*pathState, needI
 		for i, ps := range pss {
 			paths[i] = ps.Path
 		}
-		idx, err := s.r.indexEntries(ctx, "", paths)
+		ix, err := s.r.readIndexFile(s.r.index)
+		var idx map[string]Entry
+		if err == nil {
+			idx, err = ix.lookup(paths)
+		} else if errors.Is(err, errIndexFormat) {
+			idx, err = s.r.indexEntries(ctx, "", paths)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -176,7 +184,7 @@ func (s *Session) restore(ctx context.Context, pl *plan, ps *pathState, newAgent
 // commit applies a plan (index first, in one update; then files) and records
 // the decision durably before returning it.
 func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, error) {
-	if err := s.r.updateIndex(ctx, "", pl.index); err != nil {
+	if err := s.writeIndex(ctx, pl); err != nil {
 		return Decision{}, err
 	}
 	for _, w := range pl.disk {
@@ -210,6 +218,36 @@ func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, e
 	}
 	s.decisions = append(s.decisions, d)
 	return d, nil
+}
+
+// writeIndex applies the plan's index entries, in-process when the index
+// format allows (see index.go), else with `git update-index`. Either way a
+// plan made on entries the user has changed since is refused.
+func (s *Session) writeIndex(ctx context.Context, pl *plan) error {
+	if len(pl.index) == 0 {
+		return nil
+	}
+	check := func(cur map[string]Entry) error {
+		for p := range pl.index {
+			if cur[p] != pl.idx[p] {
+				return &ConflictError{Action: pl.action, Path: p, Where: "index",
+					Reason: "you staged a change to this file while the decision was being made; try again"}
+			}
+		}
+		return nil
+	}
+	err := s.r.updateIndexInProcess(s.r.index, pl.index, check)
+	if !errors.Is(err, errIndexFormat) {
+		return err
+	}
+	cur, err := s.r.indexEntries(ctx, "", slices.Collect(maps.Keys(pl.index)))
+	if err != nil {
+		return err
+	}
+	if err := check(cur); err != nil {
+		return err
+	}
+	return s.r.updateIndex(ctx, "", pl.index)
 }
 
 func (s *Session) findHunk(ctx context.Context, id string) (*change, *textHunk, error) {

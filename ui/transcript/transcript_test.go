@@ -114,3 +114,20 @@ func TestScrollAndToolLines(t *testing.T) {
 		t.Fatalf("expanded tool output:\n%s", v)
 	}
 }
+
+func TestResizeRerendersVisibleMarkdown(t *testing.T) {
+	m, c := newSync(100, 30)
+	doc := "A paragraph long enough to wrap differently at sixty columns than it does at one hundred columns, which is the point.\n\n- one\n- two\n"
+	m.AppendText(doc)
+	c.t = c.t.Add(time.Second)
+	m.FinishText()
+	m.SetSize(60, 30)
+	for i, l := range strings.Split(m.View(), "\n") {
+		if w := ansi.StringWidth(l); w > 60 {
+			t.Fatalf("line %d is %d wide after resize: %q", i, w, ansi.Strip(l))
+		}
+	}
+	if e := m.entries[0]; e.md.width != 60 || e.md.nr != len(e.md.ends) {
+		t.Fatalf("not re-rendered at the new width: width %d, %d/%d blocks", e.md.width, e.md.nr, len(e.md.ends))
+	}
+}

@@ -295,6 +295,11 @@ func (m *Model) render() string {
 // sidePanel is the plan checklist padded to exactly h lines of width w.
 func (m *Model) sidePanel(w, h int) []string {
 	lines := m.planLines(w - 1)
+	if len(lines) > h {
+		// Keep the selected (or running) step in view.
+		at := m.plan.CursorLine(m.st, w-1)
+		lines = lines[max(min(at-h/2, len(lines)-h), 0):]
+	}
 	out := make([]string, h)
 	for i := range out {
 		if i < len(lines) {
@@ -400,7 +405,7 @@ func (m *Model) keyHints(w int) string {
 	case m.focus == focusChanges:
 		bs = []key.Binding{km.NextHunk, km.AcceptHunk, km.AcceptFile, km.RejectHunk, km.RejectFile, km.Modify, km.Undo, km.Back}
 	default:
-		bs = []key.Binding{km.Submit, km.Pause, km.Review, km.Focus, km.Help, km.Stop}
+		bs = []key.Binding{km.Help, km.Submit, km.Pause, km.Review, km.Focus, km.Stop}
 		if len(m.queued) > 0 {
 			bs = append(bs, km.Withdraw)
 		}

@@ -49,7 +49,9 @@ func (c classifier) api(f apiFailure, cause error) *Error {
 	case f.status == 401 || f.status == 403 || f.typ == "authentication_error" ||
 		f.typ == "permission_error" || f.code == "invalid_api_key":
 		e.Kind = ErrAuth
-		// The provider's own message is left out on purpose: OpenAI echoes part of the key.
+		// The provider's own message is left out on purpose, from the cause too:
+		// OpenAI echoes part of the key.
+		e.Err = fmt.Errorf("HTTP %d %s", f.status, strings.TrimSpace(f.typ+" "+f.code))
 		e.Message = fmt.Sprintf("the API key was rejected; check %s (or the key in your wend config) and that it may use model %q", c.keyEnv, c.model)
 	case f.code == "context_length_exceeded" || f.status == 413 ||
 		strings.Contains(lower, "prompt is too long") || strings.Contains(lower, "maximum context length") ||

@@ -3,6 +3,7 @@ package llm_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -37,6 +38,10 @@ func TestTransientFaultsAreRetried(t *testing.T) {
 		{"503", llmtest.Turn{Fault: &llmtest.Fault{Status: 503}},
 			750 * time.Millisecond, "provider overloaded (503); retrying in 750ms (attempt 2/3)"},
 		{"connection dropped before a response", llmtest.Turn{Fault: &llmtest.Fault{Drop: true}},
+			750 * time.Millisecond, "connection dropped before the answer began; retrying in 750ms (attempt 2/3)"},
+		// Cut inside the first event: the stream had begun, but nothing reached the
+		// user, so a retry cannot contradict what they saw.
+		{"stream cut before any output", llmtest.Turn{Text: "Never seen.", CutAfter: 40},
 			750 * time.Millisecond, "connection dropped before the answer began; retrying in 750ms (attempt 2/3)"},
 	}
 	for _, d := range dialects {
@@ -78,6 +83,24 @@ func TestTransientFaultsAreRetried(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestBackoffGrows: without Retry-After, waits double from BaseDelay (each
+// jittered to 75% here) up to MaxDelay. It also runs OpenAI without a key, as
+// local servers such as Ollama are used.
+func TestBackoffGrows(t *testing.T) {
+	f := llmtest.Turn{Fault: &llmtest.Fault{Status: 502}}
+	srv := llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{f, f, f, f, ok}})
+	var sl sleeper
+	p := llm.NewOpenAI(llm.Config{BaseURL: srv.URL, Retry: llm.RetryPolicy{MaxAttempts: 5, BaseDelay: time.Second,
+		MaxDelay: 3 * time.Second, Sleep: sl.Sleep, Jitter: func() float64 { return 0.5 }}})
+	if _, err := p.Stream(context.Background(), testRequest("m"), nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond, 2250 * time.Millisecond, 2250 * time.Millisecond}
+	if diff := cmp.Diff(want, sl.Waits()); diff != "" {
+		t.Errorf("waits (-want +got):\n%s", diff)
 	}
 }
 
@@ -174,8 +197,9 @@ func TestPermanentFaults(t *testing.T) {
 						t.Errorf("message %q does not mention %q", e.Message, w)
 					}
 				}
-				if strings.Contains(err.Error(), testKey) || strings.Contains(err.Error(), testKey[:4]) {
-					t.Errorf("error leaks the key: %v", err)
+				// The cause is checked too: callers may log it.
+				if all := err.Error() + " " + fmt.Sprint(e.Err); strings.Contains(all, testKey) || strings.Contains(all, testKey[:4]) {
+					t.Errorf("error leaks the key: %s", all)
 				}
 				if len(sl.Waits()) != 0 || len(srv.Requests()) > 1 {
 					t.Errorf("permanent failure was retried: waits %v, %d requests", sl.Waits(), len(srv.Requests()))

@@ -69,8 +69,10 @@ type plan struct {
 	index  map[string]Entry
 	disk   []diskWrite
 	states []pathState
-	// idx holds the index entries of the paths involved, read once.
+	// idx holds the index entries of the paths involved, read once from
+	// ix (nil when git had to read them).
 	idx map[string]Entry
+	ix  *indexFile
 }
 
 type diskWrite struct {
@@ -88,6 +90,7 @@ func (s *Session) newPlan(ctx context.Context, a Action, pss []*pathState, needI
 		ix, err := s.r.readIndexFile(s.r.index)
 		var idx map[string]Entry
 		if err == nil {
+			pl.ix = ix
 			idx, err = ix.lookup(paths)
 		} else if errors.Is(err, errIndexFormat) {
 			idx, err = s.r.indexEntries(ctx, "", paths)
@@ -236,7 +239,7 @@ func (s *Session) writeIndex(ctx context.Context, pl *plan) error {
 		}
 		return nil
 	}
-	err := s.r.updateIndexInProcess(s.r.index, pl.index, check)
+	err := s.r.updateIndexInProcess(s.r.index, pl.ix, pl.index, check)
 	if !errors.Is(err, errIndexFormat) {
 		return err
 	}

@@ -39,6 +39,7 @@ var errIndexFormat = errors.New("gitops: index format not handled in-process")
 var ErrIndexLocked = errors.New("gitops: the index is locked by another git process (index.lock exists); try again")
 
 type indexFile struct {
+	stat     fs.FileInfo // of the file that was parsed, to tell if it changed since
 	data     []byte
 	version  uint32
 	hashLen  int
@@ -87,7 +88,7 @@ func (r *repo) readIndexFile(path string) (*indexFile, error) {
 	if !bytes.Equal(h.Sum(nil), data[len(data)-hl:]) {
 		return nil, errIndexFormat // let git report the damage
 	}
-	ix := &indexFile{data: data, version: binary.BigEndian.Uint32(data[4:]), hashLen: hl,
+	ix := &indexFile{stat: fi, data: data, version: binary.BigEndian.Uint32(data[4:]), hashLen: hl,
 		mtime: fi.ModTime().Unix(), perm: fi.Mode().Perm()}
 	if ix.version != 2 && ix.version != 3 {
 		return nil, errIndexFormat
@@ -252,10 +253,18 @@ func (ix *indexFile) render(set map[string]Entry) ([]byte, error) {
 	return h.Sum(out), nil
 }
 
+// unchanged reports whether the file at path is still the one parsed (same
+// size, modification time and inode: git's own test for a changed index).
+func (ix *indexFile) unchanged(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && ix != nil && os.SameFile(fi, ix.stat) && fi.Size() == ix.stat.Size() && fi.ModTime().Equal(ix.stat.ModTime())
+}
+
 // updateIndexInProcess applies set to the index at path under its lock. check
 // runs on the entries read under the lock, so a plan made from an earlier
-// read can refuse if the user staged something meanwhile.
-func (r *repo) updateIndexInProcess(path string, set map[string]Entry, check func(map[string]Entry) error) error {
+// read can refuse if the user staged something meanwhile. prev, when still
+// the file on disk once the lock is held, saves reading it again.
+func (r *repo) updateIndexInProcess(path string, prev *indexFile, set map[string]Entry, check func(map[string]Entry) error) error {
 	lock := path + ".lock"
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -275,9 +284,11 @@ func (r *repo) updateIndexInProcess(path string, set map[string]Entry, check fun
 			os.Remove(lock)
 		}
 	}()
-	ix, err := r.readIndexFile(path)
-	if err != nil {
-		return err
+	ix := prev
+	if !prev.unchanged(path) {
+		if ix, err = r.readIndexFile(path); err != nil {
+			return err
+		}
 	}
 	paths := make([]string, 0, len(set))
 	for p := range set {
@@ -296,10 +307,10 @@ func (r *repo) updateIndexInProcess(path string, set map[string]Entry, check fun
 	if err != nil {
 		return err
 	}
+	// Like git (core.fsync leaves the index out by default), no fsync: the
+	// rename is atomic against a killed process, and the journal, which is
+	// fsynced, is written only after this returns.
 	if _, err := f.Write(out); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
 		return err
 	}
 	if err := f.Close(); err != nil {

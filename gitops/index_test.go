@@ -27,7 +27,7 @@ func TestInProcessIndexIsValidForGit(t *testing.T) {
 		"dir/new file.go": {Mode: "100644", OID: blob[0]},
 		"zz.txt":          {Mode: "100644", OID: blob[0]},
 	}
-	if err := rp.updateIndexInProcess(rp.index, set, nil); err != nil {
+	if err := rp.updateIndexInProcess(rp.index, nil, set, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := r.git("ls-files", "-s")
@@ -43,7 +43,7 @@ func TestInProcessIndexIsValidForGit(t *testing.T) {
 		t.Fatalf("flags lost: %q", v)
 	}
 	// A file where the index has a directory is left to git.
-	if err := rp.updateIndexInProcess(rp.index, map[string]Entry{"dir": {Mode: "100644", OID: blob[0]}}, nil); !errors.Is(err, errIndexFormat) {
+	if err := rp.updateIndexInProcess(rp.index, nil, map[string]Entry{"dir": {Mode: "100644", OID: blob[0]}}, nil); !errors.Is(err, errIndexFormat) {
 		t.Fatalf("D/F conflict: %v", err)
 	}
 }

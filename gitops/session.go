@@ -122,7 +122,7 @@ func Start(ctx context.Context, dir, sessionID string, opts ...Option) (*Session
 	if err != nil {
 		return nil, fmt.Errorf("gitops: baseline snapshot: %w", err)
 	}
-	if err := s.r.writeRef(s.ref("base"), tree); err != nil {
+	if err := s.r.writeRef(s.ref("base"), tree, true); err != nil {
 		return nil, err
 	}
 	s.baseTree = tree
@@ -245,7 +245,8 @@ func (s *Session) updateStateRef() error {
 	if err != nil {
 		return err
 	}
-	return s.r.writeRef(s.ref("state"), tree)
+	// Not fsynced: the ref only shields blobs from gc; the journal names them.
+	return s.r.writeRef(s.ref("state"), tree, false)
 }
 
 // content returns blob contents, fetching the missing ones in one call.

@@ -38,9 +38,15 @@ func (r *repo) objectID(kind string, data []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// writeObject stores a loose object (durably) unless it is already loose, and
+// writeObject stores a loose object (fsynced) unless it is already loose, and
 // returns its id. A duplicate of a packed object is harmless.
 func (r *repo) writeObject(kind string, data []byte) (string, error) {
+	return r.writeObjectSync(kind, data, true)
+}
+
+// writeObjectSync is writeObject with the fsync optional, for objects that
+// only keep others reachable and can be rebuilt from the journal.
+func (r *repo) writeObjectSync(kind string, data []byte, durable bool) (string, error) {
 	id := r.objectID(kind, data)
 	dir := filepath.Join(r.objects, id[:2])
 	final := filepath.Join(dir, id[2:])
@@ -63,7 +69,7 @@ func (r *repo) writeObject(kind string, data []byte) (string, error) {
 	if err == nil {
 		err = zw.Close()
 	}
-	if err == nil {
+	if err == nil && durable {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -109,15 +115,15 @@ func (r *repo) writeFlatTree(blobs []string) (string, error) {
 		buf = append(buf, "100644 "+id+"\x00"...)
 		buf = append(buf, raw...)
 	}
-	return r.writeObject("tree", buf)
+	return r.writeObjectSync("tree", buf, false)
 }
 
 // ErrRefLocked means another process holds a ref's lock file.
 var ErrRefLocked = errors.New("gitops: ref is locked by another process")
 
 // writeRef points a ref at an object the way git does: a .lock file beside
-// the loose ref, fsynced, then renamed over it.
-func (r *repo) writeRef(name, oid string) error {
+// the loose ref, fsynced when durable, then renamed over it.
+func (r *repo) writeRef(name, oid string, durable bool) error {
 	p := filepath.Join(r.commonDir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
@@ -131,7 +137,7 @@ func (r *repo) writeRef(name, oid string) error {
 		return err
 	}
 	_, err = f.WriteString(oid + "\n")
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

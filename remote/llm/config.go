@@ -96,5 +96,19 @@ func (c Config) httpClient() *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
 	}
-	return http.DefaultClient
+	return defaultClient
 }
+
+// defaultClient bounds the wait for response headers, which both providers send
+// before any token: a server that accepted the connection and then hung fails
+// (and is retried) instead of holding the session forever. The body of a long
+// answer is not bounded; the caller's context is.
+var defaultClient = func() *http.Client {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultClient
+	}
+	t = t.Clone()
+	t.ResponseHeaderTimeout = 10 * time.Minute // as the Anthropic SDK; a local server may load a large model first
+	return &http.Client{Transport: t}
+}()

@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/context/refs"
 	"gitlab.com/wend/wend/gitops"
+	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/remote/llm"
 	"gitlab.com/wend/wend/session"
 )
@@ -25,6 +27,8 @@ type commitOptions struct {
 	remote  string
 	noEdit  bool
 	draft   bool
+	mr      bool
+	issue   int64
 }
 
 func newCommitCmd(g *globals) *cobra.Command {
@@ -51,6 +55,8 @@ wend/<task-slug>; --push pushes the branch with your own git credentials.`,
 	f.StringVar(&o.remote, "remote", "", "the remote to push to (default: the branch's, else origin)")
 	f.BoolVar(&o.noEdit, "no-edit", false, "use the message as drafted, without opening the editor")
 	f.BoolVar(&o.draft, "draft", false, "ask the configured model to draft the message from the staged diff")
+	f.BoolVar(&o.mr, "mr", false, "after pushing, open a merge request for the branch (implies --push)")
+	f.Int64Var(&o.issue, "issue", 0, "link the merge request to issue `N` (Closes #N); default: the issue the task named")
 	return cmd
 }
 
@@ -96,6 +102,9 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 		return err
 	}
 	fmt.Fprintf(g.stdout, "Committed %s: %s\n", id[:12], firstLine(msg))
+	if o.mr {
+		o.push = true
+	}
 	if o.push {
 		branch, err := exec.CommandContext(ctx, "git", "-C", root, "symbolic-ref", "--short", "HEAD").Output()
 		if err != nil {
@@ -106,8 +115,48 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 			return err
 		}
 		fmt.Fprintf(g.stdout, "Pushed %s\n", b)
+		if o.mr {
+			return openMergeRequest(ctx, g, ws, b, msg, firstNonZero(o.issue, taskIssue(task)))
+		}
 	}
 	return nil
+}
+
+// openMergeRequest creates the merge request for a pushed branch: a write action,
+// so only on the user's explicit --mr.
+func openMergeRequest(ctx context.Context, g *globals, ws *workspace, branch, msg string, issue int64) error {
+	c, err := g.gitlabClient(ctx, ws, "commit")
+	if err != nil {
+		return fmt.Errorf("the branch is pushed, but the merge request needs GitLab: %w", err)
+	}
+	subject, body, _ := strings.Cut(strings.TrimSpace(msg), "\n")
+	created, err := c.CreateMergeRequest(ctx, gitlab.NewMergeRequest{
+		SourceBranch: branch, Title: subject, Description: strings.TrimSpace(body), Issue: issue,
+	})
+	if err != nil {
+		return fmt.Errorf("the branch is pushed, but creating the merge request failed: %w", err)
+	}
+	fmt.Fprintf(g.stdout, "Opened merge request %s\n", created.URL)
+	return nil
+}
+
+// taskIssue is the first issue of this project the task referenced (#12), or 0.
+func taskIssue(task string) int64 {
+	for _, r := range refs.Find(task) {
+		if r.Kind == refs.Issue && r.Project == "" {
+			return r.IID
+		}
+	}
+	return 0
+}
+
+func firstNonZero(xs ...int64) int64 {
+	for _, x := range xs {
+		if x != 0 {
+			return x
+		}
+	}
+	return 0
 }
 
 // sessionSummary reads the task and final summary of the named or newest session.

@@ -102,3 +102,54 @@ func TestRunAttachesReferencesAndUsesGitLabTools(t *testing.T) {
 	}
 	noSecrets(t, dir, out, errOut, first, second)
 }
+
+// wend writes to GitLab only when asked: a run makes no POST; `commit --mr` opens a
+// merge request linking the task's issue; `note` posts the session's summary.
+func TestWriteActionsOnlyOnRequest(t *testing.T) {
+	srv := gitlabtest.New(t)
+	dir := gitlabRepo(t, srv)
+	bare := t.TempDir()
+	git(t, bare, "init", "-q", "--bare")
+	git(t, dir, "remote", "set-url", "--push", "origin", bare)
+	script, err := llmtest.LoadScript("../testdata/demo/script.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := llmtest.Start(t, llmtest.OpenAI, script)
+	env := wendEnv(t, map[string]string{"GITLAB_TOKEN": gitlabtest.Token, "OPENAI_API_KEY": "k"})
+	if code, out, errOut := wend(t, env, "-C", dir, "run", "--provider", "openai", "--base-url", model.URL, "--model", "m", "--approval", "full-auto", "fix #12"); code != 0 {
+		t.Fatalf("run: %s %s", out, errOut)
+	}
+	for _, r := range srv.Requests() {
+		if !strings.HasPrefix(r, "GET ") {
+			t.Fatalf("the run wrote to GitLab: %s", r)
+		}
+	}
+	if code, _, errOut := wend(t, env, "-C", dir, "accept", "all"); code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
+		t.Setenv(k, "t")
+	}
+	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
+		t.Setenv(k, "t@x")
+	}
+	code, out, errOut := wend(t, env, "-C", dir, "commit", "--no-edit", "--branch", "--mr")
+	if code != 0 || !strings.Contains(out, "Opened merge request") {
+		t.Fatalf("commit --mr: %d %s %s", code, out, errOut)
+	}
+	mr := string(srv.Body("/merge_requests"))
+	for _, want := range []string{`"source_branch":"wend/fix-12"`, "Closes #12"} {
+		if !strings.Contains(mr, want) {
+			t.Errorf("merge request body lacks %s: %s", want, mr)
+		}
+	}
+	code, out, errOut = wend(t, env, "-C", dir, "note", "#12")
+	if code != 0 || !strings.Contains(out, "Added a note") {
+		t.Fatalf("note: %d %s %s", code, out, errOut)
+	}
+	if note := string(srv.Body("/notes")); !strings.Contains(note, "Fixed `Mean`") {
+		t.Fatalf("note body: %s", note)
+	}
+	noSecrets(t, dir, out, errOut)
+}

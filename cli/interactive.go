@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"gitlab.com/wend/wend/context/refs"
 	"gitlab.com/wend/wend/context/repo"
+	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/ui"
 )
 
@@ -27,6 +29,9 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 	if ws.settings.Provider == "" {
 		opts.FirstRun = true
 		return ui.Run(ctx, nil, opts)
+	}
+	if c, err := g.gitlabClient(ctx, ws, "ui"); err == nil {
+		opts.Suggest = suggester{c}
 	}
 	return runUI(ctx, g, ws, providerOptions{}, opts)
 }
@@ -48,6 +53,25 @@ func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, o
 		return nil
 	}
 	return err
+}
+
+// suggester completes #, ! and & references from the project's GitLab.
+type suggester struct{ c *gitlab.Client }
+
+func (s suggester) Suggest(ctx context.Context, kind, query string) []ui.Suggestion {
+	k := map[string]refs.Kind{"#": refs.Issue, "!": refs.MergeRequest, "&": refs.Epic}[kind]
+	if k == "" {
+		return nil
+	}
+	hits, err := s.c.Suggest(ctx, k, query)
+	if err != nil {
+		return nil // completion is a convenience; the reference still works typed out
+	}
+	out := make([]ui.Suggestion, 0, len(hits))
+	for _, h := range hits {
+		out = append(out, ui.Suggestion{Value: strings.TrimPrefix(h.Ref, kind), Title: h.Title})
+	}
+	return out
 }
 
 // repoFiles feeds `@` completion from the repository's cached file list.

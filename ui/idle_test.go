@@ -162,3 +162,5 @@ func TestBackgroundAndLiveResize(t *testing.T) {
 		}
 	}
 }
+
+func timeAfter() <-chan time.Time { return time.After(3 * time.Millisecond) }

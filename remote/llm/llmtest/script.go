@@ -1,6 +1,11 @@
 // Package llmtest serves scripted model conversations on 127.0.0.1 in the real
 // wire formats of the Anthropic Messages API and of OpenAI Chat Completions, so
-// tests exercise the real adapters, SDKs and HTTP stack without a network.
+// tests exercise the real adapters, SDKs and HTTP stack without a network:
+//
+//	srv := llmtest.Start(t, llmtest.Anthropic, script) // or llmtest.OpenAI
+//	p := llm.NewAnthropic(llm.Config{APIKey: "test-key", BaseURL: srv.URL})
+//	... run the code under test with p (or pass --base-url srv.URL to the binary) ...
+//	srv.Requests()[0].Parsed.Messages // what the model was sent
 //
 // A Script is a list of turns; each request to the server consumes the next turn.
 // Scripts can be written in Go or loaded from JSON files (LoadScript), which is
@@ -82,7 +87,7 @@ type ToolCall struct {
 
 // Fault is an HTTP error answer, or a dropped connection.
 type Fault struct {
-	Status  int               `json:"status,omitempty"`
+	Status  int               `json:"status,omitempty"` // 0 means 500
 	Headers map[string]string `json:"headers,omitempty"`
 	// Type, Code and Message fill the dialect's error body; the defaults suit the
 	// status (e.g. 529 overloaded_error, 404 not_found_error / model_not_found).

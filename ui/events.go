@@ -39,6 +39,9 @@ type (
 const maxBurst = 512
 
 func (m *Model) openEvents() tea.Cmd {
+	if m.be == nil {
+		return nil // the first-run screen has no session
+	}
 	be, ctx := m.be, m.ctx
 	return func() tea.Msg { return eventsOpenedMsg{ch: be.Events(ctx, 0)} }
 }

@@ -125,8 +125,12 @@ func TestTinyTerminalsDoNotPanic(t *testing.T) {
 }
 
 func TestFirstRunScreen(t *testing.T) {
-	m := New(uitest.NewBackend(), Options{FirstRun: true, NoColor: true})
+	m := New(nil, Options{FirstRun: true, NoColor: true, Task: "ignored without a provider"})
+	if cmd := m.Init(); cmd != nil {
+		runIfQuick(cmd) // must not touch the nil backend
+	}
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
+	m.Update(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}) // no session to stop: must not panic
 	v := ansi.Strip(m.View().Content)
 	for _, want := range []string{"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "--provider openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5-coder", "wend demo"} {
 		if !strings.Contains(v, want) {

@@ -99,6 +99,7 @@ type pendingDecision struct {
 }
 
 // New builds the UI over a backend. It does nothing until run by a tea.Program.
+// be may be nil with opts.FirstRun (no provider, so no session).
 func New(be session.Backend, opts Options) *Model {
 	km, err := keys.Default().WithOverrides(opts.Keys)
 	now := opts.Clock
@@ -476,6 +477,9 @@ func (m *Model) mainHeight() int { return max(m.layoutRects().mainH, 1) }
 // made them (commands otherwise run concurrently, and "move, then skip" must not
 // reach the engine as "skip, then move"); each reports its error.
 func (m *Model) call(op string, refresh bool, f func(ctx context.Context) error) tea.Cmd {
+	if m.be == nil {
+		return nil // no session (first-run screen): nothing to drive
+	}
 	m.pending = append(m.pending, pendingCall{op: op, refresh: refresh, f: f})
 	if m.calling {
 		return nil

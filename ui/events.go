@@ -280,10 +280,9 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 		m.dropQueued(p.ID, "deliver")
 		return m.layout()
 	case session.UsageReported:
-		// Each report covers one model call: totals are sums.
-		m.inTok += p.InputTokens
-		m.outTok += p.OutputTokens
-		m.cost += p.CostUSD
+		// Reports are the session's running totals (both engines send them so):
+		// the newest replaces the last.
+		m.inTok, m.outTok, m.cost = p.InputTokens, p.OutputTokens, p.CostUSD
 	case session.Notice:
 		m.tr.AddNotice(p.Level, p.Text)
 	case session.SessionFinished:

@@ -588,7 +588,7 @@ func FeedbackText(ds []Decision) string {
 		}
 		b.WriteString("\n")
 		for _, h := range d.Hunks {
-			fmt.Fprintf(&b, "@@ -%d,%d +%d,%d @@\n", h.OldStart, h.OldLines, h.NewStart, h.NewLines)
+			b.WriteString(h.Header + "\n")
 			for _, l := range h.Lines {
 				b.WriteString(l + "\n")
 			}

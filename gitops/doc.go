@@ -74,4 +74,21 @@
 // changes like any other. Snapshots go through `git add`, so clean filters
 // (autocrlf, LFS) apply to the paths commands change; agent writes and
 // decisions store the bytes as written.
+//
+// Snapshots and reading the user's repository layout use the git binary.
+// The hot path does not: agent writes, accepts and rejects spawn no process
+// (a spawn costs 15 ms or more on a loaded machine). gitops writes its own
+// blobs, trees and refs in git's loose formats (store.go), and updates the
+// user's index itself under index.lock (index.go) when it is a plain
+// version 2 or 3 index, falling back to `git update-index` otherwise. An
+// accept then costs one read and one write of the index file, which git
+// would also need.
+//
+// # Wiring
+//
+// Session has the method set of session/tools.Workspace (WriteFile, Remove,
+// AfterCommand). Call BeforeCommand too, right before each agent command:
+// without it, edits the user made since the previous snapshot count as the
+// command's. Modify takes an edit of AgentVersion. Commit, SwitchBranch and
+// Push are plain functions over a directory.
 package gitops

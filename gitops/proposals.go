@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -223,7 +224,8 @@ func (s *Session) describe(old, ps *pathState) *change {
 
 func (h textHunk) public(st HunkState) Hunk {
 	return Hunk{ID: h.ID, OldStart: h.OldStart, OldLines: h.OldLines, NewStart: h.NewStart,
-		NewLines: h.NewLines, Lines: h.Lines, State: st}
+		NewLines: h.NewLines, Lines: h.Lines, State: st,
+		Header: fmt.Sprintf("@@ -%d,%d +%d,%d @@", h.OldStart, h.OldLines, h.NewStart, h.NewLines)}
 }
 
 var languages = map[string]string{

@@ -298,12 +298,14 @@ func (c *randCase) agentOp() {
 func (c *randCase) agentCommand(files []string) {
 	c.must(c.s.BeforeCommand(bg))
 	want := map[string]bool{}
+	pre := c.readTree()
 	for range 1 + c.rng.IntN(2) {
 		files = c.textFiles()
 		switch k := c.rng.IntN(5); {
 		case k == 0 && len(files) > 0:
 			p := c.pick(files)
 			c.r.write(p, c.agentEdit(c.r.mustRead(p)))
+			c.logf("  command edits %q", p)
 			want[p] = true
 		case k == 1:
 			p := c.next("gen") + ".txt"
@@ -312,10 +314,12 @@ func (c *randCase) agentCommand(files []string) {
 		case k == 2 && len(files) > 0:
 			p := c.pick(files)
 			os.Remove(filepath.Join(c.r.dir, p))
+			c.logf("  command removes %q", p)
 			want[p], c.noUser[p] = true, true
 		case k == 3 && len(files) > 0:
 			p, q := c.pick(files), c.next("moved")+".txt"
 			os.Rename(filepath.Join(c.r.dir, p), filepath.Join(c.r.dir, q))
+			c.logf("  command moves %q to %q", p, q)
 			want[p], want[q], c.noUser[p], c.noUser[q] = true, true, true, true
 		default:
 			if _, ok := c.r.read("bin.dat"); ok {
@@ -330,7 +334,9 @@ func (c *randCase) agentCommand(files []string) {
 	c.must(err)
 	c.logf("agent command changed %q", changed)
 	for p := range want {
-		if !slices.Contains(changed, p) && c.wUser[p] != c.r.mustReadOr(p) {
+		now, exists := c.r.read(p)
+		_, existed := pre[p]
+		if !slices.Contains(changed, p) && (now != pre[p] || exists != existed) {
 			c.t.Fatalf("AfterCommand missed %q: %q", p, changed)
 		}
 	}
@@ -340,11 +346,6 @@ func (c *randCase) agentCommand(files []string) {
 		}
 		c.touched[p] = true
 	}
-}
-
-func (r *testRepo) mustReadOr(p string) string {
-	s, _ := r.read(p)
-	return s
 }
 
 // userEdit is the user changing a line in an editor during the session. They

@@ -3,6 +3,7 @@ package gitops
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 )
@@ -119,5 +120,28 @@ func TestUserEditOfUntouchedFileIsNotAProposal(t *testing.T) {
 	ps, _ := s.Proposals(bg)
 	if len(ps) != 1 || ps[0].Path != "a.txt" {
 		t.Fatalf("proposals %+v", ps)
+	}
+}
+
+// workspace is session/tools.Workspace, copied: gitops may not import it.
+type workspace interface {
+	WriteFile(ctx context.Context, path string, data []byte, perm fs.FileMode) error
+	Remove(ctx context.Context, path string) error
+	AfterCommand(ctx context.Context) ([]string, error)
+}
+
+var _ workspace = (*Session)(nil)
+
+func TestWorkspaceRefusesPathsOutsideTheTree(t *testing.T) {
+	r := newTestRepo(t)
+	r.commitAll("init")
+	s := r.start("confined")
+	for _, p := range []string{"../x", "/etc/passwd", ".git/config", "a/../../b", "", "sub/.git/x"} {
+		if err := s.WriteFile(bg, p, []byte("x"), 0o644); err == nil {
+			t.Fatalf("%q accepted", p)
+		}
+	}
+	if err := s.Remove(bg, "missing.txt"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("remove missing: %v", err)
 	}
 }

@@ -181,9 +181,16 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 	case session.TextFinished:
 		return m.tr.FinishText()
 	case session.ToolCalled:
-		m.tr.ToolCalled(p.CallID, p.Tool, p.Args)
+		if !planTool(p.Tool) {
+			m.tr.ToolCalled(p.CallID, p.Tool, p.Args)
+		}
 	case session.ToolFinished:
-		m.tr.ToolFinished(p.CallID, p.Tool, p.IsError, p.Summary, p.Output, p.Duration)
+		switch {
+		case !planTool(p.Tool):
+			m.tr.ToolFinished(p.CallID, p.Tool, p.IsError, p.Summary, p.Output, p.Duration)
+		case p.IsError:
+			m.tr.AddNotice("error", p.Tool+": "+p.Summary)
+		}
 	case session.ChangeStaged:
 		if m.staged == nil {
 			m.staged = map[string][2]int{}
@@ -308,6 +315,10 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 	}
 	return nil
 }
+
+// planTool reports tools whose effect the checklist already shows; the
+// transcript leaves them out unless they fail.
+func planTool(name string) bool { return name == "set_plan" || name == "update_step" }
 
 // resumeState leaves the waiting state once nothing waits on the user.
 func (m *Model) resumeState() {

@@ -194,7 +194,7 @@ func (m Model) View() string {
 	}
 	st := m.st
 	if len(m.files) == 0 || m.doc == nil {
-		return st.Muted.Render("No proposed changes yet.")
+		return st.Muted.Render("No proposed changes.")
 	}
 	cf, ch := -1, -1
 	if r := m.doc.Rows[m.cursor]; true {

@@ -79,8 +79,11 @@ func (d *Doc) render(r Row) string {
 	case rowHunk:
 		h := f.Hunks[r.Hunk]
 		head := fmt.Sprintf("@@ -%d,%d +%d,%d @@", h.OldStart, h.OldLines, h.NewStart, h.NewLines)
-		if h.Header != "" {
-			head += " " + h.Header
+		switch {
+		case strings.HasPrefix(h.Header, "@@"): // the whole header line, as git writes it
+			head = h.Header
+		case h.Header != "":
+			head += " " + h.Header // the function context only
 		}
 		badge := ""
 		switch h.State {

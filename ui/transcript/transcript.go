@@ -503,13 +503,16 @@ func (m *Model) simpleLines(e *entry) []string {
 			}
 			out = append(out, st.UserPrompt.Render(p)+st.Bold.Render(l))
 		}
-	case Notice:
-		for _, l := range wrap(e.text, w-2) {
-			out = append(out, st.Muted.Render("· "+l))
+	case Notice, Error:
+		mark, style := "· ", st.Muted
+		if e.kind == Error {
+			mark, style = "! ", st.Error
 		}
-	case Error:
-		for _, l := range wrap(e.text, w-2) {
-			out = append(out, st.Error.Render("! "+l))
+		for i, l := range wrap(e.text, w-2) {
+			if i > 0 {
+				mark = "  "
+			}
+			out = append(out, style.Render(mark+l))
 		}
 	case Tool:
 		t := e.tool

@@ -179,6 +179,9 @@ func (m *Model) spinCmd() tea.Cmd {
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.state != "" && !m.state.Ended() {
+		m.clock = m.now() // elapsed time moves with whatever happens, without a timer
+	}
 	cmd := m.update(msg)
 	return m, tea.Batch(cmd, m.spinCmd())
 }

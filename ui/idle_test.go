@@ -168,3 +168,25 @@ func TestBackgroundAndLiveResize(t *testing.T) {
 }
 
 func timeAfter() <-chan time.Time { return time.After(3 * time.Millisecond) }
+
+// TestNoColorFrames: with NO_COLOR no colour sequence reaches the screen.
+func TestNoColorFrames(t *testing.T) {
+	m := New(uitest.NewBackend(), Options{NoColor: true, Repository: "r"})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.Update(events(session.SessionStarted{SessionID: "s"},
+		session.PlanProposed{Plan: session.Plan{Steps: []session.Step{{ID: "1", Title: "One", Status: session.StepRunning}, {ID: "2", Title: "Two", Status: session.StepFailed}}}},
+		session.ToolCalled{CallID: "c", Tool: "grep", Args: []byte(`{"pattern":"x"}`)},
+		session.ToolFinished{CallID: "c", Tool: "grep", IsError: true, Summary: "bad regexp"},
+		session.Notice{Level: "error", Text: "oops"}))
+	m.tr.Update(nil)
+	frames := []string{m.View().Content}
+	m.Update(events(session.ApprovalRequested{Request: session.ApprovalRequest{ID: "a", Command: "ls", Prefix: "ls"}}))
+	frames = append(frames, m.View().Content)
+	for i, f := range frames {
+		for _, bad := range []string{"[38;", "[48;", ";38;", ";48;"} {
+			if strings.Contains(f, bad) {
+				t.Fatalf("frame %d has a colour sequence %q:\n%q", i, bad, f)
+			}
+		}
+	}
+}

@@ -143,6 +143,9 @@ func (m *Model) applyStyles() {
 	m.input.SetStyles(ts)
 	ps := textinput.DefaultStyles(m.dark)
 	ps.Cursor.Blink = false
+	if m.opts.NoColor {
+		ps = textinput.Styles{Cursor: textinput.CursorStyle{Blink: false}}
+	}
 	m.prompt.SetStyles(ps)
 	m.spin.Style = m.st.StepRunning
 }

@@ -164,6 +164,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	rec.Status = resp.StatusCode
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// An upgraded connection's body is the connection itself (an
+		// io.ReadWriteCloser the WebSocket client asserts on): hand it back
+		// unwrapped and record the upgrade now.
+		rec.Duration = ms(time.Since(start))
+		t.write(rec)
+		return resp, nil
+	}
 	resp.Body = &countingBody{ReadCloser: resp.Body, done: func(n int64, rerr error) {
 		rec.Bytes = n
 		rec.Duration = ms(time.Since(start))

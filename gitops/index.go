@@ -27,8 +27,10 @@ import (
 // Only the common formats are handled: versions 2 and 3, no split index, no
 // sparse index, no unknown required extension. Anything else (and a missing
 // index) returns errIndexFormat and the caller falls back to git. Optional
-// caches that describe entries (cache tree, untracked cache, fsmonitor,
-// offset tables) are dropped, as git allows; git rebuilds them. Changed
+// caches that describe entries (untracked cache, fsmonitor, offset tables)
+// are dropped, as git allows; git rebuilds them. The cache
+// tree is kept, with the directories above changed paths marked invalid as
+// git does, so the user's next status and commit stay fast. Changed
 // entries get zero stat data, as with `update-index --index-info`, so git
 // re-reads those files; entries that were racily clean under the old index
 // timestamp are smudged (size 0), as git does when it writes an index.
@@ -240,8 +242,15 @@ func (ix *indexFile) render(set map[string]Entry) ([]byte, error) {
 	binary.BigEndian.PutUint32(out[8:], uint32(count))
 	for off := ix.extStart; off+8 <= len(ix.data)-ix.hashLen; {
 		size := int(binary.BigEndian.Uint32(ix.data[off+4:]))
-		if string(ix.data[off:off+4]) == "REUC" {
+		switch string(ix.data[off : off+4]) {
+		case "REUC":
 			out = append(out, ix.data[off:off+8+size]...)
+		case "TREE":
+			if tree, ok := invalidateTree(ix.data[off+8:off+8+size], ix.hashLen, names); ok {
+				out = append(out, "TREE"...)
+				out = binary.BigEndian.AppendUint32(out, uint32(len(tree)))
+				out = append(out, tree...)
+			}
 		}
 		off += 8 + size
 	}
@@ -321,4 +330,70 @@ func (r *repo) updateIndexInProcess(path string, prev *indexFile, set map[string
 	}
 	done = true
 	return nil
+}
+
+// invalidateTree rewrites a cache-tree extension with every directory that
+// contains one of paths marked invalid (entry count -1, no object id). The
+// extension is a pre-order list of "name NUL count SP subtrees LF [oid]". It
+// reports false if the data does not parse, and the caller drops it.
+func invalidateTree(data []byte, hashLen int, paths []string) ([]byte, bool) {
+	dirs := map[string]bool{"": true}
+	for _, p := range paths {
+		for j := strings.IndexByte(p, '/'); j >= 0; j = next(p, j) {
+			dirs[p[:j]] = true
+		}
+	}
+	out := make([]byte, 0, len(data))
+	pos := 0
+	var walk func(prefix string, depth int) bool
+	walk = func(prefix string, depth int) bool {
+		nul := bytes.IndexByte(data[pos:], 0)
+		if nul < 0 || depth > 4096 {
+			return false
+		}
+		name := string(data[pos : pos+nul])
+		pos += nul + 1
+		nl := bytes.IndexByte(data[pos:], '\n')
+		if nl < 0 {
+			return false
+		}
+		var count, subs int
+		if _, err := fmt.Sscanf(string(data[pos:pos+nl]), "%d %d", &count, &subs); err != nil {
+			return false
+		}
+		pos += nl + 1
+		full := name
+		if prefix != "" {
+			full = prefix + "/" + name
+		}
+		var oid []byte
+		if count >= 0 {
+			if pos+hashLen > len(data) {
+				return false
+			}
+			oid = data[pos : pos+hashLen]
+			pos += hashLen
+		}
+		out = append(out, name...)
+		out = append(out, 0)
+		if depth == 0 || dirs[full] {
+			out = fmt.Appendf(out, "-1 %d\n", subs)
+		} else {
+			out = fmt.Appendf(out, "%d %d\n", count, subs)
+			out = append(out, oid...)
+		}
+		for range subs {
+			if !walk(full, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(data) == 0 {
+		return data, true
+	}
+	if !walk("", 0) || pos != len(data) {
+		return nil, false
+	}
+	return out, true
 }

@@ -14,8 +14,10 @@ func TestInProcessIndexIsValidForGit(t *testing.T) {
 	r.write("a.txt", "a\n")
 	r.write("dir/b.txt", "b\n")
 	r.write("dir/sub/c.txt", "c\n")
+	r.write("gone.txt", "g\n")
 	r.commitAll("init")
 	r.git("update-index", "--skip-worktree", "dir/b.txt") // an extended (v3) entry
+	r.git("write-tree")                                   // a fully valid cache tree
 	rp, err := discover(bg, ExecRunner{}, r.dir, "x")
 	if err != nil {
 		t.Fatal(err)
@@ -23,22 +25,36 @@ func TestInProcessIndexIsValidForGit(t *testing.T) {
 	blob, _ := rp.writeBlobs([]byte("new\n"))
 	set := map[string]Entry{
 		"a.txt":           {Mode: "100755", OID: blob[0]},
-		"dir/sub/c.txt":   {},
+		"dir/sub/c.txt":   {Mode: "100644", OID: blob[0]},
 		"dir/new file.go": {Mode: "100644", OID: blob[0]},
+		"gone.txt":        {},
 		"zz.txt":          {Mode: "100644", OID: blob[0]},
 	}
 	if err := rp.updateIndexInProcess(rp.index, nil, set, nil); err != nil {
 		t.Fatal(err)
 	}
+
 	got := r.git("ls-files", "-s")
 	want := "100755 " + blob[0] + " 0\ta.txt\n" +
 		"100644 " + strings.TrimSpace(r.git("rev-parse", "HEAD:dir/b.txt")) + " 0\tdir/b.txt\n" +
 		"100644 " + blob[0] + " 0\tdir/new file.go\n" +
+		"100644 " + blob[0] + " 0\tdir/sub/c.txt\n" +
 		"100644 " + blob[0] + " 0\tzz.txt\n"
 	if got != want {
 		t.Fatalf("ls-files:\n%s\nwant:\n%s", got, want)
 	}
-	r.git("write-tree")                                         // the dropped cache tree is rebuilt
+	// The cache tree was invalidated above the changed paths: write-tree
+	// must produce exactly the index.
+	tree := strings.TrimSpace(r.git("write-tree"))
+	var fromTree []string
+	for _, l := range strings.Split(strings.TrimSpace(r.git("ls-tree", "-r", tree)), "\n") {
+		meta, path, _ := strings.Cut(l, "\t")
+		f := strings.Fields(meta)
+		fromTree = append(fromTree, f[0]+" "+f[2]+" 0\t"+path)
+	}
+	if strings.Join(fromTree, "\n")+"\n" != want {
+		t.Fatalf("write-tree after the update:\n%s", strings.Join(fromTree, "\n"))
+	}
 	if v := r.git("ls-files", "-v", "dir/b.txt"); v[0] != 'S' { // skip-worktree kept
 		t.Fatalf("flags lost: %q", v)
 	}

@@ -93,3 +93,8 @@ func TestDemoRunsOfflineHeadless(t *testing.T) {
 		t.Fatal("the demo's final go test did not pass")
 	}
 }
+
+func demoConversation(t *testing.T) []byte {
+	t.Helper()
+	return demo.Conversation
+}

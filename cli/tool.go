@@ -51,10 +51,14 @@ tree (no session, no staging). Without NAME, list the tools.`,
 			}
 			res := reg.Execute(cmd.Context(), tools.Call{ID: "cli", Name: pos[0], Args: json.RawMessage(args)})
 			if asJSON {
-				return json.NewEncoder(g.stdout).Encode(res)
+				if err := json.NewEncoder(g.stdout).Encode(res); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(g.stdout, res.Output)
 			}
-			fmt.Fprintln(g.stdout, res.Output)
 			if res.IsError {
+				// The result itself says what went wrong; the exit code tells scripts.
 				return &exitError{code: ExitFailed, err: fmt.Errorf("%s", res.Summary)}
 			}
 			return nil

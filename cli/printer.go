@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"gitlab.com/wend/wend/session"
 )
@@ -85,7 +86,11 @@ func (p *printer) print(e session.Event) {
 		if v.IsError {
 			mark = "✗"
 		}
-		fmt.Fprintf(p.w, "    %s %s\n", mark, v.Summary)
+		took := ""
+		if v.Duration >= time.Second {
+			took = fmt.Sprintf(" (%s)", v.Duration.Round(100*time.Millisecond))
+		}
+		fmt.Fprintf(p.w, "    %s %s%s\n", mark, v.Summary, took)
 	case session.ChangeStaged:
 		fmt.Fprintf(p.w, "  staged %s %s +%d -%d\n", v.Kind, v.Path, v.Added, v.Deleted)
 	case session.ApprovalRequested:

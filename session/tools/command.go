@@ -81,7 +81,7 @@ func (r *Registry) runCommand(ctx context.Context, raw json.RawMessage) Result {
 	default:
 		fmt.Fprintf(&b, "Exit code: %d", run.exitCode)
 		res.IsError = run.exitCode != 0
-		res.Summary = fmt.Sprintf("ran %s: exit %d (%s)", short, run.exitCode, run.elapsed.Round(100*time.Millisecond))
+		res.Summary = fmt.Sprintf("ran %s: exit %d", short, run.exitCode) // ToolFinished carries the duration
 	}
 	if afterErr != nil {
 		fmt.Fprintf(&b, "\n(recording the command's file changes failed: %v)", afterErr)

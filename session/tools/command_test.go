@@ -24,7 +24,7 @@ func TestRunCommandOutputAndExitCode(t *testing.T) {
 	if want := "out\nerr\n" + real + "\nExit code: 0"; res.Output != want {
 		t.Errorf("output %q, want %q", res.Output, want)
 	}
-	if !strings.HasPrefix(res.Summary, "ran echo out; echo err >&2; pwd: exit 0 (") {
+	if res.Summary != "ran echo out; echo err >&2; pwd: exit 0" {
 		t.Errorf("summary %q", res.Summary)
 	}
 	if f.ws.afterCalls != 1 {

@@ -167,6 +167,17 @@ func BenchmarkDecision(b *testing.B) {
 			}
 		}
 	})
+	// As if the user's git had rewritten the index since the last decision:
+	// the index is read (and its checksum verified) again.
+	b.Run("accept-hunk-reread", func(b *testing.B) {
+		for b.Loop() {
+			id := prepare(b)
+			s.ixCache = nil
+			if _, err := s.AcceptHunk(bg, id, ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("reject-hunk", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := s.RejectHunk(bg, prepare(b), ""); err != nil {

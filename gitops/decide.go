@@ -87,7 +87,10 @@ func (s *Session) newPlan(ctx context.Context, a Action, pss []*pathState, needI
 		for i, ps := range pss {
 			paths[i] = ps.Path
 		}
-		ix, err := s.r.readIndexFile(s.r.index)
+		ix, err := s.ixCache, error(nil)
+		if !ix.unchanged(s.r.index) {
+			ix, err = s.r.readIndexFile(s.r.index)
+		}
 		var idx map[string]Entry
 		if err == nil {
 			pl.ix = ix
@@ -239,7 +242,8 @@ func (s *Session) writeIndex(ctx context.Context, pl *plan) error {
 		}
 		return nil
 	}
-	err := s.r.updateIndexInProcess(s.r.index, pl.ix, pl.index, check)
+	written, err := s.r.updateIndexInProcess(s.r.index, pl.ix, pl.index, check)
+	s.ixCache = written
 	if !errors.Is(err, errIndexFormat) {
 		return err
 	}

@@ -81,14 +81,22 @@ func (r *repo) readIndexFile(path string) (*indexFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.parseIndex(data, fi, true)
+}
+
+// parseIndex parses index bytes; verify checks the trailing checksum (not
+// needed for bytes gitops just rendered itself).
+func (r *repo) parseIndex(data []byte, fi fs.FileInfo, verify bool) (*indexFile, error) {
 	hl := r.hashLen()
 	if len(data) < 12+hl || string(data[:4]) != "DIRC" {
 		return nil, errIndexFormat
 	}
-	h := r.indexHash()
-	h.Write(data[:len(data)-hl])
-	if !bytes.Equal(h.Sum(nil), data[len(data)-hl:]) {
-		return nil, errIndexFormat // let git report the damage
+	if verify {
+		h := r.indexHash()
+		h.Write(data[:len(data)-hl])
+		if !bytes.Equal(h.Sum(nil), data[len(data)-hl:]) {
+			return nil, errIndexFormat // let git report the damage
+		}
 	}
 	ix := &indexFile{stat: fi, data: data, version: binary.BigEndian.Uint32(data[4:]), hashLen: hl,
 		mtime: fi.ModTime().Unix(), perm: fi.Mode().Perm()}
@@ -273,18 +281,32 @@ func (ix *indexFile) unchanged(path string) bool {
 // runs on the entries read under the lock, so a plan made from an earlier
 // read can refuse if the user staged something meanwhile. prev, when still
 // the file on disk once the lock is held, saves reading it again.
-func (r *repo) updateIndexInProcess(path string, prev *indexFile, set map[string]Entry, check func(map[string]Entry) error) error {
+//
+// It returns the index as written, for the next decision to reuse while the
+// file stays unchanged.
+func (r *repo) updateIndexInProcess(path string, prev *indexFile, set map[string]Entry, check func(map[string]Entry) error) (*indexFile, error) {
+	out, fi, err := r.updateIndexLocked(path, prev, set, check)
+	if err != nil {
+		return nil, err
+	}
+	if written, err := r.parseIndex(out, fi, false); err == nil {
+		return written, nil
+	}
+	return nil, nil
+}
+
+func (r *repo) updateIndexLocked(path string, prev *indexFile, set map[string]Entry, check func(map[string]Entry) error) ([]byte, fs.FileInfo, error) {
 	lock := path + ".lock"
 	fi, err := os.Stat(path)
 	if err != nil {
-		return errIndexFormat
+		return nil, nil, errIndexFormat
 	}
 	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fi.Mode().Perm())
 	if errors.Is(err, fs.ErrExist) {
-		return ErrIndexLocked
+		return nil, nil, ErrIndexLocked
 	}
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	done := false
 	defer func() {
@@ -296,7 +318,7 @@ func (r *repo) updateIndexInProcess(path string, prev *indexFile, set map[string
 	ix := prev
 	if !prev.unchanged(path) {
 		if ix, err = r.readIndexFile(path); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	paths := make([]string, 0, len(set))
@@ -305,31 +327,37 @@ func (r *repo) updateIndexInProcess(path string, prev *indexFile, set map[string
 	}
 	cur, err := ix.lookup(paths)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if check != nil {
 		if err := check(cur); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	out, err := ix.render(set)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	// Like git (core.fsync leaves the index out by default), no fsync: the
 	// rename is atomic against a killed process, and the journal, which is
 	// fsynced, is written only after this returns.
 	if _, err := f.Write(out); err != nil {
-		return err
+		return nil, nil, err
+	}
+	// The lock file's inode, size and time carry over the rename: the
+	// identity of what was written, whoever replaces the index next.
+	written, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := os.Rename(lock, path); err != nil {
-		return err
+		return nil, nil, err
 	}
 	done = true
-	return nil
+	return out, written, nil
 }
 
 // invalidateTree rewrites a cache-tree extension with every directory that

@@ -30,7 +30,7 @@ func TestInProcessIndexIsValidForGit(t *testing.T) {
 		"gone.txt":        {},
 		"zz.txt":          {Mode: "100644", OID: blob[0]},
 	}
-	if err := rp.updateIndexInProcess(rp.index, nil, set, nil); err != nil {
+	if _, err := rp.updateIndexInProcess(rp.index, nil, set, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -59,7 +59,7 @@ func TestInProcessIndexIsValidForGit(t *testing.T) {
 		t.Fatalf("flags lost: %q", v)
 	}
 	// A file where the index has a directory is left to git.
-	if err := rp.updateIndexInProcess(rp.index, nil, map[string]Entry{"dir": {Mode: "100644", OID: blob[0]}}, nil); !errors.Is(err, errIndexFormat) {
+	if _, err := rp.updateIndexInProcess(rp.index, nil, map[string]Entry{"dir": {Mode: "100644", OID: blob[0]}}, nil); !errors.Is(err, errIndexFormat) {
 		t.Fatalf("D/F conflict: %v", err)
 	}
 }

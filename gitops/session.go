@@ -55,6 +55,9 @@ type Session struct {
 	dirty map[string]bool
 	// preTree is the snapshot BeforeCommand took, for AfterCommand.
 	preTree string
+	// ixCache is the index as gitops last wrote it; reused while the file
+	// on disk is still that one.
+	ixCache *indexFile
 }
 
 // Option configures Start and Open.

@@ -33,6 +33,9 @@ const (
 	DefaultRailsToken   = "ai-workflows-oauth-test"
 )
 
+// Version is the GitLab version GET /api/v4/version reports.
+var Version = "18.7.0-ee"
+
 // Request is one HTTP request the fake received (REST or upgrade).
 type Request struct {
 	Method string
@@ -233,6 +236,8 @@ func (s *Server) mux() http.Handler {
 	m.HandleFunc("POST "+api+"/workflows/{id}/resume", s.resume)
 	m.HandleFunc("POST "+api+"/direct_access", s.directAccess)
 	m.HandleFunc("GET "+api+"/ws", s.serveWS)
+	m.HandleFunc("GET "+api+"/workflows/agent_privileges", s.agentPrivileges)
+	m.HandleFunc("GET /api/v4/version", s.version)
 	// A stand-in for the rest of the GitLab API, for runHTTPRequest on the direct
 	// path: it echoes the request and accepts only RailsToken.
 	m.HandleFunc("/api/v4/", s.railsAPI)
@@ -414,6 +419,24 @@ func (s *Server) directAccess(w http.ResponseWriter, r *http.Request) {
 		"workflow_metadata":     map[string]any{"extended_logging": false, "is_team_member": false},
 		"server_capabilities":   []string{"tool_call_approval"},
 	})
+}
+
+// agentPrivileges answers GET …/workflows/agent_privileges (a read with no side
+// effect, which doctor uses to see that the workflows API answers).
+func (s *Server) agentPrivileges(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"all_privileges": []map[string]any{
+		{"id": 1, "name": "read_write_files"}, {"id": 2, "name": "read_only_gitlab"}, {"id": 3, "name": "read_write_gitlab"},
+		{"id": 4, "name": "run_commands"}, {"id": 5, "name": "use_git"}, {"id": 6, "name": "run_mcp_tools"},
+	}})
+}
+
+// version answers GET /api/v4/version for the user's token.
+func (s *Server) version(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+s.Token && r.Header.Get("Private-Token") != s.Token {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401 Unauthorized"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"version": Version, "revision": "fake"})
 }
 
 func (s *Server) railsAPI(w http.ResponseWriter, r *http.Request) {

@@ -332,9 +332,21 @@ func (e *Engine) httpRequest(ctx context.Context, s *duo.Stream, requestID strin
 	start := time.Now()
 	e.log.Append(session.ToolCalled{CallID: c.ID, Tool: c.Name, Args: c.Args, StepID: e.currentStep()})
 	var resp *contract.HttpResponse
-	if e.cfg.HTTPBaseURL == "" {
+	method := strings.ToUpper(r.GetMethod())
+	gate := e.cfg.TransportName != "grpc" && method != "GET" && method != "HEAD"
+	if gate {
+		// On the WebSocket path the call would carry the user's own token, so a
+		// write to GitLab is judged as a command, like any other side effect.
+		req := session.ApprovalRequest{Tool: c.Name, Kind: session.ApproveCommand, Detail: method + " " + r.GetPath()}
+		if res, ok := e.approve(ctx, c, session.EffectCommand, req); !ok {
+			resp = &contract.HttpResponse{StatusCode: 403, Error: res.Output}
+		}
+	}
+	switch {
+	case resp != nil:
+	case e.cfg.HTTPBaseURL == "":
 		resp = &contract.HttpResponse{StatusCode: 403, Error: "wend has no GitLab API access configured for this workflow"}
-	} else {
+	default:
 		resp = duo.DoHTTPRequest(ctx, e.cfg.HTTPClient, e.cfg.HTTPBaseURL, e.cfg.HTTPToken, r)
 	}
 	res := tools.Result{Summary: fmt.Sprintf("%s %s: %d", r.GetMethod(), r.GetPath(), resp.GetStatusCode()),

@@ -120,6 +120,9 @@ func (e *Engine) toolApproval(ctx context.Context) (*contract.Approval, error) {
 		}
 		return duo.Reject(strings.TrimPrefix(res.Output, "The user denied this call. Their reason: ")), nil
 	}
+	if e.cfg.Policy.Judge(effect) == session.Allow {
+		e.notice("info", "GitLab Duo asked to run "+orDefault(name, "a tool")+"; approved by the approval policy ("+string(e.cfg.Policy)+")")
+	}
 	// A grant wider than once lets the service remember it for the session too.
 	remember := e.lastScope != "" && e.lastScope != session.ScopeOnce
 	return duo.Approve(name, argsJSON, remember), nil

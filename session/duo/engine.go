@@ -106,6 +106,8 @@ type Engine struct {
 	stepNow  string
 	// lastScope is the scope of the last grant the user gave in the dialog.
 	lastScope session.ApprovalScope
+	// stopSent records that stopWorkflow went out on a stream.
+	stopSent bool
 }
 
 // boundaryNote is a sentence for the service, sent as a workflow message event at

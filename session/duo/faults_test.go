@@ -278,3 +278,25 @@ func TestDuoPlanApproval(t *testing.T) {
 		t.Fatalf("plan %+v", fin.Plan)
 	}
 }
+
+// On the WebSocket path a GitLab write through runHTTPRequest would carry the
+// user's own token, so it is judged like a command: headless with the ask
+// policy it is refused with advice and never sent.
+func TestDuoHTTPWriteNeedsApproval(t *testing.T) {
+	r := newRig(t, "../../testdata/duo/http.json", rigOptions{policy: session.PolicyAsk})
+	r.start("File an issue")
+	fin := r.wait()
+	r.noFailures()
+	if fin.State != session.StateFinished {
+		t.Fatalf("state %s: %s", fin.State, fin.Error)
+	}
+	h := r.responses()["req-1-1"].GetHttpResponse()
+	if h == nil || h.GetStatusCode() != 403 || !strings.Contains(h.GetError(), "--approval full-auto") {
+		t.Fatalf("http response %v", h)
+	}
+	for _, req := range r.srv.Requests() {
+		if strings.HasSuffix(req.Path, "/issues") {
+			t.Fatalf("the refused write reached GitLab: %s %s", req.Method, req.Path)
+		}
+	}
+}

@@ -40,7 +40,7 @@ func (e *Engine) run(ctx context.Context, task session.Task) {
 	out := e.loop(ctx, task)
 	if ctx.Err() != nil && out.state != session.StateFinished && out.state != session.StateFailed {
 		out = outcome{state: session.StateStopped, summary: "stopped by the user"}
-		if id := e.WorkflowID(); id != "" && !duo.IsTerminal(e.tracker.Status) {
+		if id := e.WorkflowID(); id != "" && !e.stopSent && !duo.IsTerminal(e.tracker.Status) {
 			// No stream is open (between turns): stop the workflow through Rails.
 			sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 			if _, err := e.cfg.Client.UpdateStatus(sctx, id, duo.StatusEventStop); err != nil {
@@ -192,6 +192,8 @@ func (e *Engine) stopStream(s *duo.Stream) *outcome {
 	defer cancel()
 	if err := s.Stop(ctx, "stopped by the user in wend"); err != nil {
 		e.notice("warn", "could not send the stop to GitLab Duo: "+err.Error())
+	} else {
+		e.stopSent = true
 	}
 	for {
 		a, err := s.Recv(ctx)
@@ -222,11 +224,7 @@ func (e *Engine) endOfTurn(ctx context.Context, status, goal string, opts *duo.S
 		e.setState(session.StateFinished)
 		return &outcome{state: session.StateFinished, summary: orDefault(e.summary, e.lastText)}
 	case duo.StatusFailed:
-		msg := e.failure
-		if len(e.tracker.Log.Entries()) == 0 || msg == "" {
-			msg = "GitLab Duo reported the workflow as failed"
-		}
-		return &outcome{state: session.StateFailed, err: errors.New(msg)}
+		return &outcome{state: session.StateFailed, err: errors.New(orDefault(e.failure, "GitLab Duo reported the workflow as failed"))}
 	case duo.StatusStopped:
 		return &outcome{state: session.StateStopped, summary: "GitLab Duo stopped the workflow"}
 	case duo.StatusInputRequired:

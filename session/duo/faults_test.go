@@ -109,11 +109,14 @@ func TestDuoStopMidAction(t *testing.T) {
 	}
 }
 
-// A 1001 close mid-turn reconnects to the same workflow with the same goal.
+// A 1001 close or a dropped connection mid-turn reconnects to the same workflow
+// with the same goal.
 func TestDuoReconnectAfterGoingAway(t *testing.T) {
-	for _, transport := range []string{"websocket", "grpc"} {
-		t.Run(transport, func(t *testing.T) {
-			r := newRig(t, "../../testdata/duo/reconnect.json", rigOptions{transport: transport, policy: session.PolicyAsk})
+	for _, tc := range []struct{ script, transport string }{
+		{"reconnect", "websocket"}, {"reconnect", "grpc"}, {"drop", "websocket"}, {"drop", "grpc"},
+	} {
+		t.Run(tc.script+"/"+tc.transport, func(t *testing.T) {
+			r := newRig(t, "../../testdata/duo/"+tc.script+".json", rigOptions{transport: tc.transport, policy: session.PolicyAsk})
 			r.start("Fix the typo in the greeting")
 			fin := r.wait()
 			r.noFailures()

@@ -209,6 +209,12 @@ func TestDuoInputRequired(t *testing.T) {
 		r := newRig(t, "../../testdata/duo/input.json", rigOptions{transport: "grpc", policy: session.PolicyAutoEdit, interactive: true})
 		r.answer = func(p session.Payload) *session.Decision {
 			if q, ok := p.(session.InputRequested); ok {
+				id, err := r.eng.Adjust(context.Background(), "delete everything")
+				if err != nil {
+					t.Error(err)
+				} else if err := r.eng.Withdraw(context.Background(), id); err != nil {
+					t.Error(err)
+				}
 				if _, err := r.eng.Adjust(context.Background(), "leave README alone"); err != nil {
 					t.Error(err)
 				}
@@ -229,7 +235,7 @@ func TestDuoInputRequired(t *testing.T) {
 			t.Fatal("mkdir escaped the repository")
 		}
 		evs := r.all()
-		if len(ofType[session.AdjustDelivered](evs)) != 1 {
+		if len(ofType[session.AdjustDelivered](evs)) != 1 || len(ofType[session.AdjustWithdrawn](evs)) != 1 {
 			t.Fatalf("adjustment not delivered: %s", r.eventTypes())
 		}
 		id := r.eng.WorkflowID()
@@ -254,7 +260,29 @@ func TestDuoInputRequired(t *testing.T) {
 // service as a resume event, and the next stream resumes with the goal.
 func TestDuoPlanApproval(t *testing.T) {
 	r := newRig(t, "../../testdata/duo/plan.json", rigOptions{policy: session.PolicyAsk, interactive: true})
-	r.answer = approveAll
+	ctx := context.Background()
+	r.answer = func(p session.Payload) *session.Decision {
+		if _, ok := p.(session.ApprovalRequested); ok {
+			// While the plan waits: an edit the service must hear about, one that
+			// cannot apply, and a pause and resume.
+			if err := r.eng.EditPlan(ctx, session.PlanEdit{Op: session.EditReword, StepID: "2", Title: "Add --verbose and -v"}); err != nil {
+				t.Errorf("edit plan: %v", err)
+			}
+			if err := r.eng.EditPlan(ctx, session.PlanEdit{Op: session.EditDelete, StepID: "7"}); err == nil {
+				t.Error("deleting a step that does not exist was accepted")
+			}
+			if err := r.eng.Pause(ctx); err != nil {
+				t.Error(err)
+			}
+			if err := r.eng.Resume(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+		return approveAll(p)
+	}
+	if err := r.eng.EditPlan(ctx, session.PlanEdit{Op: session.EditSkip, StepID: "1"}); err == nil {
+		t.Error("a plan edit before the session started was accepted")
+	}
 	r.start("Add a --verbose flag")
 	fin := r.wait()
 	r.noFailures()
@@ -273,9 +301,23 @@ func TestDuoPlanApproval(t *testing.T) {
 	if !awaiting {
 		t.Fatal("no plan awaiting approval")
 	}
-	got := r.srv.Events(r.eng.WorkflowID())
-	if len(got) != 1 || got[0]["event_type"] != "resume" {
-		t.Fatalf("workflow events %v", got)
+	var got []string
+	for _, ev := range r.srv.Events(r.eng.WorkflowID()) {
+		msg, _ := ev["message"].(string)
+		got = append(got, strings.TrimSpace(ev["event_type"].(string)+" "+msg))
+	}
+	want := []string{
+		`message The user reworded step 2 from "Add the flag" to "Add --verbose and -v". Update your plan accordingly.`,
+		"pause", "resume",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("workflow events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !hasNotice(evs, "not known to act on it") {
+		t.Error("no notice saying what the service does with a pause")
+	}
+	if len(ofType[session.Paused](evs)) != 1 || len(ofType[session.Resumed](evs)) != 1 {
+		t.Errorf("pause/resume events: %s", r.eventTypes())
 	}
 	if done, total := fin.Plan.Done(); done != 2 || total != 2 || fin.Plan.Steps[1].ID != "2" {
 		t.Fatalf("plan %+v", fin.Plan)

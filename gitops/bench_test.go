@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The benchmarks need a large repository, which takes a minute or more to
@@ -56,6 +57,10 @@ func benchRepo(b *testing.B) string {
 	os.RemoveAll(filepath.Join(dir, ".git", "refs", "wend"))
 	os.WriteFile(filepath.Join(dir, "d0000", "f001.txt"), []byte("user edit\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "untracked.txt"), []byte("user file\n"), 0o644)
+	// Let the files age past the index's timestamp and refresh it, as in a
+	// repository the user has had for more than a second.
+	time.Sleep(1100 * time.Millisecond)
+	benchGit(b, dir, "update-index", "-q", "--refresh")
 	return dir
 }
 

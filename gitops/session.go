@@ -289,10 +289,13 @@ func (s *Session) newBlobs(ctx context.Context, modes []string, contents [][]byt
 	return es, nil
 }
 
-// copyIndex seeds the snapshot index from the real one, keeping its
-// modification time: git trusts an entry's stat data only when the file is
-// older than the index, so a fresh mtime would hide "racily clean" edits
-// (same size, same second) from the snapshot.
+// copyIndex seeds the snapshot index from the real one. A hard link costs
+// nothing and is safe: git never writes an index in place (it writes
+// index.lock and renames it), so the first write to the snapshot index
+// leaves the user's alone. A copy, the fallback, keeps the modification time:
+// git trusts an entry's stat data only when the file is older than the index,
+// so a fresh mtime would hide "racily clean" edits (same size, same second)
+// from the snapshot.
 func copyIndex(from, to string) error {
 	fi, err := os.Stat(from)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -300,6 +303,10 @@ func copyIndex(from, to string) error {
 	}
 	if err != nil {
 		return err
+	}
+	os.Remove(to)
+	if os.Link(from, to) == nil {
+		return nil
 	}
 	data, err := os.ReadFile(from)
 	if err != nil {

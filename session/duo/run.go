@@ -72,7 +72,7 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 		ProjectID: e.cfg.ProjectID, Goal: task.Text, WorkflowDefinition: e.cfg.Flow,
 	})
 	if err != nil {
-		return outcome{state: session.StateFailed, err: fmt.Errorf("creating the GitLab Duo workflow: %w", err)}
+		return e.failed(ctx, fmt.Errorf("creating the GitLab Duo workflow: %w", err))
 	}
 	id := strconv.FormatInt(wf.ID, 10)
 	e.mu.Lock()

@@ -36,19 +36,38 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 	return runUI(ctx, g, ws, providerOptions{}, opts)
 }
 
-// runUI runs the UI on a freshly prepared session.
+// runUI shows the UI at once and prepares the session behind it.
 func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, opts ui.Options) error {
-	ls, err := prepareSession(ctx, g, ws, po, true)
+	if ws.settings.Provider == "gitlab-duo" {
+		ls, err := prepareDuoSession(ctx, g, ws, true)
+		if err != nil {
+			return err
+		}
+		defer ls.close()
+		if ls.changes != nil {
+			opts.Changes = ls.changes
+		}
+		return runUIOn(ctx, ls.engine, opts)
+	}
+	ls, err := openLive(ctx, g, ws, po)
 	if err != nil {
 		return err
 	}
 	defer ls.close()
+	d := buildInBackground(ctx, ls, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
 	opts.Model = ls.model
-	opts.Changes = ls.changes
-	err = ui.Run(ctx, ls.engine, opts)
-	// Quitting the UI stops the agent; staged changes and the log stay on disk.
-	ls.engine.Stop(context.Background())
-	<-ls.engine.Done()
+	opts.Changes = deferredChanges{d: d, ls: ls}
+	return runUIOn(ctx, d, opts)
+}
+
+// runUIOn runs the UI until the user quits; quitting stops the agent, and staged
+// changes and the log stay on disk.
+func runUIOn(ctx context.Context, e engine, opts ui.Options) error {
+	err := ui.Run(ctx, e, opts)
+	// Stop fails when no task was ever started; then there is no run to wait for.
+	if e.Stop(context.Background()) == nil {
+		<-e.Done()
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

@@ -163,18 +163,9 @@ type liveSession struct {
 	model   string
 	changes *reviewer
 	closers []func()
-}
-
-// sessionSpec is everything startSession needs beyond the workspace.
-type sessionSpec struct {
-	provider    llm.Provider
-	model       string
-	policy      session.ApprovalPolicy
-	interactive bool
-	toolbox     agent.Toolbox
-	review      agent.Reviewer
-	id          string
-	attach      func(context.Context, session.Task, func(string, string)) session.Task
+	// what build needs from openLive
+	provider llm.Provider
+	policy   session.ApprovalPolicy
 }
 
 // openSessionLog creates the session's persisted event log.
@@ -198,30 +189,26 @@ func openSessionLog(ctx context.Context, ws *workspace, id string) (*session.Log
 	return log, w, nil
 }
 
-func newLiveSession(ctx context.Context, ws *workspace, spec sessionSpec) (*liveSession, error) {
-	log, w, err := openSessionLog(ctx, ws, spec.id)
-	if err != nil {
-		return nil, err
-	}
-	facts, err := ws.repo.Facts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	eng := agent.New(agent.Config{
-		SessionID: spec.id, Model: spec.provider, ModelName: spec.model, Provider: ws.settings.Provider,
-		Tools: spec.toolbox, Review: spec.review, Log: log, Policy: spec.policy,
-		Interactive: spec.interactive, PlanApproval: ws.settings.PlanApproval,
-		Repo: filepath.Base(ws.repo.Root()), Branch: ws.branch, Facts: facts.Markdown(),
-		MaxTurns: ws.settings.MaxTurns, Attach: spec.attach,
-	})
-	return &liveSession{id: spec.id, engine: eng, log: log, writer: w}, nil
-}
-
-// prepareSession builds the provider, tools and staging for a new session on ws.
+// prepareSession builds everything a new session needs, before it starts.
 func prepareSession(ctx context.Context, g *globals, ws *workspace, po providerOptions, interactive bool) (*liveSession, error) {
 	if ws.settings.Provider == "gitlab-duo" {
 		return prepareDuoSession(ctx, g, ws, interactive)
 	}
+	ls, err := openLive(ctx, g, ws, po)
+	if err != nil {
+		return nil, err
+	}
+	if err := ls.build(ctx, g, ws, interactive); err != nil {
+		ls.close()
+		return nil, err
+	}
+	return ls, nil
+}
+
+// openLive does the quick part of preparing a session: settings that can be wrong,
+// the provider, and the persisted log. What is slow on a large repository (the
+// baseline snapshot, the facts) is left to build, so the UI can show first.
+func openLive(ctx context.Context, g *globals, ws *workspace, po providerOptions) (*liveSession, error) {
 	policy, err := session.ParseApprovalPolicy(ws.settings.Approval)
 	if err != nil {
 		return nil, usageErr("%v", err)
@@ -232,39 +219,55 @@ func prepareSession(ctx context.Context, g *globals, ws *workspace, po providerO
 	if err != nil {
 		return nil, err
 	}
-	stage, err := newStaging(ctx, ws, id)
+	log, w, err := openSessionLog(ctx, ws, id)
 	if err != nil {
 		return nil, err
 	}
+	return &liveSession{id: id, log: log, writer: w, model: model, provider: provider, policy: policy}, nil
+}
+
+// build takes the baseline snapshot, sets up the tools (GitLab's too, when the
+// repository has an instance), reads the repository's facts and makes the engine.
+func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, interactive bool) error {
+	stage, err := newStaging(ctx, ws, ls.id)
+	if err != nil {
+		return err
+	}
+	ls.closers = append(ls.closers, stage.close)
 	reg, err := tools.New(tools.Config{Root: ws.repo.Root(), Repo: ws.repo, Workspace: stage.workspace})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// GitLab is optional: without an instance the gitlab_* tools are simply absent.
-	gl, err := g.gitlabClient(ctx, ws, id)
+	gl, err := g.gitlabClient(ctx, ws, ls.id)
 	if err != nil && !errors.Is(err, errNoGitLab) {
-		fmt.Fprintf(g.stderr, "wend: GitLab context is off: %v\n", err)
+		ls.log.Append(session.Notice{Level: "warn", Text: "GitLab context is off: " + err.Error()})
 	}
 	if gl != nil {
 		if err := registerGitLabTools(reg, gl); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	ls, err := newLiveSession(ctx, ws, sessionSpec{
-		provider: provider, model: model, policy: policy, interactive: interactive,
-		toolbox: reg, review: stage.review, id: id, attach: attacher(ws.repo.Root(), gl),
-	})
+	facts, err := ws.repo.Facts(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ls.closers = append(ls.closers, stage.close)
-	ls.model, ls.changes = model, stage.changes
-	return ls, nil
+	ls.engine = agent.New(agent.Config{
+		SessionID: ls.id, Model: ls.provider, ModelName: ls.model, Provider: ws.settings.Provider,
+		Tools: reg, Review: stage.review, Log: ls.log, Policy: ls.policy,
+		Interactive: interactive, PlanApproval: ws.settings.PlanApproval,
+		Repo: filepath.Base(ws.repo.Root()), Branch: ws.branch, Facts: facts.Markdown(),
+		MaxTurns: ws.settings.MaxTurns, Attach: attacher(ws.repo.Root(), gl),
+	})
+	ls.changes = stage.changes
+	return nil
 }
 
 func (ls *liveSession) close() {
 	for _, c := range ls.closers {
 		c()
 	}
-	ls.writer.Close()
+	if ls.writer != nil {
+		ls.writer.Close()
+	}
 }

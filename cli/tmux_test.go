@@ -124,7 +124,9 @@ func TestTerminalUserPathInTmux(t *testing.T) {
 	git(t, dir, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "init")
 
 	release := make(chan struct{})
-	call := func(name, args string) llmtest.ToolCall { return llmtest.ToolCall{Name: name, Args: json.RawMessage(args)} }
+	call := func(name, args string) llmtest.ToolCall {
+		return llmtest.ToolCall{Name: name, Args: json.RawMessage(args)}
+	}
 	srv := llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{
 		{Text: "Planning.", ToolCalls: []llmtest.ToolCall{call("set_plan", `{"steps":["Read the notes","Edit the notes"]}`)}},
 		{Func: func(llmtest.Request) llmtest.Turn {

@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+
+	"gitlab.com/wend/wend/session"
+)
+
+// deferred is the engine the UI drives while the session is still being built in
+// the background (the baseline snapshot of a large repository takes a moment), so
+// the first frame does not wait for it. Events come from the session's log, which
+// exists from the start; every control waits until the engine is ready, or returns
+// the error that stopped it from being built.
+type deferred struct {
+	log   *session.Log
+	ready chan struct{}
+	eng   engine
+	err   error
+}
+
+// buildInBackground starts ls.build and returns the engine to hand to the UI.
+func buildInBackground(ctx context.Context, ls *liveSession, build func(context.Context) error) *deferred {
+	d := &deferred{log: ls.log, ready: make(chan struct{})}
+	go func() {
+		defer close(d.ready)
+		if d.err = build(ctx); d.err == nil {
+			d.eng = ls.engine
+		} else {
+			ls.log.Append(session.Notice{Level: "error", Text: "the session could not be prepared: " + d.err.Error()})
+		}
+	}()
+	return d
+}
+
+var _ engine = (*deferred)(nil)
+
+func (d *deferred) wait(ctx context.Context) (engine, error) {
+	select {
+	case <-d.ready:
+		return d.eng, d.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (d *deferred) Start(ctx context.Context, task session.Task) error {
+	e, err := d.wait(ctx)
+	if err != nil {
+		return err
+	}
+	return e.Start(ctx, task)
+}
+
+func (d *deferred) Pause(ctx context.Context) error {
+	e, err := d.wait(ctx)
+	if err != nil {
+		return err
+	}
+	return e.Pause(ctx)
+}
+
+func (d *deferred) Resume(ctx context.Context) error {
+	e, err := d.wait(ctx)
+	if err != nil {
+		return err
+	}
+	return e.Resume(ctx)
+}
+
+func (d *deferred) Stop(ctx context.Context) error {
+	e, err := d.wait(ctx)
+	if err != nil {
+		return err
+	}
+	return e.Stop(ctx)
+}
+
+func (d *deferred) EditPlan(ctx context.Context, edit session.PlanEdit) error {
+	e, err := d.wait(ctx)
+	if err != nil {
+		return err
+	}
+	return e.EditPlan(ctx, edit)
+}
+
+func (d *deferred) Adjust(ctx context.Context, text string) (string, error) {
+	e, err := d.wait(ctx)
+	if err != nil {
+		return "", err
+	}
+	return e.Adjust(ctx, text)
+}
+
+func (d *deferred) Withdraw(ctx context.Context, id string) error {
+	e, err := d.wait(ctx)
+	if err != nil {
+		return err
+	}
+	return e.Withdraw(ctx, id)
+}
+
+func (d *deferred) Resolve(ctx context.Context, dec session.Decision) error {
+	e, err := d.wait(ctx)
+	if err != nil {
+		return err
+	}
+	return e.Resolve(ctx, dec)
+}
+
+func (d *deferred) Events(ctx context.Context, after int64) <-chan session.Event {
+	return d.log.Subscribe(ctx, after)
+}
+
+// Done is closed when the engine's run has ended, or at once when it never could
+// start.
+func (d *deferred) Done() <-chan struct{} {
+	<-d.ready
+	if d.err != nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return d.eng.Done()
+}
+
+// deferredChanges is the review's list of proposals once staging exists.
+type deferredChanges struct {
+	d  *deferred
+	ls *liveSession
+}
+
+func (c deferredChanges) List(ctx context.Context) ([]session.FileChange, error) {
+	if _, err := c.d.wait(ctx); err != nil {
+		return nil, err
+	}
+	return c.ls.changes.List(ctx)
+}
+
+func (c deferredChanges) Content(ctx context.Context, path string) (string, error) {
+	if _, err := c.d.wait(ctx); err != nil {
+		return "", err
+	}
+	return c.ls.changes.Content(ctx, path)
+}

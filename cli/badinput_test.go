@@ -40,7 +40,7 @@ func TestBadInputIsExplained(t *testing.T) {
 		{"unknown flag", nil, []string{"run", "--frobnicate", "x"}, ExitUsage, []string{"unknown flag", "--frobnicate"}},
 		{"unknown config key", nil, []string{"-C", repoDir, "--config", badCfg, "run", "x"}, ExitUsage, []string{badCfg + ":2", "favourite_colour"}},
 		{"missing task file", nil, []string{"-C", repoDir, "run", "--task-file", "/nonexistent/task.md"}, ExitUsage, []string{"reading the task", "/nonexistent/task.md"}},
-		{"unknown provider", nil, []string{"-C", repoDir, "run", "--provider", "skynet", "x"}, ExitUsage, []string{"unknown provider", "anthropic, openai or replay"}},
+		{"unknown provider", nil, []string{"-C", repoDir, "run", "--provider", "skynet", "x"}, ExitUsage, []string{"unknown provider", "anthropic, openai, replay or gitlab-duo"}},
 		{"bad approval", map[string]string{"OPENAI_API_KEY": "k"}, []string{"-C", repoDir, "run", "--provider", "openai", "--approval", "yolo", "x"}, ExitUsage, []string{"read-only, ask, auto-edit or full-auto"}},
 	}
 	for _, c := range cases {

@@ -58,7 +58,16 @@ and a tiny completion round trip. Exit code 0 when nothing fails.`,
 				cfg.BaseURL, cfg.Token = s.GitLabURL, s.GitLabToken
 			}
 			cfg.Model = modelCheck(g, s)
+			if s.Provider == "gitlab-duo" {
+				// GitLab's agent is the model: the Duo checks replace the round trip.
+				cfg.Model = nil
+			}
 			results := health.Run(ctx, cfg)
+			if cfg.BaseURL != "" && ws.repo != nil {
+				if glc, err := g.gitlabConfig(ctx, ws, "doctor"); err == nil {
+					results = append(results, duoDoctorChecks(ctx, glc, timeout)...)
+				}
+			}
 			settings := map[string]string{}
 			for _, row := range s.Rows() {
 				settings[row[0]] = row[1] + " (" + row[2] + ")"

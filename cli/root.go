@@ -124,12 +124,13 @@ Run a task headless:               wend run "fix the failing test"`,
 	}
 	f := root.PersistentFlags()
 	f.StringVarP(&g.dir, "dir", "C", "", "run as if wend was started in `DIR`")
-	f.StringVar(&g.provider, "provider", "", "model provider: anthropic, openai, replay")
+	f.StringVar(&g.provider, "provider", "", "model provider: anthropic, openai, replay, gitlab-duo (GitLab's own agent)")
 	f.StringVar(&g.model, "model", "", "model name")
 	f.StringVar(&g.baseURL, "base-url", "", "provider base URL (OpenAI-compatible servers, gateways)")
 	f.StringVar(&g.approval, "approval", "", "approval policy: read-only, ask, auto-edit, full-auto")
 	f.StringVar(&g.configFile, "config", "", "read settings from `FILE` instead of ~/.config/wend/config.toml")
 	f.StringVar(&g.gitlabURL, "gitlab-url", "", "GitLab instance URL")
+	addDuoFlags(g, f)
 	g.changed = func(name string) bool { return root.PersistentFlags().Changed(name) }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v\nRun 'wend %s --help' for usage.", err, c.Name())

@@ -114,7 +114,7 @@ func newProvider(s *config.Settings, o providerOptions) (llm.Provider, string, e
 			p = llm.NewOpenAI(cfg)
 		}
 	default:
-		return nil, "", usageErr("unknown provider %q (use anthropic, openai or replay)", name)
+		return nil, "", usageErr("unknown provider %q (use anthropic, openai, replay or gitlab-duo)", name)
 	}
 	if o.recordFile != "" {
 		p = llm.NewRecorder(p, o.recordFile)

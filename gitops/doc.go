@@ -81,8 +81,9 @@
 // blobs, trees and refs in git's loose formats (store.go), and updates the
 // user's index itself under index.lock (index.go) when it is a plain
 // version 2 or 3 index, falling back to `git update-index` otherwise. An
-// accept then costs one read and one write of the index file, which git
-// would also need.
+// accept then costs one write of the index file (plus one read when the
+// user's git changed it since), where `git update-index` needs a spawn, a
+// read, a checksum and a write.
 //
 // # Wiring
 //

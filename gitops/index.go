@@ -21,16 +21,17 @@ import (
 // update-index` reads, checksums, rewrites and checksums the whole index, which
 // takes over 100 ms of CPU on a 100,000-file repository; a decision has 50 ms.
 // The index is changed the way git changes it: under index.lock (taken with
-// O_EXCL, so the user's git and gitops exclude each other), re-read under the
-// lock, written in full with a new checksum and renamed into place.
+// O_EXCL, so the user's git and gitops exclude each other), read under the
+// lock (or, when it is still the file gitops wrote last, reused), written in
+// full with a new checksum and renamed into place.
 //
 // Only the common formats are handled: versions 2 and 3, no split index, no
 // sparse index, no unknown required extension. Anything else (and a missing
 // index) returns errIndexFormat and the caller falls back to git. Optional
 // caches that describe entries (untracked cache, fsmonitor, offset tables)
-// are dropped, as git allows; git rebuilds them. The cache
-// tree is kept, with the directories above changed paths marked invalid as
-// git does, so the user's next status and commit stay fast. Changed
+// are dropped, as git allows; git rebuilds them. The cache tree is kept, with
+// the directories above changed paths marked invalid as git does, so the
+// user's next status and commit stay fast. Changed
 // entries get zero stat data, as with `update-index --index-info`, so git
 // re-reads those files; entries that were racily clean under the old index
 // timestamp are smudged (size 0), as git does when it writes an index.

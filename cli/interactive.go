@@ -26,14 +26,14 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 		Provider: ws.settings.Provider, Model: ws.settings.Model, Task: task,
 		Keys: ws.settings.Keys, Files: repoFiles{ctx: ctx, r: ws.repo},
 	}
-	if ws.settings.Provider == "" {
+	if ws.settings.Provider == "" && g.replayFile == "" {
 		opts.FirstRun = true
 		return ui.Run(ctx, nil, opts)
 	}
 	if c, err := g.gitlabClient(ctx, ws, "ui"); err == nil {
 		opts.Suggest = suggester{c}
 	}
-	return runUI(ctx, g, ws, providerOptions{}, opts)
+	return runUI(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, opts)
 }
 
 // runUI shows the UI at once and prepares the session behind it.

@@ -49,6 +49,8 @@ type globals struct {
 	approval   string
 	configFile string
 	gitlabURL  string
+	replayFile string
+	recordFile string
 	stdout     io.Writer
 	stderr     io.Writer
 	stdin      io.Reader
@@ -130,6 +132,8 @@ Run a task headless:               wend run "fix the failing test"`,
 	f.StringVar(&g.approval, "approval", "", "approval policy: read-only, ask, auto-edit, full-auto")
 	f.StringVar(&g.configFile, "config", "", "read settings from `FILE` instead of ~/.config/wend/config.toml")
 	f.StringVar(&g.gitlabURL, "gitlab-url", "", "GitLab instance URL")
+	f.StringVar(&g.replayFile, "replay", "", "play a recorded conversation from `FILE` (with --provider replay)")
+	f.StringVar(&g.recordFile, "record", "", "record the model conversation to `FILE` for later replay")
 	addDuoFlags(g, f)
 	g.changed = func(name string) bool { return root.PersistentFlags().Changed(name) }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

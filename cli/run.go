@@ -16,10 +16,8 @@ import (
 func init() { register(newRunCmd) }
 
 type runOptions struct {
-	json       bool
-	taskFile   string
-	replayFile string
-	recordFile string
+	json     bool
+	taskFile string
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -46,8 +44,6 @@ Approvals the policy would ask for are denied unless --approval allows them.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.json, "json", false, "write events as JSON lines")
 	f.StringVar(&o.taskFile, "task-file", "", "read the task from `FILE` (- for standard input)")
-	f.StringVar(&o.replayFile, "replay", "", "play a recorded conversation from `FILE` (with --provider replay)")
-	f.StringVar(&o.recordFile, "record", "", "record the model conversation to `FILE` for later replay")
 	return cmd
 }
 
@@ -84,7 +80,7 @@ func runHeadless(ctx context.Context, g *globals, task string, o runOptions) err
 	if err != nil {
 		return err
 	}
-	ls, err := prepareSession(ctx, g, ws, providerOptions{replayFile: o.replayFile, recordFile: o.recordFile}, false)
+	ls, err := prepareSession(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, false)
 	if err != nil {
 		return err
 	}

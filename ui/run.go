@@ -18,9 +18,11 @@ func Run(ctx context.Context, be session.Backend, opts Options) error {
 	}
 	m := New(be, opts)
 	m.ctx = ctx
-	// 30 frames a second is smoother than the 15 markdown renders a second, and
-	// halves the renderer's idle wake-ups (it compares frames on every tick).
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(30))
+	// The renderer wakes on every frame tick even when nothing changed, and that is
+	// all wend costs at idle. Markdown renders at most ~15 times a second anyway, so
+	// 20 frames a second shows every render while keeping idle wake-ups low (a key
+	// echoes within 50 ms).
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(20))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil

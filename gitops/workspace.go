@@ -3,6 +3,7 @@ package gitops
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -22,6 +23,10 @@ func (s *Session) snapshot(ctx context.Context) (string, error) {
 }
 
 func (s *Session) writeSnapTree(ctx context.Context) (string, error) {
+	id, err := s.r.writeIndexTree(s.snapIdx)
+	if !errors.Is(err, errIndexFormat) {
+		return id, err
+	}
 	out, err := s.r.run(ctx, Git("write-tree").Index(s.snapIdx))
 	if err != nil {
 		return "", err

@@ -75,12 +75,14 @@
 // (autocrlf, LFS) apply to the paths commands change; agent writes and
 // decisions store the bytes as written.
 //
-// Snapshots and reading the user's repository layout use the git binary.
-// The hot path does not: agent writes, accepts and rejects spawn no process
-// (a spawn costs 15 ms or more on a loaded machine). gitops writes its own
-// blobs, trees and refs in git's loose formats (store.go), and updates the
-// user's index itself under index.lock (index.go) when it is a plain
-// version 2 or 3 index, falling back to `git update-index` otherwise. An
+// Snapshots run `git add -A` into a temporary index (seeded by a hard link to
+// the user's, so stat data makes it as fast as `git status`). The rest does
+// not spawn git: agent writes, accepts and rejects spawn no process (a spawn
+// costs 15 ms or more on a loaded machine). gitops writes its own blobs,
+// trees and refs in git's loose formats (store.go), turns a snapshot index
+// into a tree reusing its cache tree (tree.go), and updates the user's index
+// itself under index.lock (index.go) when it is a plain version 2 or 3
+// index, falling back to `git write-tree` and `git update-index` otherwise. An
 // accept then costs one write of the index file (plus one read when the
 // user's git changed it since), where `git update-index` needs a spawn, a
 // read, a checksum and a write.

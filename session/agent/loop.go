@@ -41,15 +41,7 @@ func (e *Engine) run(ctx context.Context, task session.Task) {
 }
 
 func (e *Engine) finish(out outcome) {
-	e.mu.Lock()
-	e.state = out.state
-	plan := e.plan.Clone()
-	e.mu.Unlock()
-	fin := session.SessionFinished{State: out.state, Summary: out.summary, Plan: plan}
-	if out.err != nil {
-		fin.Error = out.err.Error()
-	}
-	e.log.Append(fin)
+	e.ctl.Finish(out.state, out.summary, out.err, e.Plan())
 }
 
 func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
@@ -67,7 +59,7 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 		Content: []llm.Block{llm.Text(firstMessage(task, e.cfg))},
 	})
 	for turn := 0; turn < e.cfg.MaxTurns; turn++ {
-		if err := e.gate(ctx); err != nil {
+		if err := e.ctl.Gate(ctx); err != nil {
 			return outcome{state: session.StateStopped}
 		}
 		// Whatever reached the boundary while the model was busy goes into the last
@@ -165,7 +157,7 @@ func (e *Engine) runTools(ctx context.Context, m llm.Message, raw map[string]jso
 			results = append(results, toolResult(b.ID, "not run: the session ended", true))
 			continue
 		}
-		if err := e.gate(ctx); err != nil {
+		if err := e.ctl.Gate(ctx); err != nil {
 			return nil, &outcome{state: session.StateStopped}
 		}
 		call := tools.Call{ID: b.ID, Name: b.Name, Args: b.Input}

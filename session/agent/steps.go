@@ -3,10 +3,12 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/tools"
 )
 
@@ -30,29 +32,18 @@ func (e *Engine) setPlan(ctx context.Context, call tools.Call) tools.Result {
 	awaiting := first && e.cfg.PlanApproval && e.cfg.Interactive
 	e.log.Append(session.PlanProposed{Plan: plan, AwaitingApproval: awaiting})
 	if awaiting {
-		id := e.nextRequestID("plan-")
-		d, err := e.ask(ctx, session.ApprovalRequested{Request: session.ApprovalRequest{
-			ID: id, Kind: session.ApprovePlan, Tool: "set_plan", Detail: fmt.Sprintf("%d steps", len(plan.Steps)),
-		}}, id)
+		d, err := e.ctl.AskPlan(ctx, "set_plan", len(plan.Steps))
 		if err != nil {
 			return tools.Result{IsError: true, Output: "the session ended", Summary: "plan not approved"}
 		}
-		e.log.Append(session.ApprovalResolved{RequestID: id, Approved: d.Approve, Reason: d.Reason})
 		if !d.Approve {
 			return tools.Result{IsError: true, Summary: "plan refused",
-				Output: "The user did not approve this plan. Their reason: " + orNone(d.Reason) + "\nPropose a new plan with set_plan."}
+				Output: "The user did not approve this plan. Their reason: " + steer.OrNone(d.Reason) + "\nPropose a new plan with set_plan."}
 		}
 		plan = e.Plan() // the user may have edited it while deciding
 	}
 	return tools.Result{Output: "Plan set. Steps (use these ids with update_step):\n" + plan.Checklist(),
 		Summary: fmt.Sprintf("plan: %d steps", len(plan.Steps))}
-}
-
-func orNone(s string) string {
-	if strings.TrimSpace(s) == "" {
-		return "(none given)"
-	}
-	return s
 }
 
 func (e *Engine) updateStep(call tools.Call) tools.Result {
@@ -105,82 +96,21 @@ func (e *Engine) askUser(ctx context.Context, call tools.Call) (tools.Result, *o
 	if err := json.Unmarshal(call.Args, &a); err != nil || strings.TrimSpace(a.Question) == "" {
 		return badArgs(call, fmt.Errorf("question is required"), `{"question": "..."}`), nil
 	}
-	id := e.nextRequestID("q-")
-	if !e.cfg.Interactive {
-		e.log.Append(session.InputRequested{RequestID: id, Question: a.Question})
+	answer, err := e.ctl.Input(ctx, a.Question)
+	if errors.Is(err, steer.ErrNoUser) {
 		return tools.Result{Output: "The user is not at the terminal.", Summary: "waiting for input"},
 			&outcome{state: session.StateWaiting, summary: a.Question, err: errWaiting}
 	}
-	d, err := e.ask(ctx, session.InputRequested{RequestID: id, Question: a.Question}, id)
 	if err != nil {
 		return tools.Result{IsError: true, Output: "the session ended"}, nil
 	}
-	e.log.Append(session.InputAnswered{RequestID: id, Answer: d.Answer})
-	return tools.Result{Output: "The user answered: " + d.Answer, Summary: "answered"}, nil
+	return tools.Result{Output: "The user answered: " + answer, Summary: "answered"}, nil
 }
 
-// approve applies the approval policy to one call. It returns ok=false with the
-// result the model should read when the call must not run.
+// approve applies the approval policy to one call (see steer.Controls.Approve). It
+// returns ok=false with the result the model should read when the call must not run.
 func (e *Engine) approve(ctx context.Context, call tools.Call) (tools.Result, bool) {
-	effect := e.cfg.Tools.Effect(call)
-	switch e.cfg.Policy.Judge(effect) {
-	case session.Allow:
-		return tools.Result{}, true
-	case session.Deny:
-		return tools.Result{IsError: true, Summary: call.Name + ": not allowed (read-only)",
-			Output: fmt.Sprintf("%s is not allowed: the session's approval policy is read-only. Describe the change instead.", call.Name)}, false
-	}
-	req := e.cfg.Tools.Describe(call)
-	step := e.currentStep()
-	if e.granted(req, step) {
-		return tools.Result{}, true
-	}
-	if !e.cfg.Interactive {
-		return tools.Result{IsError: true, Summary: call.Name + ": needs approval",
-			Output: fmt.Sprintf("%s needs the user's approval, and this headless run cannot ask (approval policy %q). The user can rerun with --approval auto-edit (edits) or --approval full-auto (commands). Continue without it if you can.", call.Name, e.cfg.Policy)}, false
-	}
-	req.ID = e.nextRequestID("ap-")
-	req.Tool = call.Name
-	req.StepID = step
-	if req.Kind == "" {
-		req.Kind = session.ApproveCommand
-		if effect == session.EffectWrite {
-			req.Kind = session.ApproveWrite
-		}
-	}
-	d, err := e.ask(ctx, session.ApprovalRequested{Request: req}, req.ID)
-	if err != nil {
-		return tools.Result{IsError: true, Output: "the session ended", Summary: "cancelled"}, false
-	}
-	e.log.Append(session.ApprovalResolved{RequestID: req.ID, Approved: d.Approve, Scope: d.Scope, Reason: d.Reason})
-	if !d.Approve {
-		return tools.Result{IsError: true, Summary: call.Name + ": denied by the user",
-			Output: "The user denied this call. Their reason: " + orNone(d.Reason)}, false
-	}
-	e.remember(req, step, d.Scope)
-	return tools.Result{}, true
-}
-
-func (e *Engine) granted(req session.ApprovalRequest, step string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if step != "" && e.grants["step:"+step+":"+string(req.Kind)] {
-		return true
-	}
-	return req.Prefix != "" && e.grants["prefix:"+req.Prefix]
-}
-
-func (e *Engine) remember(req session.ApprovalRequest, step string, scope session.ApprovalScope) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	switch scope {
-	case session.ScopeStep:
-		if step != "" {
-			e.grants["step:"+step+":"+string(req.Kind)] = true
-		}
-	case session.ScopePrefix:
-		if req.Prefix != "" {
-			e.grants["prefix:"+req.Prefix] = true
-		}
-	}
+	ap := e.ctl.Approve(ctx, steer.Call{Tool: call.Name, Effect: e.cfg.Tools.Effect(call),
+		Describe: func() (session.ApprovalRequest, string) { return e.cfg.Tools.Describe(call), e.currentStep() }})
+	return tools.Result{IsError: !ap.OK, Summary: ap.Summary, Output: ap.Output}, ap.OK
 }

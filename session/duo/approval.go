@@ -11,79 +11,19 @@ import (
 	"gitlab.com/wend/wend/remote/duo"
 	"gitlab.com/wend/wend/remote/duo/contract"
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/tools"
 )
 
-// approve applies the approval policy to one call, as session/agent does: the
-// same verdicts, the same dialog (ApprovalRequested/ApprovalResolved), the same
-// remembered grants (per step, per command prefix). It returns ok=false with the
-// result the service should read when the call must not run.
+// approve applies the approval policy to one call, as session/agent does (see
+// steer.Controls.Approve), and keeps the scope of the user's grant in lastScope.
+// It returns ok=false with the result the service should read when the call must
+// not run.
 func (e *Engine) approve(ctx context.Context, c tools.Call, effect session.Effect, req session.ApprovalRequest) (tools.Result, bool) {
-	switch e.cfg.Policy.Judge(effect) {
-	case session.Allow:
-		return tools.Result{}, true
-	case session.Deny:
-		return tools.Result{IsError: true, Summary: c.Name + ": not allowed (read-only)",
-			Output: fmt.Sprintf("%s is not allowed: the session's approval policy is read-only. Describe the change instead.", c.Name)}, false
-	}
-	e.lastScope = ""
-	step := e.currentStep()
-	if e.granted(req, step) {
-		return tools.Result{}, true
-	}
-	if !e.cfg.Interactive {
-		return tools.Result{IsError: true, Summary: c.Name + ": needs approval", Output: headlessAdvice(c.Name, e.cfg.Policy)}, false
-	}
-	req.ID = e.nextRequestID("ap-")
-	req.Tool = c.Name
-	req.StepID = step
-	if req.Kind == "" {
-		req.Kind = session.ApproveCommand
-		if effect == session.EffectWrite {
-			req.Kind = session.ApproveWrite
-		}
-	}
-	d, err := e.ask(ctx, session.ApprovalRequested{Request: req}, req.ID)
-	if err != nil {
-		return tools.Result{IsError: true, Output: "the session ended", Summary: "cancelled"}, false
-	}
-	e.log.Append(session.ApprovalResolved{RequestID: req.ID, Approved: d.Approve, Scope: d.Scope, Reason: d.Reason})
-	if !d.Approve {
-		return tools.Result{IsError: true, Summary: c.Name + ": denied by the user",
-			Output: "The user denied this call. Their reason: " + orDefault(d.Reason, "(none given)")}, false
-	}
-	e.remember(req, step, d.Scope)
-	e.lastScope = d.Scope
-	return tools.Result{}, true
-}
-
-func headlessAdvice(tool string, p session.ApprovalPolicy) string {
-	return fmt.Sprintf("%s needs the user's approval, and this headless run cannot ask (approval policy %q). "+
-		"The user can rerun with --approval auto-edit (edits) or --approval full-auto (commands). Continue without it if you can.", tool, p)
-}
-
-func (e *Engine) granted(req session.ApprovalRequest, step string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if step != "" && e.grants["step:"+step+":"+string(req.Kind)] {
-		return true
-	}
-	return req.Prefix != "" && e.grants["prefix:"+req.Prefix]
-}
-
-func (e *Engine) remember(req session.ApprovalRequest, step string, scope session.ApprovalScope) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	switch scope {
-	case session.ScopeStep:
-		if step != "" {
-			e.grants["step:"+step+":"+string(req.Kind)] = true
-		}
-	case session.ScopePrefix:
-		if req.Prefix != "" {
-			e.grants["prefix:"+req.Prefix] = true
-		}
-	}
+	ap := e.ctl.Approve(ctx, steer.Call{Tool: c.Name, Effect: effect,
+		Describe: func() (session.ApprovalRequest, string) { return req, e.currentStep() }})
+	e.lastScope = ap.Scope
+	return tools.Result{IsError: !ap.OK, Summary: ap.Summary, Output: ap.Output}, ap.OK
 }
 
 // toolApproval answers TOOL_CALL_APPROVAL_REQUIRED: the pending request in the
@@ -186,14 +126,10 @@ func (e *Engine) planApproval(ctx context.Context) error {
 		return err
 	}
 	e.log.Append(session.PlanProposed{Plan: plan, AwaitingApproval: true})
-	rid := e.nextRequestID("plan-")
-	d, err := e.ask(ctx, session.ApprovalRequested{Request: session.ApprovalRequest{
-		ID: rid, Kind: session.ApprovePlan, Tool: "plan", Detail: fmt.Sprintf("%d steps", len(plan.Steps)),
-	}}, rid)
+	d, err := e.ctl.AskPlan(ctx, "plan", len(plan.Steps))
 	if err != nil {
 		return err
 	}
-	e.log.Append(session.ApprovalResolved{RequestID: rid, Approved: d.Approve, Reason: d.Reason})
 	if d.Approve {
 		_, err = e.cfg.Client.SendEvent(ctx, id, duo.EventResume, "", "")
 		return err

@@ -52,7 +52,7 @@ func (e *Engine) checkpoint(nc *contract.NewCheckpoint) {
 		}
 	}
 	if u.StatusChanged && u.Status == duo.StatusRunning {
-		e.setState(session.StateRunning)
+		e.ctl.SetStateUnlessPaused(session.StateRunning)
 	}
 }
 

@@ -15,11 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"sync"
 
 	"gitlab.com/wend/wend/remote/duo"
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/tools"
 )
 
@@ -77,23 +77,19 @@ type Config struct {
 }
 
 // Engine runs one workflow. All exported methods are safe for concurrent use.
+//
+// mu guards the plan, the step map and the workflow id. The session state,
+// start/stop, pause, boundary queue, pending requests and grants live in ctl,
+// whose lock is a leaf (see session/steer): ctl's non-blocking methods may be
+// called with mu held, never Gate, Ask or Resolve.
 type Engine struct {
 	cfg Config
 	log *session.Log
+	ctl *steer.Controls
 
 	mu         sync.Mutex
 	plan       session.Plan
 	stepKeys   map[string]string // DWS step key → wend step id
-	state      session.State
-	started    bool
-	paused     bool
-	resumeCh   chan struct{}
-	boundary   []boundaryNote
-	adjustN    int
-	reqN       int
-	pending    map[string]chan session.Decision
-	grants     map[string]bool
-	cancel     context.CancelFunc
 	done       chan struct{}
 	workflowID string
 
@@ -104,17 +100,11 @@ type Engine struct {
 	failure  string
 	lastText string
 	stepNow  string
-	// lastScope is the scope of the last grant the user gave in the dialog.
+	// lastScope is the scope the user granted in the dialog for the call approve
+	// judged last, "" when no dialog ran for it.
 	lastScope session.ApprovalScope
 	// stopSent records that stopWorkflow went out on a stream.
 	stopSent bool
-}
-
-// boundaryNote is a sentence for the service, sent as a workflow message event at
-// the next boundary; adjustments carry an id so they can be withdrawn until then.
-type boundaryNote struct {
-	adjustID string
-	text     string
 }
 
 // New returns an engine that has not started.
@@ -128,11 +118,9 @@ func New(cfg Config) *Engine {
 	if cfg.Capabilities == nil {
 		cfg.Capabilities = duo.DefaultCapabilities
 	}
-	e := &Engine{
-		cfg: cfg, log: cfg.Log, state: session.StateStarting,
-		stepKeys: map[string]string{}, pending: map[string]chan session.Decision{},
-		grants: map[string]bool{}, done: make(chan struct{}),
-	}
+	e := &Engine{cfg: cfg, log: cfg.Log, stepKeys: map[string]string{}, done: make(chan struct{})}
+	e.ctl = steer.New(steer.Config{Log: cfg.Log, Policy: cfg.Policy, Interactive: cfg.Interactive,
+		Review: cfg.Review, Listener: "GitLab Duo"})
 	for _, c := range cfg.Capabilities {
 		if c == duo.CapIncrementalStreaming {
 			e.tracker.Incremental = true
@@ -146,20 +134,15 @@ var _ session.Backend = (*Engine)(nil)
 // Start creates the workflow and runs it in the background until it finishes,
 // fails, stops, or (headless) waits for the user.
 func (e *Engine) Start(ctx context.Context, task session.Task) error {
-	e.mu.Lock()
-	if e.started {
-		e.mu.Unlock()
-		return errors.New("the session has already started")
-	}
-	e.started = true
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e.cancel = cancel
-	e.state = session.StateRunning
-	e.mu.Unlock()
-	e.log.Append(session.SessionStarted{
+	err := e.ctl.Begin(cancel, session.SessionStarted{
 		SessionID: e.cfg.SessionID, Task: task.Text, Repo: e.cfg.Repo, Branch: e.cfg.Branch,
 		Provider: "gitlab-duo", Model: e.cfg.Flow, Approval: string(e.cfg.Policy), Engine: "gitlab-duo",
 	})
+	if err != nil {
+		cancel()
+		return err
+	}
 	go e.run(runCtx, task)
 	return nil
 }
@@ -168,11 +151,7 @@ func (e *Engine) Start(ctx context.Context, task session.Task) error {
 func (e *Engine) Done() <-chan struct{} { return e.done }
 
 // State is the session state now.
-func (e *Engine) State() session.State {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.state
-}
+func (e *Engine) State() session.State { return e.ctl.State() }
 
 // Plan returns a copy of the plan as last reported by the service.
 func (e *Engine) Plan() session.Plan {
@@ -196,22 +175,10 @@ const pauseNotice = "Paused: wend will not run the service's next action until y
 
 // Pause holds the next action (the boundary) until Resume, and tells the service.
 func (e *Engine) Pause(ctx context.Context) error {
-	e.mu.Lock()
-	if e.state.Ended() {
-		e.mu.Unlock()
-		return errors.New("the session has ended")
+	if paused, err := e.ctl.Pause("user"); !paused {
+		return err
 	}
-	if e.paused {
-		e.mu.Unlock()
-		return nil
-	}
-	e.paused = true
-	e.resumeCh = make(chan struct{})
-	e.state = session.StatePaused
-	id := e.workflowID
-	e.mu.Unlock()
-	e.log.Append(session.Paused{Reason: "user"})
-	if id != "" {
+	if id := e.WorkflowID(); id != "" {
 		if _, err := e.cfg.Client.SendEvent(ctx, id, duo.EventPause, "", ""); err != nil {
 			e.notice("warn", "the pause event did not reach GitLab Duo: "+err.Error())
 		}
@@ -222,16 +189,7 @@ func (e *Engine) Pause(ctx context.Context) error {
 
 // Resume lets the held action run.
 func (e *Engine) Resume(ctx context.Context) error {
-	e.mu.Lock()
-	if !e.paused {
-		e.mu.Unlock()
-		return nil
-	}
-	e.paused = false
-	close(e.resumeCh)
-	e.state = session.StateRunning
-	e.mu.Unlock()
-	e.log.Append(session.Resumed{})
+	e.ctl.Resume()
 	return nil
 }
 
@@ -239,15 +197,7 @@ func (e *Engine) Resume(ctx context.Context) error {
 // or the stop status event between streams); the action under way is cancelled
 // and answered first, so the service loses nothing.
 func (e *Engine) Stop(ctx context.Context) error {
-	e.mu.Lock()
-	cancel := e.cancel
-	started := e.started
-	e.mu.Unlock()
-	if !started {
-		return errors.New("the session has not started")
-	}
-	cancel()
-	return nil
+	return e.ctl.Stop()
 }
 
 // EditPlan: the plan belongs to the service, so the edit is checked against the
@@ -257,9 +207,8 @@ func (e *Engine) EditPlan(ctx context.Context, edit session.PlanEdit) error {
 	e.mu.Lock()
 	p := e.plan.Clone()
 	id := e.workflowID
-	ended := e.state.Ended()
 	e.mu.Unlock()
-	if ended {
+	if e.ctl.State().Ended() {
 		return errors.New("the session has ended")
 	}
 	if id == "" || len(p.Steps) == 0 {
@@ -280,71 +229,16 @@ func (e *Engine) EditPlan(ctx context.Context, edit session.PlanEdit) error {
 // Adjust queues a sentence; it is sent to the service as a message event at the
 // next boundary (before the next action runs or the next stream opens).
 func (e *Engine) Adjust(ctx context.Context, text string) (string, error) {
-	if text == "" {
-		return "", errors.New("nothing to send")
-	}
-	e.mu.Lock()
-	if e.state.Ended() {
-		e.mu.Unlock()
-		return "", errors.New("the session has ended")
-	}
-	e.adjustN++
-	id := "a" + strconv.Itoa(e.adjustN)
-	e.boundary = append(e.boundary, boundaryNote{adjustID: id, text: text})
-	e.mu.Unlock()
-	e.log.Append(session.AdjustQueued{ID: id, Text: text})
-	return id, nil
+	return e.ctl.Adjust(text)
 }
 
 // Withdraw removes a queued adjustment that has not been sent yet.
-func (e *Engine) Withdraw(ctx context.Context, id string) error {
-	e.mu.Lock()
-	for i, n := range e.boundary {
-		if n.adjustID == id {
-			e.boundary = append(e.boundary[:i], e.boundary[i+1:]...)
-			e.mu.Unlock()
-			e.log.Append(session.AdjustWithdrawn{ID: id})
-			return nil
-		}
-	}
-	e.mu.Unlock()
-	return fmt.Errorf("adjustment %s was already sent to GitLab Duo or does not exist", id)
-}
+func (e *Engine) Withdraw(ctx context.Context, id string) error { return e.ctl.Withdraw(id) }
 
 // Resolve answers an approval or a question, or applies a review decision.
 // Answering a request that is no longer waiting returns session.ErrNotPending.
 func (e *Engine) Resolve(ctx context.Context, d session.Decision) error {
-	if d.Kind == session.DecideReview {
-		return e.review(ctx, d)
-	}
-	e.mu.Lock()
-	ch, ok := e.pending[d.RequestID]
-	if ok {
-		delete(e.pending, d.RequestID)
-	}
-	e.mu.Unlock()
-	if !ok {
-		return session.ErrNotPending
-	}
-	ch <- d // buffered
-	return nil
-}
-
-func (e *Engine) review(ctx context.Context, d session.Decision) error {
-	if e.cfg.Review == nil {
-		return errors.New("this session does not stage changes")
-	}
-	feedback, err := e.cfg.Review.Decide(ctx, d)
-	if err != nil {
-		return err
-	}
-	e.log.Append(session.ReviewDecided{Action: d.Action, Targets: d.Targets, Reason: d.Reason})
-	if feedback != "" {
-		e.mu.Lock()
-		e.boundary = append(e.boundary, boundaryNote{text: feedback})
-		e.mu.Unlock()
-	}
-	return nil
+	return e.ctl.Resolve(ctx, d)
 }
 
 // Events streams the session's log.
@@ -352,92 +246,28 @@ func (e *Engine) Events(ctx context.Context, after int64) <-chan session.Event {
 	return e.log.Subscribe(ctx, after)
 }
 
-// ask registers a request and blocks until the user answers or ctx ends.
-func (e *Engine) ask(ctx context.Context, announce session.Payload, id string) (session.Decision, error) {
-	ch := make(chan session.Decision, 1)
-	e.mu.Lock()
-	e.pending[id] = ch
-	prev := e.state
-	e.state = session.StateWaiting
-	e.mu.Unlock()
-	e.log.Append(announce)
-	defer func() {
-		e.mu.Lock()
-		delete(e.pending, id)
-		if e.state == session.StateWaiting {
-			e.state = prev
-		}
-		e.mu.Unlock()
-	}()
-	select {
-	case d := <-ch:
-		return d, nil
-	case <-ctx.Done():
-		return session.Decision{}, ctx.Err()
-	}
-}
-
-func (e *Engine) nextRequestID(prefix string) string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.reqN++
-	return prefix + strconv.Itoa(e.reqN)
-}
-
-// gate blocks while paused; it is called at every boundary.
-func (e *Engine) gate(ctx context.Context) error {
-	for {
-		e.mu.Lock()
-		paused, ch := e.paused, e.resumeCh
-		e.mu.Unlock()
-		if !paused {
-			return ctx.Err()
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
 // deliverBoundary sends queued sentences to the service as message events. A
 // note that cannot be sent stays queued for the next boundary.
 func (e *Engine) deliverBoundary(ctx context.Context) {
-	e.mu.Lock()
-	notes, id := e.boundary, e.workflowID
-	if id == "" || len(notes) == 0 {
-		e.mu.Unlock()
+	id := e.WorkflowID()
+	if id == "" {
 		return
 	}
-	e.boundary = nil
-	e.mu.Unlock()
+	notes := e.ctl.Take()
 	for i, n := range notes {
-		text := n.text
-		if n.adjustID != "" {
-			text = "[The user, while you work] " + n.text
+		text := n.Text
+		if n.Adjustment() {
+			text = "[The user, while you work] " + n.Text
 		}
 		if _, err := e.cfg.Client.SendEvent(ctx, id, duo.EventMessage, text, ""); err != nil {
 			e.notice("warn", "could not send a message to GitLab Duo (will retry at the next step): "+err.Error())
-			e.mu.Lock()
-			e.boundary = append(append([]boundaryNote(nil), notes[i:]...), e.boundary...)
-			e.mu.Unlock()
+			e.ctl.Requeue(notes[i:])
 			return
 		}
-		if n.adjustID != "" {
-			e.log.Append(session.AdjustDelivered{ID: n.adjustID})
-		}
+		e.ctl.Delivered(n)
 	}
 }
 
 func (e *Engine) notice(level, text string) {
 	e.log.Append(session.Notice{Level: level, Text: text})
-}
-
-func (e *Engine) setState(s session.State) {
-	e.mu.Lock()
-	if !e.paused || s.Ended() {
-		e.state = s
-	}
-	e.mu.Unlock()
 }

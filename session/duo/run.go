@@ -16,6 +16,7 @@ import (
 	"gitlab.com/wend/wend/remote/duo"
 	"gitlab.com/wend/wend/remote/duo/contract"
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/steer"
 )
 
 // outcome is how a run ends.
@@ -54,15 +55,7 @@ func (e *Engine) run(ctx context.Context, task session.Task) {
 
 func (e *Engine) finish(out outcome) {
 	e.closeText()
-	e.mu.Lock()
-	e.state = out.state
-	plan := e.plan.Clone()
-	e.mu.Unlock()
-	fin := session.SessionFinished{State: out.state, Summary: out.summary, Plan: plan}
-	if out.err != nil {
-		fin.Error = out.err.Error()
-	}
-	e.log.Append(fin)
+	e.ctl.Finish(out.state, out.summary, out.err, e.Plan())
 }
 
 // loop runs the workflow turn by turn: each turn is one stream, and the user's
@@ -86,7 +79,7 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 	}
 	early := 0
 	for {
-		if err := e.gate(ctx); err != nil {
+		if err := e.ctl.Gate(ctx); err != nil {
 			return outcome{state: session.StateStopped}
 		}
 		e.deliverBoundary(ctx)
@@ -173,7 +166,7 @@ func (e *Engine) serve(ctx context.Context, s *duo.Stream) (*duo.Stream, *outcom
 			continue
 		}
 		e.closeText()
-		if err := e.gate(ctx); err != nil {
+		if err := e.ctl.Gate(ctx); err != nil {
 			e.answerStopped(s, a)
 			return s, e.stopStream(s)
 		}
@@ -221,7 +214,7 @@ func (e *Engine) endOfTurn(ctx context.Context, status, goal string, opts *duo.S
 	opts.Approval = nil
 	switch status {
 	case duo.StatusFinished:
-		e.setState(session.StateFinished)
+		e.ctl.SetStateUnlessPaused(session.StateFinished)
 		return &outcome{state: session.StateFinished, summary: orDefault(e.summary, e.lastText)}
 	case duo.StatusFailed:
 		return &outcome{state: session.StateFailed, err: errors.New(orDefault(e.failure, "GitLab Duo reported the workflow as failed"))}
@@ -229,17 +222,14 @@ func (e *Engine) endOfTurn(ctx context.Context, status, goal string, opts *duo.S
 		return &outcome{state: session.StateStopped, summary: "GitLab Duo stopped the workflow"}
 	case duo.StatusInputRequired:
 		question := orDefault(e.lastText, "GitLab Duo is waiting for your input.")
-		id := e.nextRequestID("q-")
-		if !e.cfg.Interactive {
-			e.log.Append(session.InputRequested{RequestID: id, Question: question})
+		answer, err := e.ctl.Input(ctx, question)
+		if errors.Is(err, steer.ErrNoUser) {
 			return &outcome{state: session.StateWaiting, summary: question, err: errWaiting}
 		}
-		d, err := e.ask(ctx, session.InputRequested{RequestID: id, Question: question}, id)
 		if err != nil {
 			return &outcome{state: session.StateStopped}
 		}
-		e.log.Append(session.InputAnswered{RequestID: id, Answer: d.Answer})
-		opts.Goal = d.Answer
+		opts.Goal = answer
 	case duo.StatusToolCallApprovalRequired:
 		ap, err := e.toolApproval(ctx)
 		if err != nil {
@@ -256,15 +246,8 @@ func (e *Engine) endOfTurn(ctx context.Context, status, goal string, opts *duo.S
 		if !e.cfg.Interactive {
 			return &outcome{state: session.StateWaiting, summary: "GitLab Duo paused the workflow", err: errWaiting}
 		}
-		e.mu.Lock()
-		if !e.paused {
-			e.paused, e.resumeCh, e.state = true, make(chan struct{}), session.StatePaused
-			e.mu.Unlock()
-			e.log.Append(session.Paused{Reason: "GitLab Duo paused the workflow"})
-		} else {
-			e.mu.Unlock()
-		}
-		if err := e.gate(ctx); err != nil {
+		_, _ = e.ctl.Pause("GitLab Duo paused the workflow") // the run is under way: never ended here
+		if err := e.ctl.Gate(ctx); err != nil {
 			return &outcome{state: session.StateStopped}
 		}
 		if _, err := e.cfg.Client.SendEvent(ctx, e.WorkflowID(), duo.EventResume, "", ""); err != nil {
@@ -273,7 +256,7 @@ func (e *Engine) endOfTurn(ctx context.Context, status, goal string, opts *duo.S
 		}
 		opts.Goal = goal
 	}
-	e.setState(session.StateRunning)
+	e.ctl.SetStateUnlessPaused(session.StateRunning)
 	return nil
 }
 

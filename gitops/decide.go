@@ -29,7 +29,7 @@ type Decision struct {
 	Action  Action
 	Path    string
 	OldPath string     // the old path of a rename
-	Kind    ChangeKind // the kind of change decided (empty for undo)
+	Kind    ChangeKind // the kind of change decided (empty for UndoAll)
 	Binary  bool
 	HunkIDs []string // the decided hunks; empty when the whole file was decided
 	// Hunks are the decided hunks as they were shown, State set. For a
@@ -37,6 +37,14 @@ type Decision struct {
 	Hunks  []Hunk
 	Reason string
 	Time   time.Time
+	// Undoes is, for an Undo, the Seq of the decision taken back and
+	// UndoneAction that decision's action (both zero otherwise, and for
+	// UndoAll).
+	Undoes       int
+	UndoneAction Action
+	// states holds the decided paths' states before and after, for Undo
+	// (undo.go). Not journaled: Undo rebuilds it from the journal after Open.
+	states *undoStep
 }
 
 // ErrUnknownProposal is wrapped by decisions naming a hunk id or path that
@@ -218,6 +226,7 @@ func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, e
 	if err := s.persist(ctx, record{Kind: "decision", Paths: pl.states, Decision: &d}); err != nil {
 		return Decision{}, err
 	}
+	d.states = s.undoStepOf(pl.states) // before s.paths moves on (undo.go)
 	for _, st := range pl.states {
 		p := st
 		s.paths[p.Path] = &p
@@ -551,7 +560,7 @@ func (s *Session) Feedback() []Decision {
 			out = append(out, d)
 		}
 	}
-	return out
+	return dropUndone(out, s.acked) // undo.go
 }
 
 // AckFeedback records (durably) that the model was told about every decision
@@ -583,6 +592,10 @@ func FeedbackText(ds []Decision) string {
 		case ActionModify:
 			fmt.Fprintf(&b, "The user edited your change to %s; their version is now in the file.", d.Path)
 		case ActionUndo:
+			if d.Undoes > 0 {
+				b.WriteString(undoText(d, what)) // undo.go
+				break
+			}
 			fmt.Fprintf(&b, "The user undid all your changes to %s.", d.Path)
 		default:
 			fmt.Fprintf(&b, "The user accepted %s.", what)

@@ -46,20 +46,9 @@ func openJournal(path string) (*journal, []record, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var recs []record
-	off := 0
-	for off+8 <= len(data) {
-		n := int(binary.BigEndian.Uint32(data[off:]))
-		sum := binary.BigEndian.Uint32(data[off+4:])
-		if off+8+n > len(data) || crc32.ChecksumIEEE(data[off+8:off+8+n]) != sum {
-			break
-		}
-		var r record
-		if err := gob.NewDecoder(bytes.NewReader(data[off+8 : off+8+n])).Decode(&r); err != nil {
-			return nil, nil, fmt.Errorf("gitops: journal %s at byte %d: %w", path, off, err)
-		}
-		recs = append(recs, r)
-		off += 8 + n
+	recs, off, err := decodeRecords(path, data)
+	if err != nil {
+		return nil, nil, err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
 	if err != nil {
@@ -76,6 +65,27 @@ func openJournal(path string) (*journal, []record, error) {
 		return nil, nil, err
 	}
 	return &journal{f: f}, recs, nil
+}
+
+// decodeRecords returns the intact records of a journal's contents and the
+// offset where they end (a torn tail starts there).
+func decodeRecords(path string, data []byte) ([]record, int, error) {
+	var recs []record
+	off := 0
+	for off+8 <= len(data) {
+		n := int(binary.BigEndian.Uint32(data[off:]))
+		sum := binary.BigEndian.Uint32(data[off+4:])
+		if off+8+n > len(data) || crc32.ChecksumIEEE(data[off+8:off+8+n]) != sum {
+			break
+		}
+		var r record
+		if err := gob.NewDecoder(bytes.NewReader(data[off+8 : off+8+n])).Decode(&r); err != nil {
+			return nil, 0, fmt.Errorf("gitops: journal %s at byte %d: %w", path, off, err)
+		}
+		recs = append(recs, r)
+		off += 8 + n
+	}
+	return recs, off, nil
 }
 
 // append writes one record and fsyncs before returning, so whatever the caller

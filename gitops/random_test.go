@@ -126,13 +126,15 @@ func (c *randCase) run() {
 	defer func() { c.s.Close() }()
 	c.touched, c.noUser, c.agentBin = map[string]bool{}, map[string]bool{}, map[string]string{}
 	for range 3 + c.rng.IntN(10) {
-		switch k := c.rng.IntN(20); {
+		switch k := c.rng.IntN(24); {
 		case k < 7:
 			c.agentOp()
 		case k < 9:
 			c.userEdit()
 		case k < 19:
 			c.decide()
+		case k < 23:
+			c.undo() // undo_test.go
 		default:
 			c.logf("reopen")
 			c.s.Close()

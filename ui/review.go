@@ -113,7 +113,18 @@ func (m *Model) resolve(op string, d session.Decision) tea.Cmd {
 // decide sends a review decision and remembers it for undo.
 func (m *Model) decide(a session.ReviewAction, targets []string, reason, content string) tea.Cmd {
 	if a != session.ReviewUndo {
-		m.undo = append(m.undo, targets)
+		undo := targets
+		if len(targets) == 1 && targets[0] == "all" {
+			// "u" after accept/reject all takes back those decisions file by file; it
+			// must not become undo-all, which returns every path to the baseline.
+			undo = nil
+			for _, f := range m.review.Files() {
+				undo = append(undo, f.Path)
+			}
+		}
+		if len(undo) > 0 {
+			m.undo = append(m.undo, undo)
+		}
 	}
 	d := session.Decision{Kind: session.DecideReview, Action: a, Targets: targets, Reason: reason, Content: content}
 	return m.resolve(string(a), d)

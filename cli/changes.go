@@ -133,13 +133,13 @@ func newDecideCmd(g *globals, action session.ReviewAction) *cobra.Command {
 		Example: "  wend " + verb + " 3f9a2c1\n  wend " + verb + " src/main.go\n  wend " + verb + " all",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			gs, err := openStaging(cmd.Context(), g, id)
+			dc, done, err := openDecider(cmd.Context(), g, id)
 			if err != nil {
 				return err
 			}
-			defer gs.Close()
+			defer done()
 			d := session.Decision{Kind: session.DecideReview, Action: action, Targets: args, Reason: reason}
-			if err := decide(cmd.Context(), gs, d); err != nil {
+			if err := decide(cmd.Context(), dc, d); err != nil {
 				return explainDecision(err)
 			}
 			fmt.Fprintf(g.stdout, "%s: %s\n", map[session.ReviewAction]string{session.ReviewAccept: "Accepted", session.ReviewReject: "Rejected"}[action], strings.Join(args, ", "))
@@ -160,12 +160,12 @@ func newUndoCmd(g *globals) *cobra.Command {
 		Short: "Return every path the agent touched to what it was when the session started",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			gs, err := openStaging(cmd.Context(), g, id)
+			dc, done, err := openDecider(cmd.Context(), g, id)
 			if err != nil {
 				return err
 			}
-			defer gs.Close()
-			if err := decide(cmd.Context(), gs, session.Decision{Kind: session.DecideReview, Action: session.ReviewUndo, Targets: []string{"all"}}); err != nil {
+			defer done()
+			if err := decide(cmd.Context(), dc, session.Decision{Kind: session.DecideReview, Action: session.ReviewUndo, Targets: []string{"all"}}); err != nil {
 				return explainDecision(err)
 			}
 			fmt.Fprintln(g.stdout, "Undone: every path the agent touched is back to the session's baseline.")

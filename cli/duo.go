@@ -140,13 +140,13 @@ func prepareDuoSession(ctx context.Context, g *globals, ws *workspace, interacti
 	default:
 		cfg.Transport = client.WebSocket(duo.WebSocketOptions{ProjectID: glc.Project, WorkflowDefinition: flow})
 	}
-	stage, err := newStaging(ctx, ws, id)
+	stage, err := newStaging(ctx, g, ws, id)
 	if err != nil {
 		closeAll()
 		return nil, err
 	}
 	closers = append(closers, stage.close)
-	reg, err := tools.New(tools.Config{Root: ws.repo.Root(), Repo: ws.repo, Workspace: stage.workspace})
+	reg, err := tools.New(tools.Config{Root: stage.repo.Root(), Repo: stage.repo, Workspace: stage.workspace})
 	if err != nil {
 		closeAll()
 		return nil, err

@@ -51,6 +51,7 @@ type globals struct {
 	gitlabURL  string
 	replayFile string
 	recordFile string
+	worktree   bool
 	stdout     io.Writer
 	stderr     io.Writer
 	stdin      io.Reader
@@ -134,6 +135,7 @@ Run a task headless:               wend run "fix the failing test"`,
 	f.StringVar(&g.gitlabURL, "gitlab-url", "", "GitLab instance URL")
 	f.StringVar(&g.replayFile, "replay", "", "play a recorded conversation from `FILE` (with --provider replay)")
 	f.StringVar(&g.recordFile, "record", "", "record the model conversation to `FILE` for later replay")
+	f.BoolVar(&g.worktree, "worktree", false, "run the agent in a separate git worktree; accepted hunks are applied to your tree")
 	addDuoFlags(g, f)
 	g.changed = func(name string) bool { return root.PersistentFlags().Changed(name) }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

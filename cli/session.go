@@ -48,6 +48,7 @@ func (g *globals) openWorkspace(ctx context.Context) (*workspace, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.recoverWorktrees(ctx, r.Root()) // worktree.go
 	branch, err := r.Branch(ctx)
 	if err != nil {
 		return nil, &exitError{code: ExitUsage, err: err}
@@ -229,12 +230,12 @@ func openLive(ctx context.Context, g *globals, ws *workspace, po providerOptions
 // build takes the baseline snapshot, sets up the tools (GitLab's too, when the
 // repository has an instance), reads the repository's facts and makes the engine.
 func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, interactive bool) error {
-	stage, err := newStaging(ctx, ws, ls.id)
+	stage, err := newStaging(ctx, g, ws, ls.id)
 	if err != nil {
 		return err
 	}
 	ls.closers = append(ls.closers, stage.close)
-	reg, err := tools.New(tools.Config{Root: ws.repo.Root(), Repo: ws.repo, Workspace: stage.workspace})
+	reg, err := tools.New(tools.Config{Root: stage.repo.Root(), Repo: stage.repo, Workspace: stage.workspace})
 	if err != nil {
 		return err
 	}

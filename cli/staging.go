@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"gitlab.com/wend/wend/context/repo"
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/agent"
@@ -18,15 +19,21 @@ type staging struct {
 	review    agent.Reviewer
 	changes   *reviewer
 	close     func()
+	// repo is the checkout the agent works in: the user's, or with
+	// --worktree the session's own worktree (worktree.go).
+	repo *repo.Repo
 }
 
-func newStaging(ctx context.Context, ws *workspace, id string) (*staging, error) {
+func newStaging(ctx context.Context, g *globals, ws *workspace, id string) (*staging, error) {
+	if g.worktree {
+		return newWorktreeStaging(ctx, g, ws, id)
+	}
 	gs, err := gitops.Start(ctx, ws.repo.Root(), id)
 	if err != nil {
 		return nil, fmt.Errorf("taking the baseline snapshot: %w", err)
 	}
 	rv := &reviewer{gs: gs}
-	return &staging{workspace: gs, review: rv, changes: rv, close: func() { gs.Close() }}, nil
+	return &staging{workspace: gs, review: rv, changes: rv, close: func() { gs.Close() }, repo: ws.repo}, nil
 }
 
 // reviewer adapts a gitops session to the engine's Reviewer port and the UI's list
@@ -96,6 +103,11 @@ func (r *reviewer) Decide(ctx context.Context, d session.Decision) (string, erro
 	if err := decide(ctx, r.gs, d); err != nil {
 		return "", err
 	}
+	return r.feedback(ctx)
+}
+
+// feedback acknowledges and renders the decisions the model has not heard of.
+func (r *reviewer) feedback(ctx context.Context) (string, error) {
 	fb := r.gs.Feedback()
 	if len(fb) == 0 {
 		return "", nil
@@ -108,7 +120,7 @@ func (r *reviewer) Decide(ctx context.Context, d session.Decision) (string, erro
 
 // decide applies one decision to a gitops session; shared by the engine and the
 // `wend accept/reject/undo` verbs, so the TUI and the CLI always agree.
-func decide(ctx context.Context, gs *gitops.Session, d session.Decision) error {
+func decide(ctx context.Context, gs decider, d session.Decision) error {
 	if len(d.Targets) == 0 {
 		return errors.New("name what to decide: hunk ids, file paths, or all")
 	}

@@ -58,6 +58,8 @@ type Session struct {
 	// ixCache is the index as gitops last wrote it; reused while the file
 	// on disk is still that one.
 	ixCache *indexFile
+	// stateDir, when set, replaces <git dir>/wend/<id> (worktree.go).
+	stateDir string
 }
 
 // Option configures Start and Open.
@@ -95,6 +97,9 @@ func newSession(ctx context.Context, dir, id string, opts []Option) (*Session, e
 	}
 	s.r = r
 	s.dir = r.wendDir
+	if s.stateDir != "" {
+		s.dir = s.stateDir
+	}
 	s.snapIdx = filepath.Join(s.dir, "snap.index")
 	return s, nil
 }

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"gitlab.com/wend/wend/context/repo"
+	"gitlab.com/wend/wend/gitops"
+	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/agent"
+)
+
+// Isolated mode (--worktree, gitops/worktree.go): the agent, its tools and
+// its staging run in a worktree of their own, and accepted hunks are carried
+// to the user's working tree and index. This file is the CLI's side: making
+// the worktree's staging, a Reviewer whose accepts mirror, cleaning up what
+// crashed sessions left, and deciding an ended session's proposals.
+
+// decider is what decide() needs: a plain gitops session, or a worktree
+// session whose accepts and undo-all also move the user's tree.
+type decider interface {
+	Proposals(ctx context.Context) ([]gitops.FileChange, error)
+	Modify(ctx context.Context, path string, content []byte, reason string) (gitops.Decision, error)
+	AcceptHunk(ctx context.Context, id, reason string) (gitops.Decision, error)
+	RejectHunk(ctx context.Context, id, reason string) (gitops.Decision, error)
+	AcceptFile(ctx context.Context, path, reason string) (gitops.Decision, error)
+	RejectFile(ctx context.Context, path, reason string) (gitops.Decision, error)
+	AcceptAll(ctx context.Context, reason string) ([]gitops.Decision, error)
+	RejectAll(ctx context.Context, reason string) ([]gitops.Decision, error)
+	UndoAll(ctx context.Context, reason string) ([]gitops.Decision, error)
+	Undo(ctx context.Context, target, reason string) (gitops.Decision, error)
+}
+
+var (
+	_ decider = (*gitops.Session)(nil)
+	_ decider = (*gitops.Mirrored)(nil)
+)
+
+// newWorktreeStaging creates the session's worktree and its staging. The
+// worktree and its branch go when the staging is closed, at the session's end;
+// the journal stays, so the proposals can still be decided with `wend accept`.
+func newWorktreeStaging(ctx context.Context, g *globals, ws *workspace, id string) (*staging, error) {
+	w, err := gitops.AddWorktree(ctx, nil, ws.repo.Root(), id)
+	if err != nil {
+		return nil, fmt.Errorf("creating the worktree: %w", err)
+	}
+	fail := func(err error) (*staging, error) {
+		w.Remove(ctx)
+		return nil, err
+	}
+	gs, err := w.Start(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("taking the baseline snapshot: %w", err))
+	}
+	r, err := repo.Open(ctx, w.Dir)
+	if err != nil {
+		gs.Close()
+		return fail(err)
+	}
+	rv := &reviewer{gs: gs}
+	return &staging{
+		workspace: gs, review: &worktreeReviewer{reviewer: rv, m: w.Mirror(gs)}, changes: rv, repo: r,
+		close: func() {
+			gs.Close()
+			if err := w.Remove(ctx); err != nil {
+				fmt.Fprintf(g.stderr, "wend: %v (the next wend start retries)\n", err)
+			}
+		},
+	}, nil
+}
+
+// worktreeReviewer is the engine's Reviewer in isolated mode: listing is the
+// worktree's, deciding mirrors accepts onto the user's tree.
+type worktreeReviewer struct {
+	*reviewer
+	m *gitops.Mirrored
+}
+
+var _ agent.Reviewer = (*worktreeReviewer)(nil)
+
+// Decide applies a review decision through the mirror; see reviewer.Decide.
+func (r *worktreeReviewer) Decide(ctx context.Context, d session.Decision) (string, error) {
+	if err := decide(ctx, r.m, d); err != nil {
+		return "", err
+	}
+	return r.feedback(ctx)
+}
+
+// recoverWorktrees removes what sessions that crashed in isolated mode left
+// (their worktree and branch) and says so; their proposals stay decidable.
+// It runs at every start in a repository and costs a glob when there is
+// nothing to do.
+func (g *globals) recoverWorktrees(ctx context.Context, root string) {
+	got, err := gitops.RecoverWorktrees(ctx, nil, root)
+	for _, m := range got {
+		what := "a session that ended"
+		if m.Recovered {
+			what = fmt.Sprintf("a session whose process (pid %d) is gone", m.PID)
+		}
+		branch := ""
+		if m.Branch != "" {
+			branch = " and branch " + m.Branch
+		}
+		fmt.Fprintf(g.stderr, "wend: removed the worktree%s of %s (%s); its proposals are kept: wend changes --session %s\n",
+			branch, what, m.ID, m.ID)
+	}
+	if err != nil {
+		fmt.Fprintln(g.stderr, "wend: cleaning up a left-behind worktree:", err)
+	}
+}
+
+// openDecider opens a stored session for a review verb. A session that ran
+// in a worktree is decided through the mirror, in its live worktree or, once
+// that is gone, a throw-away one; done releases it.
+func openDecider(ctx context.Context, g *globals, id string) (d decider, done func(), err error) {
+	gs, err := openStaging(ctx, g, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, ok, err := gitops.LoadWorktree(ctx, nil, gs.Root(), gs.ID())
+	if err != nil {
+		gs.Close()
+		return nil, nil, err
+	}
+	if !ok {
+		return gs, func() { gs.Close() }, nil
+	}
+	gs.Close()
+	s, err := w.Reopen(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w.Mirror(s), func() {
+		s.Close()
+		if err := w.Release(ctx); err != nil {
+			fmt.Fprintln(g.stderr, "wend:", err)
+		}
+	}, nil
+}

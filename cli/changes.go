@@ -154,25 +154,38 @@ func newDecideCmd(g *globals, action session.ReviewAction) *cobra.Command {
 }
 
 func newUndoCmd(g *globals) *cobra.Command {
-	var id string
+	var id, reason string
 	cmd := &cobra.Command{
-		Use:   "undo",
-		Short: "Return every path the agent touched to what it was when the session started",
-		Args:  cobra.NoArgs,
+		Use:   "undo [ID...]",
+		Short: "Take back decisions, or return every path the agent touched to the session's baseline",
+		Long: `With hunk ids or paths, take back the newest decision on each: an accepted hunk
+leaves the index and is proposed again, a rejected one comes back into the working
+tree. Without arguments, every path the agent touched returns to what it was when
+the session started.`,
+		Example: "  wend undo 3f9a2c1\n  wend undo src/main.go\n  wend undo",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dc, done, err := openDecider(cmd.Context(), g, id)
 			if err != nil {
 				return err
 			}
 			defer done()
-			if err := decide(cmd.Context(), dc, session.Decision{Kind: session.DecideReview, Action: session.ReviewUndo, Targets: []string{"all"}}); err != nil {
+			targets := args
+			if len(targets) == 0 {
+				targets = []string{"all"}
+			}
+			if err := decide(cmd.Context(), dc, session.Decision{Kind: session.DecideReview, Action: session.ReviewUndo, Targets: targets, Reason: reason}); err != nil {
 				return explainDecision(err)
 			}
-			fmt.Fprintln(g.stdout, "Undone: every path the agent touched is back to the session's baseline.")
+			if len(args) == 0 {
+				fmt.Fprintln(g.stdout, "Undone: every path the agent touched is back to the session's baseline.")
+			} else {
+				fmt.Fprintf(g.stdout, "Undone: the last decision on %s\n", strings.Join(args, ", "))
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&id, "session", "", "the session (default: the newest)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why, for the agent")
 	return cmd
 }
 
@@ -182,6 +195,8 @@ func explainDecision(err error) error {
 	switch {
 	case errors.As(err, &ce):
 		return &exitError{code: ExitFailed, err: fmt.Errorf("%v\nResolve it by hand, or decide the whole file with its path", err)}
+	case errors.Is(err, gitops.ErrNothingToUndo):
+		return &exitError{code: ExitUsage, err: fmt.Errorf("%v\nOnly decisions not yet undone can be taken back; see them with: wend changes", err)}
 	case errors.Is(err, gitops.ErrUnknownProposal):
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%v\nSee the pending hunk ids with: wend changes --stat", err)}
 	}

@@ -76,6 +76,16 @@ func TestReviewVerbsAcceptAndRejectHunks(t *testing.T) {
 	if code, _, errOut := wend(t, env, "-C", dir, "reject", "new.txt"); code != 0 {
 		t.Fatalf("reject file: %s", errOut)
 	}
+	// Undo the accept, then accept again: the hunk leaves the index and comes back.
+	if code, _, errOut := wend(t, env, "-C", dir, "undo", h[0].ID); code != 0 {
+		t.Fatalf("undo: %s", errOut)
+	}
+	if staged := git(t, dir, "diff", "--cached"); strings.Contains(staged, "FIRST") {
+		t.Fatalf("undone accept still staged: %s", staged)
+	}
+	if code, _, errOut := wend(t, env, "-C", dir, "accept", h[0].ID); code != 0 {
+		t.Fatalf("accept after undo: %s", errOut)
+	}
 	staged := git(t, dir, "diff", "--cached")
 	if !strings.Contains(staged, "+FIRST") || strings.Contains(staged, "LAST") {
 		t.Fatalf("index: %s", staged)

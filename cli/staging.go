@@ -156,8 +156,11 @@ func decide(ctx context.Context, gs decider, d session.Decision) error {
 			_, err = gs.RejectFile(ctx, t, d.Reason)
 		case d.Action == session.ReviewReject:
 			_, err = gs.RejectHunk(ctx, t, d.Reason)
+		case d.Action == session.ReviewUndo:
+			// One decision: the newest on this hunk or path.
+			_, err = gs.Undo(ctx, t, d.Reason)
 		default:
-			err = fmt.Errorf("%s %s: undo takes \"all\"", d.Action, t)
+			err = fmt.Errorf("unknown review action %q", d.Action)
 		}
 		if err != nil {
 			return err

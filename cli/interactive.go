@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"gitlab.com/wend/wend/context/refs"
 	"gitlab.com/wend/wend/context/repo"
@@ -30,9 +31,8 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 		opts.FirstRun = true
 		return ui.Run(ctx, nil, opts)
 	}
-	if c, err := g.gitlabClient(ctx, ws, "ui"); err == nil {
-		opts.Suggest = suggester{c}
-	}
+	// The GitLab client is made on the first completion, not before the first frame.
+	opts.Suggest = &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }}
 	return runUI(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, opts)
 }
 
@@ -74,17 +74,24 @@ func runUIOn(ctx context.Context, e engine, opts ui.Options) error {
 	return err
 }
 
-// suggester completes #, ! and & references from the project's GitLab.
-type suggester struct{ c *gitlab.Client }
+// suggester completes #, ! and & references from the project's GitLab. It
+// connects on first use; completion is a convenience, so without GitLab it offers
+// nothing and the reference still works typed out.
+type suggester struct {
+	once    sync.Once
+	connect func() (*gitlab.Client, error)
+	c       *gitlab.Client
+}
 
-func (s suggester) Suggest(ctx context.Context, kind, query string) []ui.Suggestion {
+func (s *suggester) Suggest(ctx context.Context, kind, query string) []ui.Suggestion {
+	s.once.Do(func() { s.c, _ = s.connect() })
 	k := map[string]refs.Kind{"#": refs.Issue, "!": refs.MergeRequest, "&": refs.Epic}[kind]
-	if k == "" {
+	if s.c == nil || k == "" {
 		return nil
 	}
 	hits, err := s.c.Suggest(ctx, k, query)
 	if err != nil {
-		return nil // completion is a convenience; the reference still works typed out
+		return nil
 	}
 	out := make([]ui.Suggestion, 0, len(hits))
 	for _, h := range hits {

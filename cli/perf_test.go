@@ -50,7 +50,7 @@ func TestProcessFigures(t *testing.T) {
 	dir := demoRepo(t)
 	home := t.TempDir()
 	start := time.Now()
-	p := newPane(t, 120, 40, []string{"HOME=" + home, "XDG_STATE_HOME=" + home, "XDG_CONFIG_HOME=" + home, "OPENAI_API_KEY=k", "TERM=xterm-256color"},
+	p := newPane(t, 120, 40, []string{"HOME=" + home, "XDG_STATE_HOME=" + home, "XDG_CONFIG_HOME=" + home, "OPENAI_API_KEY=k", "TERM=xterm-256color", "WEND_CPUPROFILE=" + os.Getenv("WEND_CPUPROFILE")},
 		bin, "-C", dir, "--provider", "openai", "--base-url", srv.URL+"/v1", "--model", "m")
 	p.waitFor("Describe a task")
 	firstFrame := time.Since(start)
@@ -69,6 +69,9 @@ func TestProcessFigures(t *testing.T) {
 	}
 	streamCPU := procCPU(t, pid) - cpu1
 	peak := procStatus(t, pid, "VmHWM")
+	p.keys("C-c")
+	p.keys("C-c")
+	time.Sleep(time.Second) // let a requested CPU profile be written
 	t.Logf("launch to first frame (tmux poll, upper bound): %s", firstFrame.Round(time.Millisecond))
 	t.Logf("resident memory idle: %.1f MiB", float64(idleRSS)/1024)
 	t.Logf("CPU while idle, 10 s: %s", idleCPU)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -65,6 +66,15 @@ type globals struct {
 
 // Main runs the CLI and returns the process exit code.
 func Main(args []string) int {
+	// WEND_CPUPROFILE=FILE writes a CPU profile of the whole run, for measuring.
+	if path := os.Getenv("WEND_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer f.Close()
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	return run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 }
 

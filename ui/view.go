@@ -350,24 +350,40 @@ func itoa(n int) string {
 // helpView is generated from the key map, so it always tells the truth. Groups
 // flow down and then across columns as wide as the terminal allows.
 func (m *Model) helpView(w, h int) string {
-	const cw = 40
-	var cells []string
+	type cell struct{ title, key, desc string }
+	var cells []cell
 	for gi, g := range m.km.Groups() {
 		if gi > 0 {
-			cells = append(cells, "")
+			cells = append(cells, cell{})
 		}
-		cells = append(cells, m.st.Bold.Render(g.Title))
+		cells = append(cells, cell{title: g.Title})
 		for _, b := range g.Bindings {
-			if !b.Enabled() {
-				continue
+			if b.Enabled() {
+				cells = append(cells, cell{key: b.Help().Key, desc: b.Help().Desc})
 			}
-			hk := b.Help()
-			cells = append(cells, m.st.Key.Render(pad(ansi.Truncate(hk.Key, 11, "…"), 12))+
-				m.st.KeyDesc.Render(ansi.Truncate(hk.Desc, cw-14, "…")))
 		}
 	}
+	// As many rows as the screen has; if the columns that needs are too wide,
+	// squeeze them, and past that use fewer, longer columns (the bottom is cut).
 	rows := max(h-2, 1)
 	cols := (len(cells) + rows - 1) / rows
+	cw := 40
+	if cols*cw > w {
+		cw = max(w/max(cols, 1), 28)
+	}
+	if cols*cw > w {
+		cols = max(w/cw, 1)
+		rows = (len(cells) + cols - 1) / cols
+	}
+	render := func(c cell) string {
+		if c.title != "" {
+			return m.st.Bold.Render(c.title)
+		}
+		if c.key == "" {
+			return ""
+		}
+		return m.st.Key.Render(pad(ansi.Truncate(c.key, 11, "…"), 12)) + m.st.KeyDesc.Render(ansi.Truncate(c.desc, cw-14, "…"))
+	}
 	out := []string{m.st.Title.Render("Keys") + m.st.Muted.Render("  (any key closes)"), ""}
 	for r := 0; r < rows && r < len(cells); r++ {
 		var line strings.Builder
@@ -376,7 +392,7 @@ func (m *Model) helpView(w, h int) string {
 			if i >= len(cells) {
 				break
 			}
-			line.WriteString(pad(cells[i], cw))
+			line.WriteString(pad(render(cells[i]), cw))
 		}
 		out = append(out, ansi.Truncate(line.String(), w, ""))
 	}

@@ -115,7 +115,7 @@ func TestReviewVerbsAcceptAndRejectHunks(t *testing.T) {
 	t.Setenv("GIT_AUTHOR_EMAIL", "t@x")
 	t.Setenv("GIT_COMMITTER_NAME", "t")
 	t.Setenv("GIT_COMMITTER_EMAIL", "t@x")
-	code, out, errOut = wend(t, env, "-C", dir, "commit", "--no-edit", "--branch", "--push")
+	code, out, errOut = wend(t, env, "-C", dir, "commit", "--draft=false", "--no-edit", "--branch", "--push")
 	if code != 0 {
 		t.Fatalf("commit: %d %s %s", code, out, errOut)
 	}
@@ -133,8 +133,33 @@ func TestReviewVerbsAcceptAndRejectHunks(t *testing.T) {
 		t.Fatal("the pushed branch is not the commit")
 	}
 	// With nothing staged, commit says what to do.
-	code, _, errOut = wend(t, env, "-C", dir, "commit", "--no-edit")
+	code, _, errOut = wend(t, env, "-C", dir, "commit", "--draft=false", "--no-edit")
 	if code != ExitUsage || !strings.Contains(errOut, "wend accept") {
 		t.Fatalf("empty commit: %d %s", code, errOut)
+	}
+}
+
+// With a model configured, the commit message is drafted by it from the staged diff.
+func TestCommitMessageDraftedByModel(t *testing.T) {
+	dir := demoRepo(t)
+	os.WriteFile(filepath.Join(dir, "stats.go"), []byte("package stats\n\n// Mean is fixed.\n"), 0o644)
+	git(t, dir, "add", "stats.go")
+	srv := llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{{Text: "Fix Mean's divisor\n\nIt divided by n-1."}}})
+	env := wendEnv(t, map[string]string{"OPENAI_API_KEY": "k"})
+	for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
+		t.Setenv(k, "t")
+	}
+	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
+		t.Setenv(k, "t@x")
+	}
+	code, out, errOut := wend(t, env, "-C", dir, "--provider", "openai", "--base-url", srv.URL, "--model", "m", "commit", "--no-edit")
+	if code != 0 {
+		t.Fatalf("commit: %d %s %s", code, out, errOut)
+	}
+	if msg := git(t, dir, "log", "-1", "--format=%B"); !strings.HasPrefix(msg, "Fix Mean's divisor\n\nIt divided by n-1.") {
+		t.Fatalf("message %q", msg)
+	}
+	if body := string(srv.Requests()[0].Body); !strings.Contains(body, "Mean is fixed") {
+		t.Fatalf("the staged diff did not reach the model: %s", body)
 	}
 }

@@ -38,7 +38,7 @@ func newCommitCmd(g *globals) *cobra.Command {
 		Short: "Commit the accepted changes, optionally on a wend/<task> branch, and push",
 		Long: `Commit what is staged in git's index (your own staged changes plus the hunks you
 accepted). The message is drafted from the session (by the model when one is
-configured and --draft is given, else from the task and summary) and opened in
+configured, else from the task and summary) and opened in
 your editor unless -m or --no-edit is given. --branch first switches to
 wend/<task-slug>; --push pushes the branch with your own git credentials.`,
 		Example: "  wend commit\n  wend commit --branch --push\n  wend commit -m \"Fix Mean\" --no-edit",
@@ -54,7 +54,7 @@ wend/<task-slug>; --push pushes the branch with your own git credentials.`,
 	f.BoolVar(&o.push, "push", false, "push the branch after committing")
 	f.StringVar(&o.remote, "remote", "", "the remote to push to (default: the branch's, else origin)")
 	f.BoolVar(&o.noEdit, "no-edit", false, "use the message as drafted, without opening the editor")
-	f.BoolVar(&o.draft, "draft", false, "ask the configured model to draft the message from the staged diff")
+	f.BoolVar(&o.draft, "draft", true, "let the configured model draft the message from the staged diff (--draft=false: use the session's summary)")
 	f.BoolVar(&o.mr, "mr", false, "after pushing, open a merge request for the branch (implies --push)")
 	f.Int64Var(&o.issue, "issue", 0, "link the merge request to issue `N` (Closes #N); default: the issue the task named")
 	return cmd
@@ -77,7 +77,7 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 	msg := o.message
 	if msg == "" {
 		msg = draftMessage(task, summary)
-		if o.draft {
+		if o.draft && ws.settings.Provider != "" && ws.settings.Provider != "replay" && ws.settings.Provider != "gitlab-duo" {
 			if m, err := modelDraft(ctx, g, ws, root, task); err == nil {
 				msg = m
 			} else {

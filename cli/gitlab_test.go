@@ -134,7 +134,7 @@ func TestWriteActionsOnlyOnRequest(t *testing.T) {
 	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
 		t.Setenv(k, "t@x")
 	}
-	code, out, errOut := wend(t, env, "-C", dir, "commit", "--no-edit", "--branch", "--mr")
+	code, out, errOut := wend(t, env, "-C", dir, "commit", "--draft=false", "--no-edit", "--branch", "--mr")
 	if code != 0 || !strings.Contains(out, "Opened merge request") {
 		t.Fatalf("commit --mr: %d %s %s", code, out, errOut)
 	}

@@ -373,56 +373,21 @@ func invalidateTree(data []byte, hashLen int, paths []string) ([]byte, bool) {
 		}
 	}
 	out := make([]byte, 0, len(data))
-	pos := 0
-	var walk func(prefix string, depth int) bool
-	walk = func(prefix string, depth int) bool {
-		nul := bytes.IndexByte(data[pos:], 0)
-		if nul < 0 || depth > 4096 {
-			return false
-		}
-		name := string(data[pos : pos+nul])
-		pos += nul + 1
-		nl := bytes.IndexByte(data[pos:], '\n')
-		if nl < 0 {
-			return false
-		}
-		var count, subs int
-		if _, err := fmt.Sscanf(string(data[pos:pos+nl]), "%d %d", &count, &subs); err != nil {
-			return false
-		}
-		pos += nl + 1
-		full := name
-		if prefix != "" {
-			full = prefix + "/" + name
-		}
-		var oid []byte
-		if count >= 0 {
-			if pos+hashLen > len(data) {
-				return false
-			}
-			oid = data[pos : pos+hashLen]
-			pos += hashLen
-		}
-		out = append(out, name...)
+	ok := walkCacheTree(data, hashLen, func(e cacheTreeEntry) {
+		out = append(out, e.name...)
 		out = append(out, 0)
-		if depth == 0 || dirs[full] {
-			out = fmt.Appendf(out, "-1 %d\n", subs)
+		if e.depth == 0 || dirs[e.full] {
+			out = fmt.Appendf(out, "-1 %d\n", e.subs)
 		} else {
-			out = fmt.Appendf(out, "%d %d\n", count, subs)
-			out = append(out, oid...)
+			out = fmt.Appendf(out, "%d %d\n", e.count, e.subs)
+			out = append(out, e.oid...)
 		}
-		for range subs {
-			if !walk(full, depth+1) {
-				return false
-			}
-		}
-		return true
+	})
+	if !ok {
+		return nil, false
 	}
 	if len(data) == 0 {
 		return data, true
-	}
-	if !walk("", 0) || pos != len(data) {
-		return nil, false
 	}
 	return out, true
 }

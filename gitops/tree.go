@@ -95,8 +95,18 @@ func (b *treeBuilder) intentToAdd(e idxEnt) bool {
 	return ext&0x2000 != 0
 }
 
-// parseCacheTree collects the valid directories of a cache-tree extension.
-func parseCacheTree(data []byte, hashLen int, valid map[string]string) bool {
+// cacheTreeEntry is one directory of a cache-tree extension.
+type cacheTreeEntry struct {
+	name, full  string // the directory's name and its path from the root ("" for the root)
+	depth       int
+	count, subs int    // count is -1 for an invalidated directory
+	oid         []byte // nil when invalidated
+}
+
+// walkCacheTree visits the entries of a cache-tree extension in its own pre-order
+// ("name NUL count SP subtrees LF [oid]", subtrees following their parent). It
+// reports false when the data does not parse completely; an empty extension is fine.
+func walkCacheTree(data []byte, hashLen int, visit func(cacheTreeEntry)) bool {
 	pos := 0
 	var walk func(prefix string, depth int) bool
 	walk = func(prefix string, depth int) bool {
@@ -104,34 +114,43 @@ func parseCacheTree(data []byte, hashLen int, valid map[string]string) bool {
 		if nul < 0 || depth > 4096 {
 			return false
 		}
-		name := string(data[pos : pos+nul])
+		e := cacheTreeEntry{name: string(data[pos : pos+nul]), depth: depth}
 		pos += nul + 1
 		nl := bytes.IndexByte(data[pos:], '\n')
 		if nl < 0 {
 			return false
 		}
-		var count, subs int
-		if _, err := fmt.Sscanf(string(data[pos:pos+nl]), "%d %d", &count, &subs); err != nil {
+		if _, err := fmt.Sscanf(string(data[pos:pos+nl]), "%d %d", &e.count, &e.subs); err != nil {
 			return false
 		}
 		pos += nl + 1
-		full := name
+		e.full = e.name
 		if prefix != "" {
-			full = prefix + "/" + name
+			e.full = prefix + "/" + e.name
 		}
-		if count >= 0 {
+		if e.count >= 0 {
 			if pos+hashLen > len(data) {
 				return false
 			}
-			valid[full] = hex.EncodeToString(data[pos : pos+hashLen])
+			e.oid = data[pos : pos+hashLen]
 			pos += hashLen
 		}
-		for range subs {
-			if !walk(full, depth+1) {
+		visit(e)
+		for range e.subs {
+			if !walk(e.full, depth+1) {
 				return false
 			}
 		}
 		return true
 	}
 	return len(data) == 0 || (walk("", 0) && pos == len(data))
+}
+
+// parseCacheTree collects the valid directories of a cache-tree extension.
+func parseCacheTree(data []byte, hashLen int, valid map[string]string) bool {
+	return walkCacheTree(data, hashLen, func(e cacheTreeEntry) {
+		if e.oid != nil {
+			valid[e.full] = hex.EncodeToString(e.oid)
+		}
+	})
 }

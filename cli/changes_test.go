@@ -163,3 +163,32 @@ func TestCommitMessageDraftedByModel(t *testing.T) {
 		t.Fatalf("the staged diff did not reach the model: %s", body)
 	}
 }
+
+// A second terminal cannot decide a session another wend has open.
+func TestDecidingALiveSessionIsRefused(t *testing.T) {
+	dir := demoRepo(t)
+	replay := filepath.Join(t.TempDir(), "c.jsonl")
+	os.WriteFile(replay, demoConversation(t), 0o600)
+	env := wendEnv(t, nil)
+	if code, out, errOut := wend(t, env, "-C", dir, "run", "--provider", "replay", "--replay", replay, "--approval", "full-auto", "The tests fail. Find out why and fix the bug."); code != 0 {
+		t.Fatalf("run: %s %s", out, errOut)
+	}
+	ids, _ := filepath.Glob(filepath.Join(dir, ".git", "wend", "*", "events.jsonl"))
+	if len(ids) != 1 {
+		t.Fatalf("sessions: %v", ids)
+	}
+	// Another live process (pid 1 always runs) now owns the session.
+	host, _ := os.Hostname()
+	os.WriteFile(filepath.Join(filepath.Dir(ids[0]), "owner.json"), []byte(`{"pid":1,"host":"`+host+`"}`), 0o600)
+	code, _, errOut := wend(t, env, "-C", dir, "accept", "all")
+	if code != ExitFailed || !strings.Contains(errOut, "open in another wend (pid 1)") {
+		t.Fatalf("accept on a live session: %d %s", code, errOut)
+	}
+	if staged := git(t, dir, "diff", "--cached"); staged != "" {
+		t.Fatalf("something was staged: %s", staged)
+	}
+	// `wend changes` only reads, so it still works.
+	if code, out, _ := wend(t, env, "-C", dir, "changes", "--stat"); code != 0 || !strings.Contains(out, "stats.go") {
+		t.Fatalf("changes: %s", out)
+	}
+}

@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"gitlab.com/wend/wend/context/repo"
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/agent"
+	"gitlab.com/wend/wend/session/store"
 )
 
 // Isolated mode (--worktree, gitops/worktree.go): the agent, its tools and
@@ -116,6 +118,15 @@ func openDecider(ctx context.Context, g *globals, id string) (d decider, done fu
 	gs, err := openStaging(ctx, g, id)
 	if err != nil {
 		return nil, nil, err
+	}
+	// Deciding behind a live session's back would leave its in-memory staging
+	// stale; its own review (ctrl+r) is the place, or it must end first.
+	if dir, err := gitDir(ctx, gs.Root()); err == nil {
+		if pid, live := store.Open(filepath.Join(dir, "wend")).Live(gs.ID()); live {
+			gs.Close()
+			return nil, nil, &exitError{code: ExitFailed, err: fmt.Errorf(
+				"session %s is open in another wend (pid %d): decide in its review (ctrl+r), or quit it first", gs.ID(), pid)}
+		}
 	}
 	w, ok, err := gitops.LoadWorktree(ctx, nil, gs.Root(), gs.ID())
 	if err != nil {

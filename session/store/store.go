@@ -36,6 +36,7 @@ type Writer struct {
 	f   *os.File
 	buf *bufio.Writer
 	err error
+	dir string
 }
 
 // Create opens (or reopens, for resume) a session's log for appending.
@@ -48,7 +49,11 @@ func (s *Store) Create(id string) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the session log: %w", err)
 	}
-	return &Writer{f: f, buf: bufio.NewWriterSize(f, 32<<10)}, nil
+	if err := writeOwner(dir); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("recording the session's owner: %w", err)
+	}
+	return &Writer{f: f, buf: bufio.NewWriterSize(f, 32<<10), dir: dir}, nil
 }
 
 // Append writes one event. Text deltas stay in the buffer; anything else is flushed,
@@ -89,6 +94,7 @@ func (w *Writer) Close() error {
 	defer w.mu.Unlock()
 	ferr := w.buf.Flush()
 	cerr := w.f.Close()
+	os.Remove(ownerPath(w.dir)) // the session is no longer open here
 	if w.err != nil {
 		return w.err
 	}

@@ -64,3 +64,30 @@ func TestLoadMissingSessionSaysWhatToDo(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestLiveWhileOpenNotAfterClose(t *testing.T) {
+	st := Open(t.TempDir())
+	w, err := st.Create("s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The owner is this process, which is never "another" live owner.
+	if _, live := st.Live("s1"); live {
+		t.Fatal("this process's own session reported live")
+	}
+	// Pretend another running process (pid 1 is always alive) owns it.
+	host, _ := os.Hostname()
+	os.WriteFile(ownerPath(filepath.Join(st.Dir(), "s1")), []byte(`{"pid":1,"host":"`+host+`"}`), 0o600)
+	if pid, live := st.Live("s1"); !live || pid != 1 {
+		t.Fatalf("live %v pid %d", live, pid)
+	}
+	// A dead owner (a crash) counts as closed.
+	os.WriteFile(ownerPath(filepath.Join(st.Dir(), "s1")), []byte(`{"pid":999999999,"host":"`+host+`"}`), 0o600)
+	if _, live := st.Live("s1"); live {
+		t.Fatal("a dead owner reported live")
+	}
+	w.Close()
+	if _, err := os.Stat(ownerPath(filepath.Join(st.Dir(), "s1"))); !os.IsNotExist(err) {
+		t.Fatal("close left the owner file")
+	}
+}

@@ -56,7 +56,34 @@ func (b *doneBody) Read(p []byte) (int, error) {
 // readOpenAI consumes one chat.completion.chunk stream. Tool calls arrive as
 // deltas keyed by index: the first names the call and carries its id, later ones
 // append pieces of the arguments JSON.
-func readOpenAI(ctx context.Context, stream *ssestream.Stream[openai.ChatCompletionChunk], done *doneWatcher, cls classifier, onDelta func(Delta)) (*Response, error) {
+// openaiChunk is the part of a chat.completion.chunk wend reads.
+type openaiChunk struct {
+	Choices []struct {
+		Index int64 `json:"index"`
+		Delta struct {
+			Content   string `json:"content"`
+			ToolCalls []struct {
+				Index    int64  `json:"index"`
+				ID       string `json:"id"`
+				Function struct {
+					Name      string `json:"name"`
+					Arguments string `json:"arguments"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"delta"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens        int64 `json:"prompt_tokens"`
+		CompletionTokens    int64 `json:"completion_tokens"`
+		PromptTokensDetails struct {
+			CachedTokens     int64 `json:"cached_tokens"`
+			CacheWriteTokens int64 `json:"cache_write_tokens"`
+		} `json:"prompt_tokens_details"`
+	} `json:"usage"`
+}
+
+func readOpenAI(ctx context.Context, stream *ssestream.Stream[openaiChunk], done *doneWatcher, cls classifier, onDelta func(Delta)) (*Response, error) {
 	resp := &Response{Message: Message{Role: RoleAssistant}}
 	var text bytes.Buffer
 	calls := map[int64]*partialBlock{}
@@ -65,7 +92,7 @@ func readOpenAI(ctx context.Context, stream *ssestream.Stream[openai.ChatComplet
 	for stream.Next() {
 		ch := stream.Current()
 		chunks++
-		if u := ch.Usage; u.JSON.PromptTokens.Valid() || u.PromptTokens > 0 || u.CompletionTokens > 0 {
+		if u := ch.Usage; u != nil {
 			cached := u.PromptTokensDetails.CachedTokens
 			// OpenAI counts cached tokens inside prompt_tokens; wend's InputTokens,
 			// like Anthropic's, excludes them.

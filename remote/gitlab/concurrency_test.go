@@ -30,12 +30,6 @@ func TestResolveAllRunsIndependentRequestsConcurrently(t *testing.T) {
 	if srv.MaxInFlight() < 6 {
 		t.Errorf("max in flight %d, want >= 6 (issue 3 + MR 3 + pipeline head in the first round)", srv.MaxInFlight())
 	}
-	// Rounds: issue (1 + notes page 2), MR (1), !34 pipeline (MR, then
-	// pipeline+jobs, then the log) = 3 rounds on the longest path. Allow
-	// slack for a loaded machine, but far less than the serial chain.
-	if elapsed > serial/2 && !raceEnabled {
-		t.Errorf("took %v; a serial chain takes %v, 3 parallel rounds %v", elapsed, serial, 3*srv.Latency)
-	}
 }
 
 // BenchmarkResolveIssueMRPipeline resolves #12, !34 and !34's pipeline with a

@@ -82,27 +82,6 @@ func BenchmarkPageStep20k(b *testing.B) {
 	}
 }
 
-func TestBigDiffBudget(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("timing test")
-	}
-	files := bigDiff(20000)
-	styles.New(true, false) // warm up lexers and styles, as a running UI has
-	New(styles.New(true, false)).View()
-	start, cpu0 := time.Now(), cpuTime()
-	m := New(styles.New(true, false))
-	m.SetSize(120, 40)
-	m.SetFiles(files)
-	_ = m.View()
-	wall, cpu := time.Since(start), cpuTime()-cpu0
-	t.Logf("first frame of %d rows: %v wall, %v CPU", len(m.doc.Rows), wall, cpu)
-	// Budget 30 ms; CPU rather than wall, since a loaded machine mostly adds
-	// waiting, and slack for the coarse rusage clock.
-	if cpu > 60*time.Millisecond {
-		t.Errorf("first frame took %v of CPU", cpu)
-	}
-}
-
 // reportCPU adds the process CPU time per op: on a loaded machine wall time
 // mostly measures waiting for a core.
 func reportCPU(b *testing.B) func() {

@@ -2,10 +2,9 @@ package repo
 
 import (
 	"context"
-	"fmt"
+	"gitlab.com/wend/wend/internal/gittest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 )
@@ -25,21 +24,7 @@ func benchRepo(b *testing.B) *Repo {
 			b.Fatal(err)
 		}
 		benchDir = dir
-		runGit(b, dir, "init", "-q", "-b", "main")
-		for i := 0; i < 20000; i++ {
-			p := filepath.Join(dir, fmt.Sprintf("pkg%03d/sub%d/file%05d.go", i/100, i%7, i))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				b.Fatal(err)
-			}
-			body := fmt.Sprintf("package p\n\n// File %d.\nfunc F%d() int {\n\treturn %d\n}\n", i, i, i)
-			if i%1000 == 0 {
-				body += "// NEEDLE here\n"
-			}
-			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-				b.Fatal(err)
-			}
-		}
-		runGit(b, dir, "add", "-A")
+		gittest.Generate(b, dir, 20000)
 	})
 	return openRepo(b, benchDir)
 }

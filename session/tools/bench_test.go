@@ -3,10 +3,9 @@ package tools
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"gitlab.com/wend/wend/internal/gittest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -35,21 +34,7 @@ func benchRegistry(b *testing.B, noRG bool) *Registry {
 			b.Fatal(err)
 		}
 		benchDir = dir
-		runGit(b, dir, "init", "-q", "-b", "main")
-		for i := 0; i < 20000; i++ {
-			p := filepath.Join(dir, fmt.Sprintf("pkg%03d/sub%d/file%05d.go", i/100, i%7, i))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				b.Fatal(err)
-			}
-			body := fmt.Sprintf("package p\n\n// File %d.\nfunc F%d() int {\n\treturn %d\n}\n", i, i, i)
-			if i%1000 == 0 {
-				body += "// NEEDLE here\n"
-			}
-			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-				b.Fatal(err)
-			}
-		}
-		runGit(b, dir, "add", "-A")
+		gittest.Generate(b, dir, 20000)
 	})
 	reg, err := New(Config{Root: benchDir, NoRipgrep: noRG})
 	if err != nil {

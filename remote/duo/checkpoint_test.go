@@ -1,9 +1,8 @@
 package duo_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
+	"gitlab.com/wend/wend/remote/duo/duotest"
 	"sort"
 	"strings"
 	"testing"
@@ -14,37 +13,18 @@ import (
 	"gitlab.com/wend/wend/remote/duo/contract"
 )
 
-// fixture is the format of testdata/duo/checkpoints/*.json: NewCheckpoints with
-// channel_values written as JSON rather than as the JSON string DWS sends.
-type fixture struct {
-	Incremental bool `json:"incremental"`
-	Checkpoints []struct {
-		Status        string                              `json:"status"`
-		Goal          string                              `json:"goal"`
-		Errors        []string                            `json:"errors"`
-		ChannelValues json.RawMessage                     `json:"channel_values"`
-		Usage         map[string]*contract.TokenBreakdown `json:"agent_context_usage"`
-	} `json:"checkpoints"`
-}
-
 // TestCheckpointGolden folds each fixture through a Tracker and renders every
 // update and the final state. Update with `go test ./remote/duo -run Golden -update`.
 func TestCheckpointGolden(t *testing.T) {
 	for _, name := range []string{"incremental", "full"} {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile("../../testdata/duo/checkpoints/" + name + ".json")
+			incremental, checkpoints, err := duotest.LoadCheckpoints("../../testdata/duo/checkpoints/" + name + ".json")
 			if err != nil {
 				t.Fatal(err)
 			}
-			var fx fixture
-			if err := json.Unmarshal(data, &fx); err != nil {
-				t.Fatal(err)
-			}
-			tr := &duo.Tracker{Incremental: fx.Incremental}
+			tr := &duo.Tracker{Incremental: incremental}
 			var b strings.Builder
-			for i, c := range fx.Checkpoints {
-				nc := &contract.NewCheckpoint{Status: c.Status, Goal: c.Goal, Errors: c.Errors, AgentContextUsage: c.Usage,
-					Checkpoint: `{"channel_values":` + string(c.ChannelValues) + `}`}
+			for i, nc := range checkpoints {
 				u, err := tr.Apply(nc)
 				if err != nil {
 					t.Fatalf("checkpoint %d: %v", i+1, err)

@@ -3,28 +3,14 @@ package duo
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"gitlab.com/wend/wend/remote/duo/duotest"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
 
-	"gitlab.com/wend/wend/remote/duo/contract"
 	"gitlab.com/wend/wend/session"
 )
-
-// fixture is testdata/duo/checkpoints/*.json: NewCheckpoints with channel_values
-// written as JSON rather than as the JSON string DWS sends.
-type fixture struct {
-	Incremental bool `json:"incremental"`
-	Checkpoints []struct {
-		Status        string                              `json:"status"`
-		Goal          string                              `json:"goal"`
-		Errors        []string                            `json:"errors"`
-		ChannelValues json.RawMessage                     `json:"channel_values"`
-		Usage         map[string]*contract.TokenBreakdown `json:"agent_context_usage"`
-	} `json:"checkpoints"`
-}
 
 // TestCheckpointEventsGolden maps the checkpoint fixtures (incremental and full
 // ui_chat_log) to events and compares them with the golden files. Update with
@@ -32,23 +18,18 @@ type fixture struct {
 func TestCheckpointEventsGolden(t *testing.T) {
 	for _, name := range []string{"incremental", "full"} {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile("../../testdata/duo/checkpoints/" + name + ".json")
+			incremental, checkpoints, err := duotest.LoadCheckpoints("../../testdata/duo/checkpoints/" + name + ".json")
 			if err != nil {
-				t.Fatal(err)
-			}
-			var fx fixture
-			if err := json.Unmarshal(data, &fx); err != nil {
 				t.Fatal(err)
 			}
 			log := session.NewLog(nil)
 			e := New(Config{Log: log})
-			e.tracker.Incremental = fx.Incremental
+			e.tracker.Incremental = incremental
 			var b strings.Builder
-			for i, c := range fx.Checkpoints {
+			for i, nc := range checkpoints {
 				before := log.Last()
-				e.checkpoint(&contract.NewCheckpoint{Status: c.Status, Goal: c.Goal, Errors: c.Errors, AgentContextUsage: c.Usage,
-					Checkpoint: `{"channel_values":` + string(c.ChannelValues) + `}`})
-				fmt.Fprintf(&b, "== checkpoint %d (%s)\n", i+1, c.Status)
+				e.checkpoint(nc)
+				fmt.Fprintf(&b, "== checkpoint %d (%s)\n", i+1, nc.Status)
 				for _, ev := range log.Snapshot(before) {
 					fmt.Fprintf(&b, "  %s\n", render(ev.Payload))
 				}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/remote/llm/llmtest"
 	"gitlab.com/wend/wend/session"
 )
@@ -190,5 +192,24 @@ func TestDecidingALiveSessionIsRefused(t *testing.T) {
 	// `wend changes` only reads, so it still works.
 	if code, out, _ := wend(t, env, "-C", dir, "changes", "--stat"); code != 0 || !strings.Contains(out, "stats.go") {
 		t.Fatalf("changes: %s", out)
+	}
+}
+
+// "modify in $EDITOR" starts from the agent's version, not from a working tree the
+// user may have edited since.
+func TestModifyStartsFromTheAgentsVersion(t *testing.T) {
+	dir := demoRepo(t)
+	gs, err := gitops.Start(context.Background(), dir, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gs.Close()
+	if err := gs.WriteFile(context.Background(), "stats.go", []byte("package stats // agent\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "stats.go"), []byte("package stats // user edited since\n"), 0o644)
+	got, err := (&reviewer{gs: gs}).Content(context.Background(), "stats.go")
+	if err != nil || !strings.Contains(got, "// agent") {
+		t.Fatalf("content %q, %v", got, err)
 	}
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -111,8 +110,9 @@ func (f repoFiles) Files() []string {
 	return files
 }
 
-// Content reads a proposed file from the working tree, for "modify in $EDITOR".
+// Content is the proposed file, which "modify in $EDITOR" opens.
 func (r *reviewer) Content(ctx context.Context, path string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(r.gs.Root(), filepath.FromSlash(path)))
+	// The agent's version, not the working tree's, which may hold the user's edits.
+	data, err := r.gs.AgentVersion(ctx, path)
 	return string(data), err
 }

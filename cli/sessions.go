@@ -55,7 +55,4 @@ func newSessionsCmd(g *globals) *cobra.Command {
 }
 
 // oneLine flattens text and cuts it to n runes.
-func oneLine(s string, n int) string {
-	r := []rune(shortArgs([]byte(s), n))
-	return string(r)
-}
+func oneLine(s string, n int) string { return shortArgs([]byte(s), n) }

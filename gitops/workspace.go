@@ -195,8 +195,8 @@ func (s *Session) rebase(ctx context.Context, ps *pathState, cur Entry) error {
 // BeforeCommand snapshots the working tree just before an agent command, so
 // that AfterCommand attributes to the command only what changed while it ran.
 // Without it, AfterCommand compares against the previous snapshot and the
-// user's edits in between would count as the command's. (It is not part of
-// session/tools.Workspace yet; callers find it by type assertion.)
+// user's edits in between would count as the command's. run_command calls it
+// through session/tools.Workspace.
 func (s *Session) BeforeCommand(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -48,15 +48,21 @@ var (
 	literals []string
 )
 
+// MinLiteral is the shortest value Register accepts. A real key or token is far
+// longer; a short value (a 4-digit PIN, "admin") would also match commit hashes,
+// numbers and words, masking ordinary output until it is unreadable.
+const MinLiteral = 8
+
 // Register adds literal secrets (tokens read from configuration, for example)
 // that are masked wherever they appear, whatever their shape. Values shorter
-// than 6 characters are ignored: masking them would shred ordinary text.
-// Safe for concurrent use.
+// than MinLiteral are ignored. Surrounding whitespace is trimmed, since a value
+// read from a file or the environment is used trimmed. Safe for concurrent use.
 func Register(secrets ...string) {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, s := range secrets {
-		if len(s) >= 6 && !contains(literals, s) {
+		s = strings.TrimSpace(s)
+		if len(s) >= MinLiteral && !contains(literals, s) {
 			literals = append(literals, s)
 		}
 	}
@@ -88,13 +94,92 @@ func String(s string) string {
 	for _, re := range patterns {
 		s = replaceKeepingPrefix(re, s)
 	}
+	s = bearer.ReplaceAllString(s, "${1}"+Mask)
+	s = envAssignment.ReplaceAllStringFunc(s, func(m string) string {
+		sub := envAssignment.FindStringSubmatch(m)
+		if !secretEnvName(sub[2]) || notASecret(sub[4]) || allDigits(sub[4]) {
+			return m
+		}
+		return sub[1] + sub[2] + sub[3] + Mask
+	})
 	return assignment.ReplaceAllStringFunc(s, func(m string) string {
 		sub := assignment.FindStringSubmatch(m)
-		if notASecret(sub[2]) {
+		if notASecret(sub[2]) || codeReference(sub[1], sub[2]) {
 			return m
 		}
 		return sub[1] + Mask
 	})
+}
+
+// bearer is a bearer credential outside an Authorization header (curl -H,
+// logs); group 1 keeps the word.
+var bearer = regexp.MustCompile(`(?i)\b(bearer\s+)([0-9a-z._~+/\-]{20,}=*)`)
+
+// envAssignment is `NAME=value` with an upper-case variable name, as in .env
+// files, shell exports, `env` output and /proc/<pid>/environ (NUL-separated).
+// The name decides (secretEnvName), so the secret word may be any segment:
+// SECRET_KEY_BASE, STRIPE_KEY, DB_PASS. Upper case only: code rarely assigns
+// to SCREAMING_CASE names, so this catches configuration, not source lines.
+// Group 1 is what precedes the name (a line start, a NUL, read_file's line
+// number, grep's "path:line:"), 2 the name, 3 the `=` and an opening quote.
+var envAssignment = regexp.MustCompile(`(^|[\s\x00:;'"(` + "`" + `](?:export[ \t]+)?)([A-Z][A-Z0-9_]*)([ \t]*=[ \t]*["']?)([^\s"'\x00#]{4,})`)
+
+// secretWords are the name segments that mark an environment variable as a
+// secret.
+var secretWords = map[string]bool{
+	"SECRET": true, "SECRETS": true, "TOKEN": true, "TOKENS": true, "PASSWORD": true, "PASSWD": true,
+	"PASS": true, "PWD": true, "KEY": true, "APIKEY": true, "CREDENTIAL": true, "CREDENTIALS": true, "AUTH": true,
+}
+
+func secretEnvName(name string) bool {
+	for _, seg := range strings.Split(name, "_") {
+		if secretWords[seg] {
+			return true
+		}
+	}
+	return false
+}
+
+// allDigits recognises numeric settings such as MAX_TOKENS=4096: credentials
+// have letters in them.
+func allDigits(v string) bool {
+	return strings.Trim(v, "0123456789") == ""
+}
+
+// identPath is a variable or a field selection: token, cfg.Token, self.api_key.
+var identPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+// codeReference recognises an assignment in source code whose value is another
+// variable rather than a literal: `GitLabToken: cfg.Token,`, `token = nextToken`.
+// Masking those would hide code the model has to edit. A value counts as a
+// reference when it is an identifier path without digits that either selects a
+// field (has a dot) or itself names a secret word; a key in SCREAMING_CASE
+// (configuration, not code) and a bearer/basic/token prefix never count.
+func codeReference(key, value string) bool {
+	value = strings.TrimRight(value, ",;")
+	if !identPath.MatchString(value) || strings.ContainsAny(value, "0123456789") {
+		return false
+	}
+	name := strings.TrimRight(strings.TrimSpace(key), "\"' \t:=")
+	if strings.ToUpper(name) == name {
+		return false
+	}
+	lowerKey := strings.ToLower(key)
+	for _, p := range []string{"bearer", "basic", "token "} {
+		if strings.Contains(lowerKey[strings.IndexAny(lowerKey, ":=")+1:], p) {
+			return false
+		}
+	}
+	if strings.Contains(value, ".") {
+		return true
+	}
+	lower := strings.ToLower(value)
+	for _, w := range []string{"token", "key", "secret", "pass", "pwd", "credential", "auth"} {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // notASecret recognises assignment values that only look like secrets: already
@@ -108,7 +193,8 @@ func notASecret(v string) bool {
 		return true
 	}
 	switch strings.ToLower(strings.TrimRight(v, ",;")) {
-	case "null", "nil", "none", "true", "false", "undefined", "empty", "required", "optional", "string", "xxxx", "xxxxxxxx", "changeme", "redacted":
+	case "null", "nil", "none", "true", "false", "undefined", "empty", "required", "optional", "string", "xxxx", "xxxxxxxx", "changeme", "redacted",
+		"bearer", "basic", "token":
 		return true
 	}
 	return false
@@ -142,7 +228,7 @@ func mayContainSecret(s string) bool {
 
 var hints = []string{"PRIVATE KEY", "gl", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "sk-", "gh", "github_pat", "xox", "AIza", "eyJ", "://"}
 
-var lowerHints = []string{"pass", "pwd", "secret", "token", "key", "authorization", "credential"}
+var lowerHints = []string{"pass", "pwd", "secret", "token", "key", "auth", "credential", "bearer"}
 
 // Bytes is String for byte slices.
 func Bytes(b []byte) []byte { return []byte(String(string(b))) }

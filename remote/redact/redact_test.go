@@ -72,3 +72,68 @@ func BenchmarkStringClean(b *testing.B) {
 		String(s)
 	}
 }
+
+// .env files, `env` output and /proc/<pid>/environ (NUL-separated) name secrets
+// in upper-case variable names where the secret word is any segment, not only
+// the last: SECRET_KEY_BASE, STRIPE_KEY, DJANGO_SECRET_KEY.
+func TestStringEnvStyleLines(t *testing.T) {
+	cases := []struct{ name, in, secret, keep string }{
+		{"secret key base", "SECRET_KEY_BASE=9f86d081884c7d659a2feaa0c55ad015\n", "9f86d081884c", "SECRET_KEY_BASE="},
+		{"stripe key", "export STRIPE_KEY=rk_live_abcdefghijkl\n", "rk_live_abcdefghijkl", "export STRIPE_KEY="},
+		{"quoted", `DJANGO_SECRET_KEY="q8w7e6r5t4y3"` + "\n", "q8w7e6r5t4y3", "DJANGO_SECRET_KEY="},
+		{"environ NUL", "PATH=/usr/bin\x00DB_PASS=longpassvalue\x00HOME=/root\x00", "longpassvalue", "HOME=/root"},
+		{"read_file numbering", "     3\tMY_APP_TOKEN_V2=zzzzyyyyxxxx\n", "zzzzyyyyxxxx", "MY_APP_TOKEN_V2="},
+		{"grep prefix", ".env:2:AUTH_SECRET=abcdefgh1234\n", "abcdefgh1234", ".env:2:AUTH_SECRET="},
+		{"bare bearer", `curl -H "X: Bearer abcdefghijklmnopqrstuvwx0123"`, "abcdefghijklmnopqrstuvwx0123", "Bearer "},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := String(c.in)
+			if strings.Contains(got, c.secret) {
+				t.Errorf("secret survived: %q", got)
+			}
+			if !strings.Contains(got, c.keep) {
+				t.Errorf("lost context %q in %q", c.keep, got)
+			}
+		})
+	}
+}
+
+// Code the model has to edit must stay readable: a masked line cannot be the
+// old_string of an edit. These are ordinary Go, JS, Python and YAML lines that
+// mention secrets without holding one.
+func TestStringLeavesCodeAboutSecretsAlone(t *testing.T) {
+	for _, s := range []string{
+		"\tGitLabToken: cfg.Token,",
+		"\tAPIKey: s.APIKey,",
+		"token = nextToken",
+		"password: opts.password",
+		"const apiKey = config.apiKey;",
+		"self.secret = secret_value",
+		`req.Header.Set("Authorization", "Bearer " + token)`,
+		`headers = {"Authorization": "Bearer " + token}`,
+		"token := tok.Value",
+		"if token == \"\" {",
+		"KEYMAP=us",
+		"MONKEY_BUSINESS=nothing-secret-here",
+		"PRIMARY_KEY_COLUMN=id",
+		"MAX_TOKENS=4096",
+		"const DEFAULT_TOKEN_TTL = 3600",
+		"API_KEY=$API_KEY",
+	} {
+		if got := String(s); got != s {
+			t.Errorf("String(%q) = %q", s, got)
+		}
+	}
+}
+
+func TestRegisterIgnoresShortValues(t *testing.T) {
+	Register("1234567", "k9v8b7n6m5")
+	got := String("ids 1234567 and k9v8b7n6m5")
+	if !strings.Contains(got, "1234567") {
+		t.Errorf("a 7-character value was masked; short values would shred ordinary text: %q", got)
+	}
+	if strings.Contains(got, "k9v8b7n6m5") {
+		t.Errorf("registered literal survived: %q", got)
+	}
+}

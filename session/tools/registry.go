@@ -50,6 +50,12 @@ type Config struct {
 	StripEnv []string
 	// NoRipgrep makes grep use the Go search even when rg is installed.
 	NoRipgrep bool
+	// Redact masks secrets in text. Execute applies it to everything a tool
+	// returns (output, summary, errors) before the result reaches the model, the
+	// screen, the log, --json or a recording; it is never applied to what a tool
+	// writes. Nil leaves results as they are (tests, tools without secrets). cli
+	// wires remote/redact, which this package may not import.
+	Redact func(string) string
 }
 
 // Handler runs one tool. args were already checked against the tool's schema
@@ -213,7 +219,11 @@ func (r *Registry) Validate(call Call) (args json.RawMessage, res Result, ok boo
 // handler, comes back as a Result with IsError set and a message telling the
 // model how to call the tool correctly. Engine tools are refused: the engine must
 // handle them before calling Execute.
+//
+// Execute is the one place tool output is redacted: every Result it returns,
+// errors and panics included, has passed through Config.Redact (see redact.go).
 func (r *Registry) Execute(ctx context.Context, call Call) (res Result) {
+	defer func() { res = r.redactResult(res) }() // runs last, after the recover below
 	args, bad, ok := r.Validate(call)
 	if !ok {
 		return bad
@@ -229,6 +239,9 @@ func (r *Registry) Execute(ctx context.Context, call Call) (res Result) {
 				withOutput("Internal error in %s: %v. This is a bug in wend, not in your call.\n%s", call.Name, p, debug.Stack())
 		}
 	}()
+	if refused := r.refuseRedactedWrite(call.Name, args); refused != nil {
+		return *refused
+	}
 	res = t.run(ctx, args)
 	if res.Summary == "" {
 		res.Summary = call.Name

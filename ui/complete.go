@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/sahilm/fuzzy"
 
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/ui/styles"
 )
 
@@ -160,9 +161,10 @@ func (c *completion) lines(st styles.Styles, w int) []string {
 	}
 	out := make([]string, 0, len(c.items))
 	for i, it := range c.items {
-		l := " " + c.kind + it.Value
+		// Titles are GitLab's, values may be file names: both shown sanitized.
+		l := " " + c.kind + termtext.Sanitize(it.Value)
 		if it.Title != "" {
-			l += "  " + st.Muted.Render(it.Title)
+			l += "  " + st.Muted.Render(termtext.Sanitize(it.Title))
 		}
 		l = ansi.Truncate(l, w, "…")
 		if i == c.sel {

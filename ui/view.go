@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/ui/dialog"
 	"gitlab.com/wend/wend/ui/plan"
@@ -147,7 +148,7 @@ func (m *Model) dockLines(w int) []string {
 	var out []string
 	for _, q := range m.queued {
 		// The sentence wins the space; the note shrinks first.
-		line := ansi.Truncate("⏳ "+q.Text, max(w*2/3, 10), "…")
+		line := ansi.Truncate("⏳ "+termtext.Sanitize(q.Text), max(w*2/3, 10), "…")
 		note := " — reaches the model at the next step (" + m.km.Withdraw.Help().Key + " withdraws)"
 		note = ansi.Truncate(note, max(w-ansi.StringWidth(line), 0), "…")
 		out = append(out, m.st.Queued.Render(line)+m.st.Muted.Render(note))
@@ -215,7 +216,7 @@ func (m *Model) View() tea.View {
 	v.AltScreen = true
 	v.WindowTitle = "wend"
 	if m.opts.Repository != "" {
-		v.WindowTitle = "wend · " + m.opts.Repository
+		v.WindowTitle = "wend · " + termtext.Sanitize(m.opts.Repository) // a BEL in a folder name would end the OSC
 	}
 	if !m.mouseOff {
 		v.MouseMode = tea.MouseModeCellMotion
@@ -316,7 +317,7 @@ func (m *Model) planSummary(w int) string {
 	s := m.st.Title.Render("Plan") + m.st.Muted.Render(" "+itoa(done)+"/"+itoa(total))
 	if cur, ok := p.Current(); ok {
 		icon, ist := plan.Icon(cur.Status, m.st, m.spinnerFrame())
-		s += "  " + ist.Render(icon) + " " + cur.Title
+		s += "  " + ist.Render(icon) + " " + termtext.Sanitize(cur.Title)
 	}
 	s += m.st.Muted.Render("  (" + m.km.Focus.Help().Key + " to edit)")
 	return ansi.Truncate(s, w, "…")

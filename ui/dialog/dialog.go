@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"github.com/charmbracelet/x/ansi"
 
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/ui/keys"
 	"gitlab.com/wend/wend/ui/styles"
@@ -21,6 +22,10 @@ func BoxWidth(width int) int { return max(min(width-2, 76), 20) }
 func Approval(r session.ApprovalRequest, km keys.KeyMap, st styles.Styles, width int, denying bool, input string) string {
 	bw := BoxWidth(width)
 	inner := bw - 4 // border 2 + padding 2
+	// The request is the model's: what it asks to run must read exactly as
+	// it will run, with no escape or bidi control hiding part of it.
+	r.Tool, r.Command, r.Path = termtext.Sanitize(r.Tool), termtext.Sanitize(r.Command), termtext.Sanitize(r.Path)
+	r.Detail, r.Prefix = termtext.Sanitize(r.Detail), termtext.Sanitize(r.Prefix)
 	var lines []string
 	title := "Allow this command?"
 	switch r.Kind {
@@ -80,7 +85,7 @@ func Question(q string, st styles.Styles, width int, input string) string {
 	bw := BoxWidth(width)
 	inner := bw - 4
 	lines := []string{st.Title.Render("The agent asks"), ""}
-	for _, l := range wrapHard(q, inner) {
+	for _, l := range wrapHard(termtext.Sanitize(q), inner) {
 		lines = append(lines, l)
 	}
 	lines = append(lines, "", ansi.Truncate(input, inner, ""), st.Muted.Render(ansi.Truncate("enter to answer", inner, "…")))
@@ -91,7 +96,7 @@ func Question(q string, st styles.Styles, width int, input string) string {
 func Reason(title string, st styles.Styles, width int, input string) string {
 	bw := BoxWidth(width)
 	inner := bw - 4
-	lines := []string{st.Title.Render(ansi.Truncate(title, inner, "…")),
+	lines := []string{st.Title.Render(ansi.Truncate(termtext.Sanitize(title), inner, "…")),
 		st.Muted.Render(ansi.Truncate("Reason for the model (optional); enter to send, esc to cancel", inner, "…")),
 		"", ansi.Truncate(input, inner, "")}
 	return st.Dialog.Width(bw).Render(strings.Join(lines, "\n"))

@@ -7,6 +7,7 @@ package diffview
 import (
 	"strings"
 
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/ui/styles"
 )
@@ -200,7 +201,9 @@ func digits(n int) int {
 	return d
 }
 
-// text is a diff line without its marker, tabs expanded.
+// text is a diff line without its marker, tabs expanded, and sanitized: file
+// content is anyone's bytes, and escapes or bidi controls in it must show, not
+// act (every rendered line goes through here).
 func text(l string) string {
 	if l != "" {
 		l = l[1:]
@@ -208,5 +211,5 @@ func text(l string) string {
 	if strings.IndexByte(l, '\t') >= 0 {
 		l = strings.ReplaceAll(l, "\t", "    ")
 	}
-	return strings.TrimRight(l, "\r\n")
+	return termtext.Sanitize(strings.TrimRight(l, "\r\n"))
 }

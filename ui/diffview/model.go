@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/ui/styles"
 )
@@ -247,7 +248,7 @@ func fileLine(f session.FileChange, cur bool, st styles.Styles, width int) strin
 		icon, ist = "◐", st.Accent
 	}
 	counts := st.OK.Render(fmt.Sprintf("+%d", f.Added)) + " " + st.Error.Render(fmt.Sprintf("-%d", f.Deleted))
-	name := f.Path
+	name := termtext.Sanitize(f.Path)
 	cw := ansi.StringWidth(counts)
 	nameW := max(width-cw-5, 4)
 	name = ansi.Truncate(name, nameW, "…")

@@ -9,6 +9,7 @@ import (
 	"github.com/alecthomas/chroma/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
 )
 
@@ -65,6 +66,7 @@ func (d *Doc) render(r Row) string {
 		if acc+rej > 0 {
 			meta += fmt.Sprintf("  %d/%d decided", acc+rej, total)
 		}
+		name = termtext.Sanitize(name)
 		line := st.DiffFile.Render(ansi.Truncate(name, max(d.Width-ansi.StringWidth(meta), 8), "…")) + st.Muted.Render(meta)
 		return ansi.Truncate(line, d.Width, "…")
 	case rowNote:
@@ -94,6 +96,7 @@ func (d *Doc) render(r Row) string {
 		case session.HunkModified:
 			badge = st.Warn.Render(" ✎ modified")
 		}
+		head = termtext.Sanitize(head) // git's function context is a line of the file
 		return st.DiffHunk.Render(ansi.Truncate(head, max(d.Width-ansi.StringWidth(badge), 4), "…")) + badge
 	}
 	h := f.Hunks[r.Hunk]

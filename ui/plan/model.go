@@ -5,6 +5,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/ui/keys"
 	"gitlab.com/wend/wend/ui/styles"
@@ -104,7 +105,8 @@ func (m Model) Update(msg tea.KeyPressMsg, km keys.KeyMap) (Model, *session.Plan
 				e = &session.PlanEdit{Op: session.EditAdd, Title: title, After: after}
 			} else if m.editing < len(m.Plan.Steps) {
 				s := m.Plan.Steps[m.editing]
-				if title != s.Title {
+				// The editor starts from the title as shown; unchanged means no edit.
+				if title != termtext.Sanitize(s.Title) {
 					e = &session.PlanEdit{Op: session.EditReword, StepID: s.ID, Title: title}
 				}
 			}
@@ -128,7 +130,7 @@ func (m Model) Update(msg tea.KeyPressMsg, km keys.KeyMap) (Model, *session.Plan
 	case key.Matches(msg, km.PlanReword):
 		if ok && !sel.Status.Finished() {
 			m.editing = m.cursor
-			m.input.SetValue(sel.Title)
+			m.input.SetValue(termtext.Sanitize(sel.Title))
 			m.input.CursorEnd()
 			return m, nil, m.input.Focus()
 		}

@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/ui/styles"
 )
@@ -114,8 +115,10 @@ func Render(p session.Plan, f Frame, st styles.Styles, width int) []string {
 	return out
 }
 
-// wrap breaks plain text into lines of at most width cells.
+// wrap breaks plain text into lines of at most width cells. Titles and notes
+// come from the model, so they are sanitized here, the one way into the lines.
 func wrap(s string, width int) []string {
+	s = termtext.Sanitize(s)
 	if width <= 0 {
 		return []string{s}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/ui/styles"
 )
 
@@ -30,6 +31,10 @@ type Info struct {
 func Render(i Info, st styles.Styles, width int) string {
 	if width <= 0 {
 		return ""
+	}
+	// The branch can be anyone's name for it, the hint can quote an error.
+	for _, f := range []*string{&i.Repo, &i.Branch, &i.Model, &i.Changes, &i.Hint} {
+		*f = termtext.Sanitize(*f)
 	}
 	state := i.State
 	if state == "" {

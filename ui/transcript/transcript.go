@@ -14,10 +14,12 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/ui/styles"
 )
 
@@ -133,12 +135,14 @@ type job struct {
 func (j job) run() RenderedMsg {
 	start := time.Now()
 	out := RenderedMsg{entryID: j.entryID, gen: j.gen, width: j.width, from: j.from, tailEnd: j.tailEnd}
-	// Tabs would reach the terminal raw and lose code indentation.
+	// Tabs would reach the terminal raw and lose code indentation. The model's
+	// text is sanitized here, whole blocks at a time, so a character split
+	// across deltas is never mistaken for invalid UTF-8.
 	for _, b := range j.blocks {
-		out.blocks = append(out.blocks, j.rs.Render(j.style, j.width, expandTabs(b)))
+		out.blocks = append(out.blocks, j.rs.Render(j.style, j.width, expandTabs(termtext.Sanitize(b))))
 	}
 	if strings.TrimSpace(j.tail) != "" {
-		out.tail = j.rs.Render(j.style, j.width, expandTabs(j.tail))
+		out.tail = j.rs.Render(j.style, j.width, expandTabs(termtext.Sanitize(completeRunes(j.tail))))
 	}
 	out.took = time.Since(start)
 	return out
@@ -195,7 +199,10 @@ func (m *Model) trim() {
 }
 
 // AddUser records what the user typed.
-func (m *Model) AddUser(text string) { m.closeText(); m.add(&entry{kind: User, text: text}) }
+func (m *Model) AddUser(text string) {
+	m.closeText()
+	m.add(&entry{kind: User, text: termtext.Sanitize(text)})
+}
 
 // AddNotice records an informational line; level "error" shows it as an error.
 func (m *Model) AddNotice(level, text string) {
@@ -203,7 +210,7 @@ func (m *Model) AddNotice(level, text string) {
 	if level == "error" {
 		k = Error
 	}
-	m.add(&entry{kind: k, text: text})
+	m.add(&entry{kind: k, text: termtext.Sanitize(text)})
 }
 
 // AppendText adds a streamed delta to the open assistant message.
@@ -248,7 +255,8 @@ func (m *Model) closeText() {
 // ToolCalled records a tool call; ToolFinished completes it.
 func (m *Model) ToolCalled(callID, name string, args json.RawMessage) {
 	m.closeText()
-	e := m.add(&entry{kind: Tool, tool: &toolCall{callID: callID, name: name, short: shortArgs(args), args: string(args)}})
+	e := m.add(&entry{kind: Tool, tool: &toolCall{callID: callID, name: termtext.Sanitize(name),
+		short: termtext.Sanitize(shortArgs(args)), args: termtext.Sanitize(string(args))}})
 	m.calls[callID] = e
 }
 
@@ -256,15 +264,15 @@ func (m *Model) ToolCalled(callID, name string, args json.RawMessage) {
 func (m *Model) ToolFinished(callID, name string, isErr bool, summary, output string, d time.Duration) {
 	e, ok := m.calls[callID]
 	if !ok {
-		e = m.add(&entry{kind: Tool, tool: &toolCall{callID: callID, name: name}})
+		e = m.add(&entry{kind: Tool, tool: &toolCall{callID: callID, name: termtext.Sanitize(name)}})
 	}
 	delete(m.calls, callID)
 	t := e.tool
-	t.done, t.isErr, t.summary, t.dur = true, isErr, summary, d
+	t.done, t.isErr, t.summary, t.dur = true, isErr, termtext.Sanitize(summary), d
 	if len(output) > 64<<10 {
 		output = output[:64<<10] // a transcript is not a log file
 	}
-	t.output = output
+	t.output = termtext.Sanitize(output)
 	m.bytes += len(output)
 	e.linesW = 0
 	m.trim()
@@ -589,6 +597,20 @@ func shortArgs(raw json.RawMessage) string {
 		return fmt.Sprintf("%d steps", len(v))
 	}
 	return ""
+}
+
+// completeRunes cuts a streaming tail that ends inside a UTF-8 character; the
+// character is shown once its last delta arrives.
+func completeRunes(s string) string {
+	for k := 1; k <= utf8.UTFMax-1 && k <= len(s); k++ {
+		if utf8.RuneStart(s[len(s)-k]) {
+			if !utf8.FullRuneInString(s[len(s)-k:]) {
+				return s[:len(s)-k]
+			}
+			break
+		}
+	}
+	return s
 }
 
 func expandTabs(s string) string {

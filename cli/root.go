@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/wend/wend/cli/config"
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/remote/audit"
 )
 
@@ -81,6 +82,13 @@ func Main(args []string) int {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// One guard in front of everything a verb prints: model, GitLab and file text
+	// may carry terminal escapes and bidi controls, which show instead of acting.
+	// JSON output passes unchanged in meaning (internal/termtext says why).
+	safeOut, safeErr := termtext.NewWriter(stdout), termtext.NewWriter(stderr)
+	defer safeErr.Flush()
+	defer safeOut.Flush()
+	stdout, stderr = safeOut, safeErr
 	g := &globals{stdout: stdout, stderr: stderr, stdin: stdin, env: env}
 	root := newRoot(g)
 	root.SetArgs(args)

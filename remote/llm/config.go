@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"gitlab.com/wend/wend/remote/httpx"
 )
 
 // Config configures a network provider (Anthropic or OpenAI-compatible).
@@ -21,6 +23,10 @@ type Config struct {
 	// MaxTokens is used when a Request leaves MaxTokens at zero.
 	MaxTokens int
 	Retry     RetryPolicy
+	// Limits bound every request (remote/httpx): connect, the wait for headers and
+	// between stream events (Idle; Response defaults to it), the stream's size.
+	// Zero fields take the defaults for a model server.
+	Limits httpx.Limits
 }
 
 // DefaultMaxTokens is the answer budget when neither the Request nor the Config sets one.
@@ -92,23 +98,36 @@ func (c Config) maxTokens(req Request) int64 {
 	return DefaultMaxTokens
 }
 
+// httpClient is the caller's client (or a default one) under wend's request
+// policy: no redirect to another host, and every wait and size bounded.
 func (c Config) httpClient() *http.Client {
-	if c.HTTPClient != nil {
-		return c.HTTPClient
-	}
-	return defaultClient
+	return httpx.Secure(c.HTTPClient, c.limits())
 }
 
-// defaultClient bounds the wait for response headers, which both providers send
-// before any token: a server that accepted the connection and then hung fails
-// (and is retried) instead of holding the session forever. The body of a long
-// answer is not bounded; the caller's context is.
-var defaultClient = func() *http.Client {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return http.DefaultClient
+// limits fills what Config.Limits leaves open for a model server. One silence
+// bound serves the wait for headers and the gap between events: both are "the
+// model said nothing", and a local server that loads the model before
+// answering needs the same allowance as a model thinking before its first
+// token.
+func (c Config) limits() httpx.Limits {
+	l := c.Limits
+	if l.Idle <= 0 {
+		l.Idle = httpx.DefaultStreamIdle
 	}
-	t = t.Clone()
-	t.ResponseHeaderTimeout = 10 * time.Minute // as the Anthropic SDK; a local server may load a large model first
-	return &http.Client{Transport: t}
-}()
+	if l.Response <= 0 {
+		l.Response = l.Idle
+	}
+	if l.Peer == "" {
+		l.Peer = "the model server"
+	}
+	if l.URLKey == "" {
+		l.URLKey = "base_url"
+	}
+	if l.ResponseKey == "" {
+		l.ResponseKey = "stream_idle_timeout"
+	}
+	if l.IdleKey == "" {
+		l.IdleKey = "stream_idle_timeout"
+	}
+	return l
+}

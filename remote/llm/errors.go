@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"gitlab.com/wend/wend/remote/httpx"
 )
 
 // classifier turns HTTP statuses, provider error bodies and transport failures
@@ -85,6 +87,15 @@ func (c classifier) api(f apiFailure, cause error) *Error {
 func (c classifier) transport(ctx context.Context, err error, where string) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	var limit *httpx.Error
+	if errors.As(err, &limit) {
+		// The policy's own words name the host, the bound and the setting.
+		kind := ErrLimit
+		if limit.Kind == httpx.KindConnect {
+			kind = ErrUnreachable
+		}
+		return &Error{Kind: kind, Provider: c.provider, Err: limit, Message: limit.Error()}
 	}
 	var (
 		syn  *json.SyntaxError

@@ -129,6 +129,11 @@ const (
 	ErrUnreachable   ErrorKind = "unreachable"    // DNS, refused, TLS
 	ErrDiverged      ErrorKind = "diverged"       // replay: the conversation differs from the recording
 	ErrMalformed     ErrorKind = "malformed"      // the provider sent something unparseable
+	// ErrLimit: the server broke a bound of remote/httpx (silent past
+	// stream_idle_timeout, larger than max_response_mb) or redirected to another
+	// host. Not retried: the user has already waited the limit, and a redirect
+	// or an oversized answer would repeat.
+	ErrLimit ErrorKind = "limit"
 )
 
 // Error is a classified provider failure. Message is written for the user and says

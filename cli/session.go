@@ -14,6 +14,7 @@ import (
 
 	"gitlab.com/wend/wend/cli/config"
 	"gitlab.com/wend/wend/context/repo"
+	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/remote/llm"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/agent"
@@ -184,7 +185,9 @@ func openSessionLog(ctx context.Context, ws *workspace, id string) (*session.Log
 		// A failed write (a full disk) is reported once; the session goes on, since
 		// the working tree, not the log, holds the user's work.
 		if err := w.Append(e); err != nil {
-			warned.Do(func() { fmt.Fprintln(os.Stderr, "wend: the session log cannot be written:", err) })
+			warned.Do(func() {
+				fmt.Fprintln(os.Stderr, "wend: the session log cannot be written:", termtext.Sanitize(err.Error()))
+			})
 		}
 	})
 	return log, w, nil

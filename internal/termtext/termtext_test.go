@@ -137,3 +137,19 @@ func FuzzSanitize(f *testing.F) {
 		}
 	})
 }
+
+// Sanitize runs on every rendered diff row and every printed line: clean text
+// (the common case) must cost a scan and nothing else.
+func BenchmarkSanitize(b *testing.B) {
+	clean := strings.Repeat("func (s *Session) Valid() bool { return ünïcödé }\t// ok\n", 64)
+	dirty := strings.Repeat("title \x1b]0;pwned\x07 \u202eevil\u202c\n", 64)
+	for _, c := range []struct{ name, s string }{{"clean", clean}, {"hostile", dirty}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.s)))
+			for b.Loop() {
+				Sanitize(c.s)
+			}
+		})
+	}
+}

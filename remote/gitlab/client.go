@@ -32,6 +32,7 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 	"golang.org/x/net/http/httpproxy"
 
+	"gitlab.com/wend/wend/remote/httpx"
 	"gitlab.com/wend/wend/remote/redact"
 )
 
@@ -57,12 +58,14 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rt http.RoundTripper = tr
+	// The policy's guard sits next to the network, so its limits do not count
+	// the rate gate's wait, and the audit record sees what the guard let through.
+	rt := httpx.Guard(tr, cfg.limits())
 	if cfg.Wrap != nil {
 		rt = cfg.Wrap(rt)
 	}
 	rt = keepNotFound{newRateGate(rt)}
-	hc := &http.Client{Transport: rt}
+	hc := httpx.Secure(&http.Client{Transport: rt}, cfg.limits())
 	redact.Register(cfg.Token)
 
 	retryMax := cfg.RetryMax

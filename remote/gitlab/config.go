@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"gitlab.com/wend/wend/remote/httpx"
 )
 
 // Config is everything needed to talk to one GitLab project.
@@ -38,6 +40,21 @@ type Config struct {
 	RetryWaitMax time.Duration
 	// Concurrency bounds parallel requests of one Resolve (default 8).
 	Concurrency int
+	// Limits bound every request (remote/httpx): connect, response, idle, size.
+	// Zero fields take the defaults.
+	Limits httpx.Limits
+}
+
+// limits fills what Limits leaves open for GitLab.
+func (cfg Config) limits() httpx.Limits {
+	l := cfg.Limits
+	if l.Peer == "" {
+		l.Peer = "GitLab"
+	}
+	if l.URLKey == "" {
+		l.URLKey = "gitlab_url"
+	}
+	return l
 }
 
 // DiscoverInput is what the caller knows from configuration and git.

@@ -11,6 +11,7 @@ import (
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
+	"gitlab.com/wend/wend/remote/httpx"
 	"gitlab.com/wend/wend/remote/redact"
 )
 
@@ -73,6 +74,12 @@ func (c *Client) explain(err error, what string, resp *gl.Response) error {
 			er.Response = resp.Response
 			er.Body = []byte(resp.Header.Get(notFoundHeader))
 		}
+	}
+	var limit *httpx.Error
+	if er == nil && errors.As(err, &limit) {
+		// The policy names the host, the bound and the setting to change.
+		e.Message = redact.String(limit.Error())
+		return e
 	}
 	if er == nil && (!errors.As(err, &er) || er.Response == nil) {
 		e.Message = redact.String(transportMessage(err))

@@ -13,6 +13,7 @@ import (
 
 	"gitlab.com/wend/wend/context/pack"
 	"gitlab.com/wend/wend/context/refs"
+	"gitlab.com/wend/wend/remote/httpx"
 )
 
 // maxFailedLogs caps the failed jobs whose logs a pipeline item excerpts.
@@ -189,8 +190,10 @@ func (c *Client) streamLog(ctx context.Context, pid string, jobID int64, w io.Wr
 		return err
 	}
 	defer release()
+	// The log passes through w's line filter, which keeps a bounded excerpt, so a
+	// log larger than max_response_mb is read whole; the idle bound still holds.
 	req, err := c.api.NewRequest(http.MethodGet, fmt.Sprintf("projects/%s/jobs/%d/trace", gl.PathEscape(pid), jobID), nil,
-		[]gl.RequestOptionFunc{gl.WithContext(ctx)})
+		[]gl.RequestOptionFunc{gl.WithContext(httpx.Unbounded(ctx))})
 	if err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func TestStalledModelServerEndsWithTheLimit(t *testing.T) {
 				httpx.Limits{Idle: idle}, "sent no response for 150ms (response timeout; raise with stream_idle_timeout)", httpx.KindResponse},
 			{"keep-alive comments forever", func(t testing.TB) string { return httpxtest.KeepAlive(t).URL },
 				httpx.Limits{Idle: idle}, "sent no event for 150ms (idle timeout; raise with stream_idle_timeout)", httpx.KindIdle},
-			{"endless stream", func(t testing.TB) string { return httpxtest.Endless(t, "text/event-stream", ": padding\n\n").URL },
+			{"endless stream", func(t testing.TB) string { return httpxtest.Endless(t, "text/event-stream", "", ": padding\n\n").URL },
 				httpx.Limits{MaxBytes: 1 << 20}, "sent more than 1 MB in one response; wend cut it (raise with max_response_mb)", httpx.KindSize},
 		} {
 			url := c.start(t)

@@ -103,13 +103,14 @@ func KeepAlive(t testing.TB) *httptest.Server {
 	})
 }
 
-// Endless answers 200 with contentType and a body that never ends: chunk,
-// repeated until the client hangs up.
-func Endless(t testing.TB, contentType, chunk string) *httptest.Server {
+// Endless answers 200 with contentType and a body that never ends: head, then
+// chunk repeated until the client hangs up.
+func Endless(t testing.TB, contentType, head, chunk string) *httptest.Server {
 	block := strings.Repeat(chunk, max(1, 32<<10/max(1, len(chunk))))
 	return holding(t, func(w http.ResponseWriter, r *http.Request, done <-chan struct{}) {
 		w.Header().Set("Content-Type", contentType)
 		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, head)
 		for {
 			if _, err := io.WriteString(w, block); err != nil {
 				return

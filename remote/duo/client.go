@@ -8,7 +8,8 @@
 // checkpoint whose status needs the user (IsTurnEnd), and the user's answer goes in
 // the startRequest of a new stream with the same workflow id.
 //
-// The package imports nothing of wend's. Auditing, proxies and test transports plug
+// The package imports nothing of wend's but remote/httpx, the request policy
+// (no credentials across origins, bounded waits and sizes). Auditing, proxies and test transports plug
 // in through Options.HTTPClient and GRPCOptions.DialOptions.
 package duo
 
@@ -24,6 +25,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"gitlab.com/wend/wend/remote/duo/contract"
+	"gitlab.com/wend/wend/remote/httpx"
 )
 
 // Client capabilities wend declares (DUO-WORKFLOW.md §1.6). Workhorse passes on only
@@ -90,6 +92,9 @@ type Options struct {
 	ClientType string
 	// Header is added to every REST and WebSocket request.
 	Header http.Header
+	// Limits bound every REST request and the WebSocket upgrade (remote/httpx).
+	// Zero fields take the defaults.
+	Limits httpx.Limits
 }
 
 // Client talks to one GitLab instance. It is safe for concurrent use.
@@ -108,12 +113,23 @@ func New(opts Options) (*Client, error) {
 	if opts.Token == "" {
 		return nil, errors.New("duo: no token")
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	return &Client{base: u, opts: opts, hc: hc}, nil
+	return &Client{base: u, opts: opts, hc: httpx.Secure(opts.HTTPClient, gitlabLimits(opts.Limits))}, nil
 }
+
+// gitlabLimits names GitLab and gitlab_url in the policy's errors.
+func gitlabLimits(l httpx.Limits) httpx.Limits {
+	if l.Peer == "" {
+		l.Peer = "GitLab"
+	}
+	if l.URLKey == "" {
+		l.URLKey = "gitlab_url"
+	}
+	return l
+}
+
+// HTTPClient is the client the REST calls and the WebSocket upgrade use: the
+// one from Options under the request policy (remote/httpx).
+func (c *Client) HTTPClient() *http.Client { return c.hc }
 
 // BaseURL returns the instance URL without a trailing slash.
 func (c *Client) BaseURL() string { return c.base.String() }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gitlab.com/wend/wend/remote/duo/contract"
+	"gitlab.com/wend/wend/remote/httpx"
 )
 
 // Backoff bounds Reconnect. The zero value means 5 attempts, 1 s doubling to 30 s.
@@ -71,9 +72,9 @@ func Reconnect(ctx context.Context, t Transport, start *contract.StartWorkflowRe
 // Workhorse does this itself; on the direct gRPC path the executor must. Failures
 // are reported in HttpResponse.error rather than returned.
 func DoHTTPRequest(ctx context.Context, hc *http.Client, baseURL, token string, r *contract.RunHTTPRequest) *contract.HttpResponse {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	// The user's token must not follow a redirect to another host, nor the
+	// request's body; hc keeps its own limits when it already has them.
+	hc = httpx.Secure(hc, gitlabLimits(httpx.Limits{}))
 	if !strings.HasPrefix(r.GetPath(), "/") {
 		return &contract.HttpResponse{Error: "path must start with /: " + r.GetPath()}
 	}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"gitlab.com/wend/wend/remote/httpx"
 )
 
 const apiPrefix = "/api/v4/ai/duo_workflows"
@@ -280,12 +283,12 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return &Error{Op: op, Kind: KindUnavailable, Err: err}
+		return &Error{Op: op, Kind: transportKind(err), Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return &Error{Op: op, Kind: KindUnavailable, HTTPStatus: resp.StatusCode, Err: err}
+		return &Error{Op: op, Kind: transportKind(err), HTTPStatus: resp.StatusCode, Err: err}
 	}
 	if resp.StatusCode/100 != 2 {
 		return httpError(op, resp.StatusCode, data)
@@ -298,6 +301,18 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 			Reason: "response is not the expected JSON: " + firstBytes(data), Err: err}
 	}
 	return nil
+}
+
+// transportKind classifies a failed exchange: a bound of the request policy
+// (a redirect to another host, a stall past its limit) is not retried, since it
+// would recur and the user has waited already; anything else is a dropped
+// connection, which a new attempt may cure.
+func transportKind(err error) Kind {
+	var limit *httpx.Error
+	if errors.As(err, &limit) && limit.Kind != httpx.KindConnect {
+		return KindOther
+	}
+	return KindUnavailable
 }
 
 // httpError classifies a failed REST call or WebSocket upgrade.

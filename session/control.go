@@ -34,6 +34,10 @@ const (
 	EffectRead    Effect = "read"
 	EffectWrite   Effect = "write"
 	EffectCommand Effect = "command"
+	// EffectProtected is a write to a path that steers wend or git themselves
+	// (.wend.toml, the user's config) or that the user protected: every policy
+	// but read-only asks, each time, naming the path (ApproveProtected).
+	EffectProtected Effect = "protected-write"
 )
 
 // Verdict is the policy's answer for one call.
@@ -67,6 +71,11 @@ func (p ApprovalPolicy) Judge(e Effect) Verdict {
 			return Allow
 		}
 		return Ask
+	case EffectProtected:
+		if p == PolicyReadOnly {
+			return Deny
+		}
+		return Ask
 	}
 	return Ask
 }
@@ -78,6 +87,9 @@ const (
 	ApproveCommand ApprovalKind = "command"
 	ApproveWrite   ApprovalKind = "write"
 	ApprovePlan    ApprovalKind = "plan"
+	// ApproveProtected asks for one write to a protected path; Path names it and
+	// Detail says why it is protected. No earlier grant covers it.
+	ApproveProtected ApprovalKind = "protected-write"
 )
 
 // ApprovalRequest asks the user to let one tool call run. It blocks only that call.

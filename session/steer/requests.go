@@ -151,16 +151,26 @@ func (c *Controls) Approve(ctx context.Context, call Call) Approval {
 			Output: fmt.Sprintf("%s is not allowed: the session's approval policy is read-only. Describe the change instead.", call.Tool)}
 	}
 	req, step := call.Describe()
-	if c.Granted(req, step) {
+	// A protected write is approved one call at a time, by a request naming its
+	// path: no grant for the step's edits or a prefix may cover it.
+	protected := call.Effect == session.EffectProtected
+	if !protected && c.Granted(req, step) {
 		return Approval{OK: true}
 	}
 	if !c.cfg.Interactive {
+		if protected {
+			return Approval{Summary: call.Tool + ": protected path, needs the user",
+				Output: fmt.Sprintf("%s was not run: %s. Only the user can approve that, one write at a time, and this headless run cannot ask. Leave this change to the user and tell them what it should be.", call.Tool, req.Detail)}
+		}
 		return Approval{Summary: call.Tool + ": needs approval", Output: HeadlessAdvice(call.Tool, c.cfg.Policy)}
 	}
 	req.ID = c.NextRequestID("ap-")
 	req.Tool = call.Tool
 	req.StepID = step
-	if req.Kind == "" {
+	switch {
+	case protected:
+		req.Kind = session.ApproveProtected
+	case req.Kind == "":
 		req.Kind = session.ApproveCommand
 		if call.Effect == session.EffectWrite {
 			req.Kind = session.ApproveWrite
@@ -174,6 +184,9 @@ func (c *Controls) Approve(ctx context.Context, call Call) Approval {
 	if !d.Approve {
 		return Approval{Summary: call.Tool + ": denied by the user",
 			Output: "The user denied this call. Their reason: " + OrNone(d.Reason)}
+	}
+	if protected {
+		return Approval{OK: true, Scope: session.ScopeOnce}
 	}
 	c.Remember(req, step, d.Scope)
 	return Approval{OK: true, Scope: d.Scope}

@@ -18,7 +18,7 @@ import (
 func (r *Registry) Describe(call Call) session.ApprovalRequest {
 	req := session.ApprovalRequest{Tool: call.Name}
 	switch r.Effect(call) {
-	case session.EffectWrite:
+	case session.EffectWrite, session.EffectProtected:
 		req.Kind = session.ApproveWrite
 	case session.EffectCommand:
 		req.Kind = session.ApproveCommand
@@ -72,6 +72,9 @@ func (r *Registry) Describe(call Call) session.ApprovalRequest {
 			compact.Write(call.Args)
 		}
 		req.Detail = shorten(call.Name+" "+compact.String(), 120)
+	}
+	if req.Kind == session.ApproveWrite {
+		r.describeProtected(call, &req) // protect.go
 	}
 	return req
 }

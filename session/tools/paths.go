@@ -93,9 +93,15 @@ func isLocal(rel string) bool {
 	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
+// inGitDir reports whether a cleaned relative path names git's directory (or a
+// worktree's .git file) or anything under it. Like git's own path checks it
+// ignores case and the trailing dots and spaces Windows drops, and knows the
+// 8.3 short name: on a case-insensitive or NTFS file system ".GIT", ".git." and
+// "GIT~1" are .git, and a write there could plant a hook.
 func inGitDir(clean string) bool {
 	for _, part := range strings.Split(clean, string(filepath.Separator)) {
-		if part == ".git" {
+		part = strings.ToLower(strings.TrimRight(part, ". "))
+		if part == ".git" || part == "git~1" {
 			return true
 		}
 	}

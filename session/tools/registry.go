@@ -56,6 +56,13 @@ type Config struct {
 	// writes. Nil leaves results as they are (tests, tools without secrets). cli
 	// wires remote/redact, which this package may not import.
 	Redact func(string) string
+	// ProtectedPaths are globs (context/repo syntax, case ignored) the agent may
+	// write only with an approval naming the path, under any policy (protect.go).
+	ProtectedPaths []string
+	// ProtectedDirs are absolute directories (or single files) protected the
+	// same way, with all they hold, when they lie inside the repository: wend's
+	// user config directory and --config file (a dotfiles repository).
+	ProtectedDirs []string
 }
 
 // Handler runs one tool. args were already checked against the tool's schema
@@ -78,6 +85,7 @@ type Registry struct {
 	ws       Workspace
 	repo     *repo.Repo
 	reads    *readTracker
+	protect  protector
 
 	mu    sync.RWMutex
 	order []string
@@ -127,6 +135,9 @@ func New(cfg Config) (*Registry, error) {
 	r := &Registry{
 		cfg: cfg, root: root, realRoot: realRoot, ws: cfg.Workspace, repo: cfg.Repo,
 		reads: newReadTracker(), tools: map[string]*tool{},
+	}
+	if r.protect, err = newProtector(cfg, realRoot); err != nil {
+		return nil, err
 	}
 	handlers := map[string]Handler{
 		ToolReadFile: r.readFile, ToolListDir: r.listDir, ToolFindFiles: r.findFiles, ToolGrep: r.grep,
@@ -189,6 +200,9 @@ func (r *Registry) lookup(name string) *tool {
 // EffectCommand, the most guarded.
 func (r *Registry) Effect(call Call) session.Effect {
 	if t := r.lookup(call.Name); t != nil {
+		if t.spec.Effect == session.EffectWrite && r.writeProtection(call) != "" {
+			return session.EffectProtected // protect.go
+		}
 		return t.spec.Effect
 	}
 	return session.EffectCommand

@@ -33,6 +33,8 @@ func Approval(r session.ApprovalRequest, km keys.KeyMap, st styles.Styles, width
 		title = "Allow this edit?"
 	case session.ApprovePlan:
 		title = "Start on this plan?"
+	case session.ApproveProtected:
+		title = "Allow this write to a protected file?"
 	}
 	lines = append(lines, st.Title.Render(ansi.Truncate(title, inner, "…")))
 	meta := r.Tool
@@ -66,7 +68,10 @@ func Approval(r session.ApprovalRequest, km keys.KeyMap, st styles.Styles, width
 		lines = append(lines, "Reason for the model (optional), enter to deny, esc to go back:")
 		lines = append(lines, ansi.Truncate(input, inner, ""))
 	} else {
-		choices := []key.Binding{km.ApproveOnce, km.ApproveStep}
+		choices := []key.Binding{km.ApproveOnce}
+		if r.Kind != session.ApproveProtected { // approved one write at a time
+			choices = append(choices, km.ApproveStep)
+		}
 		if r.Prefix != "" {
 			p := km.ApprovePrefix
 			p.SetHelp(p.Help().Key, "always allow “"+r.Prefix+"” this session")

@@ -13,6 +13,7 @@ import (
 
 	"gitlab.com/wend/wend/context/refs"
 	"gitlab.com/wend/wend/remote/gitlab"
+	"gitlab.com/wend/wend/remote/redact"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/tools"
 )
@@ -128,7 +129,9 @@ func fileContext(root, rel string) (session.ContextItem, error) {
 	if err != nil {
 		return session.ContextItem{}, fmt.Errorf("@%s: %v", rel, err)
 	}
-	body := string(data)
+	// An @file reaches the model and the log like read_file's output, so it is
+	// masked the same way (see tools.Config.Redact).
+	body := redact.String(string(data))
 	if len(body) > maxFileContext {
 		body = body[:maxFileContext] + fmt.Sprintf("\n[cut at %d KiB; read_file %s with an offset for the rest]", maxFileContext>>10, rel)
 	}

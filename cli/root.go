@@ -67,6 +67,8 @@ type globals struct {
 
 // Main runs the CLI and returns the process exit code.
 func Main(args []string) int {
+	// First of all: wend's credentials leave the process environment.
+	getenv := scrubSecretEnv()
 	// WEND_CPUPROFILE=FILE writes a CPU profile of the whole run, for measuring.
 	if path := os.Getenv("WEND_CPUPROFILE"); path != "" {
 		if f, err := os.Create(path); err == nil {
@@ -76,7 +78,7 @@ func Main(args []string) int {
 			}
 		}
 	}
-	return run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	return run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr, getenv)
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {

@@ -238,7 +238,7 @@ func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, int
 		return err
 	}
 	ls.closers = append(ls.closers, stage.close)
-	reg, err := tools.New(tools.Config{Root: stage.repo.Root(), Repo: stage.repo, Workspace: stage.workspace})
+	reg, err := tools.New(g.redacting(ws.settings, tools.Config{Root: stage.repo.Root(), Repo: stage.repo, Workspace: stage.workspace}))
 	if err != nil {
 		return err
 	}

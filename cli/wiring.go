@@ -4,12 +4,47 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"gitlab.com/wend/wend/cli/config"
+	"gitlab.com/wend/wend/internal/procenv"
 	"gitlab.com/wend/wend/remote/audit"
+	"gitlab.com/wend/wend/remote/redact"
+	"gitlab.com/wend/wend/session/tools"
 )
+
+// scrubSecretEnv takes the credentials wend reads from its environment
+// (tools.DefaultStripEnv) out of the process before anything else runs, so no
+// child (commands, git, hooks) can read them, not even through
+// /proc/<wend's pid>/environ; it registers their values for redaction and
+// returns the getenv wend reads its settings through. A failure to rewrite the
+// initial environment block is not fatal: the variables are unset anyway, and
+// redaction masks their values in whatever a tool returns.
+func scrubSecretEnv() func(string) string {
+	values, _ := procenv.Scrub(tools.DefaultStripEnv...)
+	for _, v := range values {
+		redact.Register(v)
+	}
+	return func(name string) string {
+		if v, ok := values[name]; ok {
+			return v
+		}
+		return os.Getenv(name)
+	}
+}
+
+// redacting makes a tool registry mask secrets in everything its tools return:
+// the known shapes (remote/redact) and the exact values of the user's own
+// credentials from s, however they were read (environment or file). The GitLab
+// client registers the token it finds itself (glab's configuration included).
+func (g *globals) redacting(s *config.Settings, cfg tools.Config) tools.Config {
+	redact.Register(s.APIKey, s.GitLabToken)
+	cfg.Redact = redact.String
+	return cfg
+}
 
 // audit opens the user's audit log once per invocation. When it cannot be opened
 // (a read-only home), wend says so once and goes on: losing the audit trail must

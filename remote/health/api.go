@@ -29,7 +29,7 @@ type api struct {
 func (a *api) http() (*http.Client, error) {
 	a.once.Do(func() {
 		tr, err := a.cfg.transport()
-		a.client, a.err = &http.Client{Transport: tr}, err
+		a.client, a.err = a.cfg.client(tr), err
 	})
 	return a.client, a.err
 }
@@ -62,6 +62,9 @@ func (a *api) get(ctx context.Context, path string, v any) (int, error) {
 
 // transportFailure is the result for a request that got no HTTP answer.
 func transportFailure(ctx context.Context, name string, err error, timeout time.Duration) Result {
+	if r, ok := policyFailure(name, err); ok {
+		return r
+	}
 	r := Result{Name: name, Status: Fail, Reason: "no answer: " + shortErr(err), Fix: "see the DNS, TCP and TLS results"}
 	if timedOut(ctx, err) {
 		r.Reason = fmt.Sprintf("no answer within %s", timeout)
@@ -296,8 +299,11 @@ func (a *api) cable(ctx context.Context) Result {
 		h.Set("PRIVATE-TOKEN", a.cfg.Token)
 	}
 	conn, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
-		HTTPClient: &http.Client{Transport: tr}, HTTPHeader: h, Subprotocols: []string{"actioncable-v1-json"},
+		HTTPClient: a.cfg.client(tr), HTTPHeader: h, Subprotocols: []string{"actioncable-v1-json"},
 	})
+	if pr, ok := policyFailure(CheckWebSocket, err); ok {
+		return pr
+	}
 	if err != nil {
 		r.Status = Fail
 		r.Fix = "a proxy or load balancer in front of GitLab must pass WebSocket upgrades (Upgrade/Connection headers) for /-/cable; Duo Workflow and live updates need it"

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/net/http/httpproxy"
 
 	"gitlab.com/wend/wend/remote/gitlab"
+	"gitlab.com/wend/wend/remote/httpx"
 	"gitlab.com/wend/wend/remote/redact"
 )
 
@@ -83,6 +84,9 @@ type Config struct {
 	// NO_PROXY as they are now). Tests set it: the environment form never
 	// proxies loopback addresses.
 	Proxy func(*url.URL) (*url.URL, error)
+	// Limits bound the doctor's GitLab requests as wend's own (remote/httpx);
+	// the per-check Timeout still ends each check sooner.
+	Limits httpx.Limits
 }
 
 // FromGitLab fills the GitLab part of a Config from the connection settings
@@ -100,6 +104,36 @@ func (cfg Config) transport() (*http.Transport, error) {
 	proxy := cfg.Proxy
 	tr.Proxy = func(r *http.Request) (*url.URL, error) { return proxy(r.URL) }
 	return tr, nil
+}
+
+// client is what wend itself would use over tr: the request policy of
+// remote/httpx, so doctor never sends the token to a host GitLab redirects to,
+// and reports such a redirect rather than following it.
+func (cfg Config) client(tr *http.Transport) *http.Client {
+	l := cfg.Limits
+	if l.Peer == "" {
+		l.Peer = "GitLab"
+	}
+	if l.URLKey == "" {
+		l.URLKey = "gitlab_url"
+	}
+	return httpx.Secure(&http.Client{Transport: tr}, l)
+}
+
+// policyFailure is the result for a request the policy stopped (a redirect to
+// another host, a bound broken), with what to do; false for other errors.
+func policyFailure(name string, err error) (Result, bool) {
+	var limit *httpx.Error
+	if !errors.As(err, &limit) {
+		return Result{}, false
+	}
+	r := Result{Name: name, Status: Fail, Reason: redact.String(limit.Error())}
+	if limit.Kind == httpx.KindRedirect {
+		r.Fix = "set gitlab_url (or GITLAB_URL) to the address the instance redirects to (" + limit.To + "); wend sends the token only to the configured host"
+	} else {
+		r.Fix = "check the instance and any proxy in between; on a slow link raise " + limit.Key + " in the wend config"
+	}
+	return r, true
 }
 
 // Check names, in report order.

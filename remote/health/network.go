@@ -185,8 +185,12 @@ func checkHTTP2(ctx context.Context, cfg Config, u *url.URL, alpn string) Result
 	}
 	defer tr.CloseIdleConnections()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String()+"/api/v4/version", nil)
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	resp, err := cfg.client(tr).Do(req)
 	r.Duration = time.Since(start)
+	if pr, ok := policyFailure(CheckHTTP2, err); ok {
+		pr.Duration = r.Duration
+		return pr
+	}
 	if err != nil {
 		r.Status, r.Reason, r.Fix = Fail, "request failed: "+shortErr(err), "see the TLS and proxy results above"
 		return r

@@ -62,9 +62,7 @@ func (r *Registry) Describe(call Call) session.ApprovalRequest {
 		}
 		req.Detail = fmt.Sprintf("%s %s (%s)", verb, req.Path, plural(n, "line"))
 	case ToolGit:
-		var args stringList
-		_ = json.Unmarshal(a.Args, &args)
-		req.Detail = shorten("git "+strings.Join(args, " "), 100)
+		req.Detail = r.gitDetail(call) // with why it needs approval (gittool.go)
 	default:
 		var compact bytes.Buffer
 		if json.Compact(&compact, call.Args) != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gitlab.com/wend/wend/context/repo"
+	"gitlab.com/wend/wend/internal/sandbox"
 	"gitlab.com/wend/wend/session"
 )
 
@@ -50,6 +51,9 @@ type Config struct {
 	StripEnv []string
 	// NoRipgrep makes grep use the Go search even when rg is installed.
 	NoRipgrep bool
+	// Sandbox isolates run_command (command.go). Nil runs commands as the
+	// user, unconfined.
+	Sandbox *sandbox.Sandbox
 	// Redact masks secrets in text. Execute applies it to everything a tool
 	// returns (output, summary, errors) before the result reaches the model, the
 	// screen, the log, --json or a recording; it is never applied to what a tool
@@ -199,6 +203,9 @@ func (r *Registry) lookup(name string) *tool {
 // Effect says what the call would do, for the approval policy. Unknown tools get
 // EffectCommand, the most guarded.
 func (r *Registry) Effect(call Call) session.Effect {
+	if call.Name == ToolGit {
+		return r.gitEffect(call) // by its arguments: see gitargs.go
+	}
 	if t := r.lookup(call.Name); t != nil {
 		if t.spec.Effect == session.EffectWrite && r.writeProtection(call) != "" {
 			return session.EffectProtected // protect.go

@@ -17,7 +17,8 @@ func newConfigCmd(g *globals) *cobra.Command {
 		Use:   "config",
 		Short: "Print the effective settings and where each came from (secrets redacted)",
 		Long: `Print every setting with its value and origin. Sources, lowest precedence first:
-defaults, ` + config.UserConfigPath() + `, .wend.toml in the repository,
+defaults, ` + config.UserConfigPath() + `, .wend.toml in the repository
+(only its safe settings unless you ran 'wend trust'; see 'wend trust --help'),
 environment (WEND_PROVIDER, WEND_MODEL, WEND_BASE_URL, WEND_APPROVAL, GITLAB_URL,
 ANTHROPIC_API_KEY, OPENAI_API_KEY, GITLAB_TOKEN), then flags.`,
 		Args: cobra.NoArgs,
@@ -44,7 +45,17 @@ ANTHROPIC_API_KEY, OPENAI_API_KEY, GITLAB_TOKEN), then flags.`,
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", row[0], v, row[2])
 			}
-			return tw.Flush()
+			for _, k := range s.Repo.Ignored {
+				fmt.Fprintf(tw, "%s\t%s\tignored (%s): %s\n", k.Key, k.Value, k.Why, k.Origin)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if line := repoTrustLine(s.Repo); line != "" {
+				fmt.Fprintln(g.stdout)
+				fmt.Fprintln(g.stdout, line)
+			}
+			return nil
 		},
 	}
 }

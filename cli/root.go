@@ -188,5 +188,9 @@ func (g *globals) loadConfig(repoRoot string) (*config.Settings, error) {
 	if err != nil {
 		return nil, &exitError{code: ExitUsage, err: err}
 	}
+	// An untrusted repository's restricted settings were dropped: say so, never fail.
+	if w := s.Repo.Warning(); w != "" {
+		fmt.Fprintln(g.stderr, "wend: warning: "+strings.ReplaceAll(w, "\n", "\nwend: "))
+	}
 	return s, nil
 }

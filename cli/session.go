@@ -238,9 +238,13 @@ func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, int
 		return err
 	}
 	ls.closers = append(ls.closers, stage.close)
-	reg, err := tools.New(g.redacting(ws.settings, tools.Config{Root: stage.repo.Root(), Repo: stage.repo, Workspace: stage.workspace}))
+	reg, err := tools.New(g.redacting(ws.settings, g.protect(ws.settings, tools.Config{Root: stage.repo.Root(), Repo: stage.repo, Workspace: stage.workspace})))
 	if err != nil {
 		return err
+	}
+	// The stderr line printed at start is hidden behind the full-screen UI.
+	if w := ws.settings.Repo.Warning(); w != "" {
+		ls.log.Append(session.Notice{Level: "warn", Text: w})
 	}
 	// GitLab is optional: without an instance the gitlab_* tools are simply absent.
 	gl, err := g.gitlabClient(ctx, ws, ls.id)

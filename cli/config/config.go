@@ -11,10 +11,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"gitlab.com/wend/wend/context/repo"
+	"gitlab.com/wend/wend/remote/httpx"
 )
 
 // File is the shape of a config file. Every field is optional.
@@ -29,6 +34,15 @@ type File struct {
 	APIKeyFile   *string             `toml:"api_key_file"`
 	GitLabToken  *string             `toml:"gitlab_token_file"`
 	Keys         map[string][]string `toml:"keys"`
+
+	// Bounds of every remote call (remote/httpx); durations such as "30s", "2m".
+	ConnectTimeout    *string `toml:"connect_timeout"`
+	ResponseTimeout   *string `toml:"response_timeout"`
+	StreamIdleTimeout *string `toml:"stream_idle_timeout"`
+	MaxResponseMB     *int    `toml:"max_response_mb"`
+	// ProtectedPaths are globs the agent may write only with an approval that
+	// names the path. Only the user's own file sets them (trust.go).
+	ProtectedPaths *[]string `toml:"protected_paths"`
 }
 
 // Settings are the effective values.
@@ -44,6 +58,18 @@ type Settings struct {
 	APIKey      string
 	GitLabToken string
 	Keys        map[string][]string
+
+	// ConnectTimeout bounds DNS, TCP, proxy and TLS for every remote call;
+	// ResponseTimeout, GitLab's silences (before the headers and inside a
+	// body); StreamIdleTimeout, a model server's (before the headers and
+	// between stream events); MaxResponseMB, one response's size.
+	ConnectTimeout, ResponseTimeout, StreamIdleTimeout time.Duration
+	MaxResponseMB                                      int
+	// ProtectedPaths are the user's protected_paths globs (repository-relative).
+	ProtectedPaths []string
+	// Repo says whether the repository's .wend.toml is trusted and what of it
+	// was ignored; Repo.Warning() is the message for the user.
+	Repo RepoConfig
 	// Origin maps a setting name to where its value came from.
 	Origin map[string]string
 }
@@ -53,8 +79,11 @@ type Sources struct {
 	UserFile string // default: $XDG_CONFIG_HOME/wend/config.toml
 	RepoRoot string // .wend.toml is looked for here
 	Explicit string // --config FILE replaces the user file
-	Env      func(string) string
-	Flags    map[string]string // setting name → value, only flags the user set
+	// TrustFile records which repositories' .wend.toml the user trusts;
+	// default: TrustStorePath().
+	TrustFile string
+	Env       func(string) string
+	Flags     map[string]string // setting name → value, only flags the user set
 }
 
 // UserConfigPath is where the user's config file lives.
@@ -73,6 +102,11 @@ func Load(src Sources) (*Settings, error) {
 		src.Env = os.Getenv
 	}
 	s := &Settings{Approval: "ask", MaxTurns: 200, Origin: map[string]string{}}
+	s.ConnectTimeout, s.ResponseTimeout, s.StreamIdleTimeout = httpx.DefaultConnect, httpx.DefaultResponse, httpx.DefaultStreamIdle
+	s.MaxResponseMB = httpx.DefaultMaxBytes >> 20
+	for _, k := range []string{"connect_timeout", "response_timeout", "stream_idle_timeout", "max_response_mb"} {
+		s.Origin[k] = "default"
+	}
 	for _, k := range []string{"approval", "max_turns", "plan_approval"} {
 		s.Origin[k] = "default"
 	}
@@ -83,11 +117,20 @@ func Load(src Sources) (*Settings, error) {
 	if src.Explicit != "" {
 		user = src.Explicit
 	}
-	if err := s.mergeFile(user, src.Explicit != ""); err != nil {
+	if err := s.mergeFile(user, src.Explicit != "", nil); err != nil {
 		return nil, err
 	}
 	if src.RepoRoot != "" {
-		if err := s.mergeFile(filepath.Join(src.RepoRoot, ".wend.toml"), false); err != nil {
+		store := src.TrustFile
+		if store == "" {
+			store = TrustStorePath()
+		}
+		// The repository's file is not the user's word: only what its keys'
+		// classes allow applies unless the user trusted this content (trust.go).
+		gate := func(path string, data []byte, f *File) func(string) bool {
+			return s.repoGate(store, src.RepoRoot, path, data, f)
+		}
+		if err := s.mergeFile(filepath.Join(src.RepoRoot, ".wend.toml"), false, gate); err != nil {
 			return nil, err
 		}
 	}
@@ -123,7 +166,9 @@ func sortedKeys(m map[string]string) []string {
 
 func flagName(setting string) string { return strings.ReplaceAll(setting, "_", "-") }
 
-func (s *Settings) mergeFile(path string, mustExist bool) error {
+// mergeFile applies the file at path. gate, when set, is asked once per file
+// for a filter that says which of its keys apply (the repository's file).
+func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string, data []byte, f *File) func(key string) bool) error {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && !mustExist {
 		return nil
@@ -131,10 +176,21 @@ func (s *Settings) mergeFile(path string, mustExist bool) error {
 	if err != nil {
 		return fmt.Errorf("reading config: %w", err)
 	}
-	var f File
-	dec := toml.NewDecoder(strings.NewReader(string(data))).DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return describeTOMLError(path, err)
+	f, err := decodeFile(path, data)
+	if err != nil {
+		return err
+	}
+	if gate != nil {
+		// Drop what the gate refuses before anything is applied, so a refused
+		// api_key_file is never even read.
+		admit := gate(path, data, &f)
+		fv := reflect.ValueOf(&f).Elem()
+		for i := range fv.NumField() {
+			key, _, _ := strings.Cut(fv.Type().Field(i).Tag.Get("toml"), ",")
+			if field := fv.Field(i); !field.IsNil() && !admit(key) {
+				field.SetZero()
+			}
+		}
 	}
 	at := func(key string) string { return path + ":" + lineOf(data, key) }
 	str := func(name string, v *string) {
@@ -156,6 +212,30 @@ func (s *Settings) mergeFile(path string, mustExist bool) error {
 		}
 		s.MaxTurns, s.Origin["max_turns"] = *f.MaxTurns, at("max_turns")
 	}
+	for _, d := range []struct {
+		key string
+		v   *string
+		dst *time.Duration
+	}{
+		{"connect_timeout", f.ConnectTimeout, &s.ConnectTimeout},
+		{"response_timeout", f.ResponseTimeout, &s.ResponseTimeout},
+		{"stream_idle_timeout", f.StreamIdleTimeout, &s.StreamIdleTimeout},
+	} {
+		if d.v == nil {
+			continue
+		}
+		v, err := time.ParseDuration(*d.v)
+		if err != nil || v <= 0 {
+			return fmt.Errorf("%s: %s must be a positive duration such as \"30s\" or \"2m\", not %q", at(d.key), d.key, *d.v)
+		}
+		*d.dst, s.Origin[d.key] = v, at(d.key)
+	}
+	if f.MaxResponseMB != nil {
+		if *f.MaxResponseMB < 1 {
+			return fmt.Errorf("%s: max_response_mb must be at least 1", at("max_response_mb"))
+		}
+		s.MaxResponseMB, s.Origin["max_response_mb"] = *f.MaxResponseMB, at("max_response_mb")
+	}
 	if f.APIKeyFile != nil {
 		key, err := readSecretFile(*f.APIKeyFile)
 		if err != nil {
@@ -170,6 +250,14 @@ func (s *Settings) mergeFile(path string, mustExist bool) error {
 		}
 		s.GitLabToken, s.Origin["gitlab_token"] = tok, "file "+*f.GitLabToken
 	}
+	if f.ProtectedPaths != nil {
+		for _, p := range *f.ProtectedPaths {
+			if _, err := repo.CompileGlob(p); err != nil {
+				return fmt.Errorf("%s: protected_paths: %w", at("protected_paths"), err)
+			}
+		}
+		s.ProtectedPaths, s.Origin["protected_paths"] = *f.ProtectedPaths, at("protected_paths")
+	}
 	if len(f.Keys) > 0 {
 		if s.Keys == nil {
 			s.Keys = map[string][]string{}
@@ -182,10 +270,22 @@ func (s *Settings) mergeFile(path string, mustExist bool) error {
 	return nil
 }
 
+func decodeFile(path string, data []byte) (File, error) {
+	var f File
+	dec := toml.NewDecoder(strings.NewReader(string(data))).DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return File{}, describeTOMLError(path, err)
+	}
+	return f, nil
+}
+
 // lineOf finds the line where key is assigned, for provenance ("file:3").
 func lineOf(data []byte, key string) string {
 	for i, line := range strings.Split(string(data), "\n") {
 		t := strings.TrimSpace(line)
+		if t == "["+key+"]" {
+			return fmt.Sprint(i + 1) // a table: [keys]
+		}
 		if strings.HasPrefix(t, key) {
 			rest := strings.TrimSpace(t[len(key):])
 			if strings.HasPrefix(rest, "=") {
@@ -202,7 +302,7 @@ func describeTOMLError(path string, err error) error {
 		var msgs []string
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, gitlab_url, api_key_file, gitlab_token_file, [keys])", path, row, strings.Join(e.Key(), ".")))
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, [keys])", path, row, strings.Join(e.Key(), ".")))
 		}
 		return errors.New(strings.Join(msgs, "\n"))
 	}
@@ -319,6 +419,11 @@ func (s *Settings) Rows() [][3]string {
 		{"gitlab_url", s.GitLabURL, origin("gitlab_url")},
 		{"api_key", Redact(s.APIKey), origin("api_key")},
 		{"gitlab_token", Redact(s.GitLabToken), origin("gitlab_token")},
+		{"connect_timeout", s.ConnectTimeout.String(), origin("connect_timeout")},
+		{"response_timeout", s.ResponseTimeout.String(), origin("response_timeout")},
+		{"stream_idle_timeout", s.StreamIdleTimeout.String(), origin("stream_idle_timeout")},
+		{"max_response_mb", fmt.Sprint(s.MaxResponseMB), origin("max_response_mb")},
+		{"protected_paths", strings.Join(s.ProtectedPaths, ", "), origin("protected_paths")},
 	}
 	actions := make([]string, 0, len(s.Keys))
 	for a := range s.Keys {

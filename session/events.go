@@ -30,10 +30,16 @@ const (
 	StateFinished State = "finished"
 	StateFailed   State = "failed"
 	StateStopped  State = "stopped"
+	// StateInterrupted is never an engine's state: it is how a stored session
+	// is reported whose owner process died (killed, crashed) before it could
+	// record an end.
+	StateInterrupted State = "interrupted"
 )
 
 // Ended reports whether the session will do no more work.
-func (s State) Ended() bool { return s == StateFinished || s == StateFailed || s == StateStopped }
+func (s State) Ended() bool {
+	return s == StateFinished || s == StateFailed || s == StateStopped || s == StateInterrupted
+}
 
 type (
 	// SessionStarted opens every session's log.

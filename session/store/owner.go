@@ -1,48 +1,99 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 )
 
 // owner records which process has a session open, so another wend (a second
 // terminal's `wend accept`) does not change the session's staged state behind the
-// live process's back. It is written when the log is created and removed on Close;
-// a crash leaves it behind with a dead pid, which counts as closed.
+// live process's back, and so `wend sessions` can tell a running session from one
+// whose process was killed. It is written when the log is created and removed on
+// Close; a crash leaves it behind with a dead pid, which counts as closed.
 type owner struct {
 	PID  int    `json:"pid"`
 	Host string `json:"host"`
+	// Start is the process's start time (/proc/<pid>/stat field 22, clock ticks
+	// since boot), so a pid the kernel has since given to another process is not
+	// mistaken for the owner. Zero where /proc is not available.
+	Start uint64 `json:"start,omitempty"`
 }
 
 func ownerPath(dir string) string { return filepath.Join(dir, "owner.json") }
 
 func writeOwner(dir string) error {
 	host, _ := os.Hostname()
-	data, _ := json.Marshal(owner{PID: os.Getpid(), Host: host})
+	start, _ := processStart(os.Getpid())
+	data, _ := json.Marshal(owner{PID: os.Getpid(), Host: host, Start: start})
 	return os.WriteFile(ownerPath(dir), data, 0o600)
+}
+
+// processStart reads a process's start time from /proc/<pid>/stat (field 22).
+// The command name (field 2) may hold spaces and parentheses, so fields are
+// counted after its last ')'.
+func processStart(pid int) (uint64, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, false
+	}
+	fields := bytes.Fields(data[i+1:])
+	// fields[0] is field 3 (state), so field 22 is fields[19].
+	if len(fields) < 20 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(fields[19]), 10, 64)
+	return v, err == nil
+}
+
+// ownerStatus says whether a session's owner process still runs.
+type ownerStatus int
+
+const (
+	ownerNone    ownerStatus = iota // no owner.json: closed cleanly, or never opened
+	ownerGone                       // the recorded process is dead, or its pid was reused
+	ownerAlive                      // another process on this host, or another host
+	ownerSelf                       // this process
+)
+
+func (s *Store) owner(id string) (owner, ownerStatus) {
+	data, err := os.ReadFile(ownerPath(filepath.Join(s.dir, id)))
+	if err != nil {
+		return owner{}, ownerNone
+	}
+	var o owner
+	if json.Unmarshal(data, &o) != nil || o.PID <= 0 {
+		return owner{}, ownerGone
+	}
+	if host, _ := os.Hostname(); o.Host != host {
+		return o, ownerAlive // a shared file system: wend cannot tell
+	}
+	if o.PID == os.Getpid() {
+		return o, ownerSelf
+	}
+	if err := syscall.Kill(o.PID, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return o, ownerGone
+	}
+	if o.Start != 0 {
+		if now, ok := processStart(o.PID); ok && now != o.Start {
+			return o, ownerGone // the pid now belongs to another process
+		}
+	}
+	return o, ownerAlive
 }
 
 // Live reports the pid of the process that has the session open, if one still
 // runs on this host. A session opened on another host (a shared file system) is
-// reported live: wend cannot tell.
+// reported live: wend cannot tell. This process is not reported: it is the owner.
 func (s *Store) Live(id string) (int, bool) {
-	data, err := os.ReadFile(ownerPath(filepath.Join(s.dir, id)))
-	if err != nil {
-		return 0, false
-	}
-	var o owner
-	if json.Unmarshal(data, &o) != nil || o.PID <= 0 {
-		return 0, false
-	}
-	if host, _ := os.Hostname(); o.Host != host {
-		return o.PID, true
-	}
-	if o.PID == os.Getpid() {
-		return 0, false // this process: the caller is the owner
-	}
-	err = syscall.Kill(o.PID, 0)
-	return o.PID, err == nil || errors.Is(err, syscall.EPERM)
+	o, st := s.owner(id)
+	return o.PID, st == ownerAlive
 }

@@ -143,8 +143,8 @@ type Summary struct {
 }
 
 // List returns the stored sessions, newest first. A session with no SessionFinished
-// is reported as running, or "interrupted" when its writer is gone (the caller
-// decides; here it is StateRunning).
+// is running while its owner process lives, and interrupted once that process is
+// gone (killed, crashed, or its pid now names another process).
 func (s *Store) List() ([]Summary, error) {
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -162,7 +162,13 @@ func (s *Store) List() ([]Summary, error) {
 		if err != nil || len(events) == 0 {
 			continue
 		}
-		out = append(out, Summarize(ent.Name(), events))
+		sum := Summarize(ent.Name(), events)
+		if !sum.State.Ended() {
+			if _, st := s.owner(sum.ID); st == ownerNone || st == ownerGone {
+				sum.State = session.StateInterrupted
+			}
+		}
+		out = append(out, sum)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
 	return out, nil

@@ -82,7 +82,9 @@ func Main(args []string) int {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal closed, an SSH connection dropped) ends a session the
+	// same clean way as ctrl+c: stopped at the next boundary, its end recorded.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	// One guard in front of everything a verb prints: model, GitLab and file text
 	// may carry terminal escapes and bidi controls, which show instead of acting.

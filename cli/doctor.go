@@ -47,6 +47,7 @@ and a tiny completion round trip. Exit code 0 when nothing fails.`,
 				return err
 			}
 			ws := &workspace{settings: s}
+			cfg.Limits = gitlabLimits(s)
 			if root != "" {
 				r, _ := repo.Open(ctx, dir)
 				ws.repo = r

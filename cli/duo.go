@@ -175,10 +175,12 @@ func duoClient(glc gitlab.Config) (*duo.Client, *http.Client, error) {
 	if glc.Wrap != nil {
 		rt = glc.Wrap(rt)
 	}
-	hc := &http.Client{Transport: rt}
-	c, err := duo.New(duo.Options{BaseURL: glc.BaseURL, Token: glc.Token, HTTPClient: hc, ClientVersion: "wend"})
+	c, err := duo.New(duo.Options{BaseURL: glc.BaseURL, Token: glc.Token, HTTPClient: &http.Client{Transport: rt},
+		ClientVersion: "wend", Limits: glc.Limits})
 	if err != nil {
 		return nil, nil, errors.New("--provider gitlab-duo: " + err.Error())
 	}
-	return c, hc, nil
+	// The client's own HTTP client carries the request policy (no redirect to
+	// another host, bounded waits), for the doctor checks and runHTTPRequest too.
+	return c, c.HTTPClient(), nil
 }

@@ -38,6 +38,7 @@ func (g *globals) gitlabConfig(ctx context.Context, ws *workspace, sessionID str
 		return gitlab.Config{}, err
 	}
 	cfg.Wrap = func(rt http.RoundTripper) http.RoundTripper { return g.wrapAudit(rt, sessionID) }
+	cfg.Limits = gitlabLimits(ws.settings)
 	return cfg, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"gitlab.com/wend/wend/cli/config"
 	"gitlab.com/wend/wend/internal/procenv"
 	"gitlab.com/wend/wend/remote/audit"
+	"gitlab.com/wend/wend/remote/httpx"
 	"gitlab.com/wend/wend/remote/redact"
 	"gitlab.com/wend/wend/session/tools"
 )
@@ -76,6 +77,18 @@ func (g *globals) wrapAudit(rt http.RoundTripper, sessionID string) http.RoundTr
 // record per request.
 func (g *globals) httpClient(sessionID string) *http.Client {
 	return &http.Client{Transport: g.wrapAudit(http.DefaultTransport.(*http.Transport).Clone(), sessionID)}
+}
+
+// gitlabLimits are the bounds of GitLab calls (GitLab API, Duo, doctor) from
+// the settings; remote/httpx enforces them.
+func gitlabLimits(s *config.Settings) httpx.Limits {
+	return httpx.Limits{Connect: s.ConnectTimeout, Response: s.ResponseTimeout, MaxBytes: int64(s.MaxResponseMB) << 20}
+}
+
+// modelLimits are the bounds of model calls: stream_idle_timeout covers both
+// the wait for headers and the gaps between stream events (see llm.Config).
+func modelLimits(s *config.Settings) httpx.Limits {
+	return httpx.Limits{Connect: s.ConnectTimeout, Idle: s.StreamIdleTimeout, MaxBytes: int64(s.MaxResponseMB) << 20}
 }
 
 // gitDir is the repository's common git directory (shared by worktrees).

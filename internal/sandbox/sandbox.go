@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // InitArg is the first argument that makes a binary run the sandbox init
@@ -57,9 +58,13 @@ type Sandbox struct {
 	// Network keeps the host's network; false gives the command a network
 	// namespace with only loopback.
 	Network bool
+	// Required is for the caller: when the sandbox is unavailable, refuse to
+	// run commands rather than run them unsandboxed with a notice.
+	Required bool
 
 	probeOnce sync.Once
 	probeErr  error
+	told      atomic.Bool
 }
 
 // Options are what changes from one command to the next.
@@ -164,4 +169,22 @@ type spec struct {
 	Network  bool     `json:"network"`
 	UID      int      `json:"uid"`
 	GID      int      `json:"gid"`
+}
+
+// Available reports whether commands can be sandboxed here: nil, or an error
+// wrapping ErrUnavailable that names what the kernel refused. It runs one
+// trivial sandboxed command the first time and remembers the answer.
+func (s *Sandbox) Available() error {
+	s.probeOnce.Do(func() { s.probeErr = s.probe() })
+	return s.probeErr
+}
+
+// Unavailable is Available for a caller that runs commands unsandboxed when
+// the sandbox is missing: tell is true only the first time it reports an
+// error, so the user is told once rather than on every command.
+func (s *Sandbox) Unavailable() (tell bool, err error) {
+	if err = s.Available(); err == nil {
+		return false, nil
+	}
+	return s.told.CompareAndSwap(false, true), err
 }

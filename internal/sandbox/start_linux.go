@@ -24,6 +24,9 @@ import (
 // An error wrapping ErrUnavailable says the sandbox could not be built here;
 // cmd was not started.
 func (s *Sandbox) Start(cmd *exec.Cmd, opt Options) (cleanup func(), err error) {
+	if cmd.Err != nil {
+		return nil, cmd.Err // the shell was not found: not the sandbox's fault
+	}
 	initPath, err := s.initPath()
 	if err != nil {
 		return nil, err
@@ -199,4 +202,24 @@ func withoutVar(env []string, name string) []string {
 		}
 	}
 	return out
+}
+
+// probe runs `true` sandboxed in an empty directory.
+func (s *Sandbox) probe() error {
+	dir, err := os.MkdirTemp("", "wend-probe-")
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer os.RemoveAll(dir)
+	cmd := exec.Command("/bin/sh", "-c", "true")
+	cleanup, err := s.Start(cmd, Options{Root: dir})
+	if err != nil {
+		return err
+	}
+	err = cmd.Wait()
+	cleanup()
+	if err != nil {
+		return fmt.Errorf("%w: a trivial sandboxed command failed: %v", ErrUnavailable, err)
+	}
+	return nil
 }

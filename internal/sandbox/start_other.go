@@ -15,3 +15,8 @@ func (s *Sandbox) Start(*exec.Cmd, Options) (func(), error) {
 }
 
 func runInit(string) int { return 125 }
+
+func (s *Sandbox) probe() error {
+	_, err := s.Start(nil, Options{})
+	return err
+}

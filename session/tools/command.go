@@ -9,10 +9,14 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"gitlab.com/wend/wend/internal/sandbox"
 )
 
 // drainGrace bounds how long output is read after the process group was killed: a
-// process that left the group (setsid) may hold the pipe open forever.
+// process that left the group (setsid) may hold the pipe open forever. Only an
+// unsandboxed command can do that: a sandboxed one's processes all die with
+// the sandbox's init.
 const drainGrace = 2 * time.Second
 
 // commandRun is what happened to one shell command.
@@ -23,6 +27,7 @@ type commandRun struct {
 	canceled bool
 	elapsed  time.Duration
 	startErr error
+	notice   string // said before the output: the command ran NOT sandboxed
 }
 
 // runCommand implements run_command.
@@ -57,6 +62,7 @@ func (r *Registry) runCommand(ctx context.Context, raw json.RawMessage) Result {
 
 	short := shorten(strings.Join(strings.Fields(a.Command), " "), 60)
 	var b strings.Builder
+	b.WriteString(run.notice)
 	b.WriteString(note)
 	out := run.output
 	if out == "" {
@@ -106,16 +112,19 @@ func (r *Registry) shell(ctx context.Context, command string, timeout time.Durat
 		return commandRun{exitCode: -1, startErr: err}
 	}
 	defer pr.Close()
-	cmd := exec.Command(r.cfg.Shell, "-c", command)
-	cmd.Dir = r.realRoot
-	cmd.Stdout, cmd.Stderr = pw, pw // an *os.File: the child writes to it directly
-	setProcessGroup(cmd)
-	cmd.Env = commandEnv(os.Environ(), r.cfg.StripEnv, r.cfg.Env)
-	if err := cmd.Start(); err != nil {
-		pw.Close()
+	newCmd := func() *exec.Cmd {
+		cmd := exec.Command(r.cfg.Shell, "-c", command)
+		cmd.Dir = r.realRoot
+		cmd.Stdout, cmd.Stderr = pw, pw // an *os.File: the child writes to it directly
+		cmd.Env = commandEnv(os.Environ(), r.cfg.StripEnv, r.cfg.Env)
+		return cmd
+	}
+	cmd, cleanup, notice, err := r.startCommand(newCmd)
+	pw.Close() // only the children hold the write end now
+	if err != nil {
 		return commandRun{exitCode: -1, startErr: err}
 	}
-	pw.Close() // only the children hold the write end now
+	defer cleanup()
 	killGroup := func() { killProcessGroup(cmd.Process) }
 
 	buf := newHeadTail(r.cfg.MaxOutputBytes)
@@ -134,7 +143,7 @@ func (r *Registry) shell(ctx context.Context, command string, timeout time.Durat
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
-	run := commandRun{}
+	run := commandRun{notice: notice}
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	var werr error
@@ -166,6 +175,55 @@ func (r *Registry) shell(ctx context.Context, command string, timeout time.Durat
 		run.exitCode = -1
 	}
 	return run
+}
+
+// startCommand starts the command newCmd builds: in the sandbox when one is
+// configured and works here; otherwise unsandboxed in its own process group,
+// with a notice the first time, unless the sandbox is required. cleanup runs
+// after the command was waited for. In both cases killing cmd's process
+// group ends the command and everything it started.
+func (r *Registry) startCommand(newCmd func() *exec.Cmd) (cmd *exec.Cmd, cleanup func(), notice string, err error) {
+	if sb := r.cfg.Sandbox; sb != nil {
+		tell, why := sb.Unavailable()
+		if why == nil {
+			cmd = newCmd()
+			cleanup, err := sb.Start(cmd, sandbox.Options{Root: r.realRoot})
+			if err != nil {
+				return nil, nil, "", fmt.Errorf("the sandbox did not start: %w", err)
+			}
+			return cmd, cleanup, "", nil
+		}
+		if sb.Required {
+			return nil, nil, "", fmt.Errorf("%v; your configuration requires it (sandbox = \"required\"), so the command did not run", why)
+		}
+		if tell {
+			notice = fmt.Sprintf("[wend: this command runs NOT sandboxed (%v): it can read and write whatever you can and reach the network. Later commands run the same way without this notice.]\n", why)
+		}
+	}
+	cmd = newCmd()
+	setProcessGroup(cmd)
+	if err := cmd.Start(); err != nil {
+		return nil, nil, "", err
+	}
+	return cmd, func() {}, notice, nil
+}
+
+// CommandIsolation says how run_command runs, for approval requests (the user
+// approves a command knowing what it can reach): "runs sandboxed: writes only
+// in the repository…, no network, no access to ~/.ssh, …", or "runs NOT
+// sandboxed: <why>". It is "" when no sandbox is configured at all.
+func (r *Registry) CommandIsolation() string {
+	sb := r.cfg.Sandbox
+	if sb == nil {
+		return ""
+	}
+	if err := sb.Available(); err != nil {
+		if sb.Required {
+			return "will not run: the sandbox it requires is unavailable (" + err.Error() + ")"
+		}
+		return "runs NOT sandboxed (" + err.Error() + ")"
+	}
+	return "runs sandboxed: " + sb.Limits()
 }
 
 // commandEnv is base without the stripped variables, with pagers disabled and

@@ -43,6 +43,12 @@ type File struct {
 	// ProtectedPaths are globs the agent may write only with an approval that
 	// names the path. Only the user's own file sets them (trust.go).
 	ProtectedPaths *[]string `toml:"protected_paths"`
+	// The command sandbox (internal/sandbox); only the user's own file sets
+	// these (trust.go): "auto", "required" or "off"; whether commands keep the
+	// network; more paths commands may not read.
+	Sandbox         *string   `toml:"sandbox"`
+	SandboxNetwork  *bool     `toml:"sandbox_network"`
+	SandboxDenyRead *[]string `toml:"sandbox_deny_read"`
 }
 
 // Settings are the effective values.
@@ -67,6 +73,16 @@ type Settings struct {
 	MaxResponseMB                                      int
 	// ProtectedPaths are the user's protected_paths globs (repository-relative).
 	ProtectedPaths []string
+	// Sandbox is "auto" (commands sandboxed where the kernel allows, else run
+	// unsandboxed with a notice), "required" (else refused) or "off".
+	// SandboxNetwork keeps the network for commands; SandboxDenyRead are
+	// paths commands may not read besides the built-in list and SecretFiles.
+	Sandbox         string
+	SandboxNetwork  bool
+	SandboxDenyRead []string
+	// SecretFiles are the api_key_file and gitlab_token_file that were read,
+	// so the sandbox hides them from commands.
+	SecretFiles []string
 	// Repo says whether the repository's .wend.toml is trusted and what of it
 	// was ignored; Repo.Warning() is the message for the user.
 	Repo RepoConfig
@@ -101,7 +117,8 @@ func Load(src Sources) (*Settings, error) {
 	if src.Env == nil {
 		src.Env = os.Getenv
 	}
-	s := &Settings{Approval: "ask", MaxTurns: 200, Origin: map[string]string{}}
+	s := &Settings{Approval: "ask", MaxTurns: 200, Sandbox: "auto", Origin: map[string]string{}}
+	s.Origin["sandbox"], s.Origin["sandbox_network"] = "default", "default"
 	s.ConnectTimeout, s.ResponseTimeout, s.StreamIdleTimeout = httpx.DefaultConnect, httpx.DefaultResponse, httpx.DefaultStreamIdle
 	s.MaxResponseMB = httpx.DefaultMaxBytes >> 20
 	for _, k := range []string{"connect_timeout", "response_timeout", "stream_idle_timeout", "max_response_mb"} {
@@ -242,6 +259,7 @@ func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string,
 			return fmt.Errorf("%s: api_key_file: %w", at("api_key_file"), err)
 		}
 		s.APIKey, s.Origin["api_key"] = key, "file "+*f.APIKeyFile
+		s.SecretFiles = append(s.SecretFiles, expandHome(*f.APIKeyFile))
 	}
 	if f.GitLabToken != nil {
 		tok, err := readSecretFile(*f.GitLabToken)
@@ -249,6 +267,7 @@ func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string,
 			return fmt.Errorf("%s: gitlab_token_file: %w", at("gitlab_token_file"), err)
 		}
 		s.GitLabToken, s.Origin["gitlab_token"] = tok, "file "+*f.GitLabToken
+		s.SecretFiles = append(s.SecretFiles, expandHome(*f.GitLabToken))
 	}
 	if f.ProtectedPaths != nil {
 		for _, p := range *f.ProtectedPaths {
@@ -257,6 +276,25 @@ func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string,
 			}
 		}
 		s.ProtectedPaths, s.Origin["protected_paths"] = *f.ProtectedPaths, at("protected_paths")
+	}
+	if f.Sandbox != nil {
+		switch *f.Sandbox {
+		case "auto", "required", "off":
+			s.Sandbox, s.Origin["sandbox"] = *f.Sandbox, at("sandbox")
+		default:
+			return fmt.Errorf("%s: sandbox must be \"auto\", \"required\" or \"off\", not %q", at("sandbox"), *f.Sandbox)
+		}
+	}
+	if f.SandboxNetwork != nil {
+		s.SandboxNetwork, s.Origin["sandbox_network"] = *f.SandboxNetwork, at("sandbox_network")
+	}
+	if f.SandboxDenyRead != nil {
+		for _, p := range *f.SandboxDenyRead {
+			if !filepath.IsAbs(p) && !strings.HasPrefix(p, "~/") {
+				return fmt.Errorf("%s: sandbox_deny_read: %q must be an absolute path or start with ~/", at("sandbox_deny_read"), p)
+			}
+		}
+		s.SandboxDenyRead, s.Origin["sandbox_deny_read"] = *f.SandboxDenyRead, at("sandbox_deny_read")
 	}
 	if len(f.Keys) > 0 {
 		if s.Keys == nil {
@@ -302,7 +340,7 @@ func describeTOMLError(path string, err error) error {
 		var msgs []string
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, [keys])", path, row, strings.Join(e.Key(), ".")))
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, [keys])", path, row, strings.Join(e.Key(), ".")))
 		}
 		return errors.New(strings.Join(msgs, "\n"))
 	}
@@ -314,12 +352,18 @@ func describeTOMLError(path string, err error) error {
 	return fmt.Errorf("%s: %v", path, err)
 }
 
-// readSecretFile reads a key or token from a file that only its owner can read.
-func readSecretFile(path string) (string, error) {
+// expandHome turns a leading "~/" into the user's home directory.
+func expandHome(path string) string {
 	if strings.HasPrefix(path, "~/") {
 		home, _ := os.UserHomeDir()
 		path = filepath.Join(home, path[2:])
 	}
+	return path
+}
+
+// readSecretFile reads a key or token from a file that only its owner can read.
+func readSecretFile(path string) (string, error) {
+	path = expandHome(path)
 	info, err := os.Stat(path)
 	if err != nil {
 		return "", err
@@ -424,6 +468,9 @@ func (s *Settings) Rows() [][3]string {
 		{"stream_idle_timeout", s.StreamIdleTimeout.String(), origin("stream_idle_timeout")},
 		{"max_response_mb", fmt.Sprint(s.MaxResponseMB), origin("max_response_mb")},
 		{"protected_paths", strings.Join(s.ProtectedPaths, ", "), origin("protected_paths")},
+		{"sandbox", s.Sandbox, origin("sandbox")},
+		{"sandbox_network", fmt.Sprint(s.SandboxNetwork), origin("sandbox_network")},
+		{"sandbox_deny_read", strings.Join(s.SandboxDenyRead, ", "), origin("sandbox_deny_read")},
 	}
 	actions := make([]string, 0, len(s.Keys))
 	for a := range s.Keys {

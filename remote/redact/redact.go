@@ -38,6 +38,35 @@ var patterns = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)([a-z][a-z0-9+.\-]*://[^/\s:@]+:)[^/\s@]+(@)`),
 }
 
+// patternHints[i] are literals of which patterns[i] needs one, so a pattern
+// runs only over text that may match it (most tool output holds none).
+var patternHints = [][]string{
+	{"PRIVATE KEY"},
+	{"glpat-", "gloas-", "gldt-", "glrt-", "glrtr-", "glcbt-", "glptt-", "glft-", "glimt-", "glagent-", "glsoat-", "glffct-", "gltst-"},
+	{"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"},
+	{"sk-"},
+	{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
+	{"xox"},
+	{"AIza"},
+	{"eyJ"},
+	{"://"},
+}
+
+func init() {
+	if len(patternHints) != len(patterns) {
+		panic("redact: patternHints and patterns differ in length")
+	}
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
 // assignment matches `key=value`, `key: value`, `"key": "value"` and
 // `Authorization: Bearer value` for keys that name a secret. Group 1 keeps the
 // key and separator so the reader still sees what was set.
@@ -91,18 +120,73 @@ func String(s string) string {
 	if !mayContainSecret(s) {
 		return s
 	}
-	for _, re := range patterns {
-		s = replaceKeepingPrefix(re, s)
-	}
-	s = bearer.ReplaceAllString(s, "${1}"+Mask)
-	s = envAssignment.ReplaceAllStringFunc(s, func(m string) string {
-		sub := envAssignment.FindStringSubmatch(m)
-		if !secretEnvName(sub[2]) || notASecret(sub[4]) || allDigits(sub[4]) {
-			return m
+	for i, re := range patterns {
+		if containsAny(s, patternHints[i]) {
+			s = replaceKeepingPrefix(re, s)
 		}
-		return sub[1] + sub[2] + sub[3] + Mask
-	})
-	return assignment.ReplaceAllStringFunc(s, func(m string) string {
+	}
+	return maskAssignmentsByLine(s)
+}
+
+// maskAssignmentsByLine runs the key=value rules only on the lines that name a
+// secret word: they have no literal prefix for the regexp engine to skip to,
+// so over a whole 30 KB tool output they cost tens of milliseconds, while the
+// few lines that mention a token or key take microseconds.
+func maskAssignmentsByLine(s string) string {
+	var b strings.Builder
+	changed := false
+	for rest := s; rest != ""; {
+		line := rest
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			line = rest[:i+1]
+		}
+		rest = rest[len(line):]
+		if m := maskAssignments(line); m != line {
+			if !changed {
+				b.Grow(len(s))
+				b.WriteString(s[:len(s)-len(rest)-len(line)])
+				changed = true
+			}
+			line = m
+		}
+		if changed {
+			b.WriteString(line)
+		}
+	}
+	if !changed {
+		return s
+	}
+	return b.String()
+}
+
+func maskAssignments(line string) string {
+	lower := strings.ToLower(line)
+	hinted := false
+	for _, h := range lowerHints {
+		if strings.Contains(lower, h) {
+			hinted = true
+			break
+		}
+	}
+	if !hinted {
+		return line
+	}
+	if !strings.ContainsAny(line, ":=") && !strings.Contains(lower, "bearer") {
+		return line
+	}
+	if strings.Contains(lower, "bearer") {
+		line = bearer.ReplaceAllString(line, "${1}"+Mask)
+	}
+	if strings.IndexByte(line, '=') >= 0 && containsAny(line, upperWords) {
+		line = envAssignment.ReplaceAllStringFunc(line, func(m string) string {
+			sub := envAssignment.FindStringSubmatch(m)
+			if !secretEnvName(sub[2]) || notASecret(sub[4]) || allDigits(sub[4]) {
+				return m
+			}
+			return sub[1] + sub[2] + sub[3] + Mask
+		})
+	}
+	return assignment.ReplaceAllStringFunc(line, func(m string) string {
 		sub := assignment.FindStringSubmatch(m)
 		if notASecret(sub[2]) || codeReference(sub[1], sub[2]) {
 			return m
@@ -130,6 +214,9 @@ var secretWords = map[string]bool{
 	"SECRET": true, "SECRETS": true, "TOKEN": true, "TOKENS": true, "PASSWORD": true, "PASSWD": true,
 	"PASS": true, "PWD": true, "KEY": true, "APIKEY": true, "CREDENTIAL": true, "CREDENTIALS": true, "AUTH": true,
 }
+
+// upperWords gate envAssignment: a line without one cannot match it.
+var upperWords = []string{"SECRET", "TOKEN", "PASS", "PWD", "KEY", "CREDENTIAL", "AUTH"}
 
 func secretEnvName(name string) bool {
 	for _, seg := range strings.Split(name, "_") {

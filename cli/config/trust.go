@@ -54,6 +54,18 @@ var repoKeyClasses = map[string]keyClass{
 	"plan_approval":   tightenOnlyInRepo,
 	"max_turns":       tightenOnlyInRepo, // more turns spend more of the user's money unattended
 	"protected_paths": userOnly,
+	// The sandbox guards the user's machine against commands the repository's
+	// own content can steer (its scripts, its tests, its AGENTS.md).
+	"sandbox":           userOnly,
+	"sandbox_network":   userOnly,
+	"sandbox_deny_read": userOnly,
+	// Network limits bound waits and sizes on the hosts the user chose: a
+	// repository's value can make wend slow or fail, never send a secret
+	// elsewhere or let the agent do more.
+	"connect_timeout":     safeInRepo,
+	"response_timeout":    safeInRepo,
+	"stream_idle_timeout": safeInRepo,
+	"max_response_mb":     safeInRepo,
 }
 
 // TrustState says whether a repository's .wend.toml applies in full.

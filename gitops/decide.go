@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"slices"
 	"sort"
@@ -86,6 +87,7 @@ type plan struct {
 type diskWrite struct {
 	path, mode string
 	data       []byte
+	perm       fs.FileMode // 0: a new file's default
 }
 
 func (s *Session) newPlan(ctx context.Context, a Action, pss []*pathState, needIndex bool) (*plan, error) {
@@ -157,10 +159,18 @@ func (s *Session) stage(ctx context.Context, pl *plan, ps *pathState, newBase En
 
 // restore plans moving the working-tree file of ps by the change Agent →
 // newAgent, only where the file still holds the agent's lines.
+//
+// Every file a decision writes gets the permission recorded before the
+// agent's first write (OrigPerm), so an agent that widened it (chmod in a
+// command) does not keep that; without a record the file keeps its own.
 func (s *Session) restore(ctx context.Context, pl *plan, ps *pathState, newAgent Entry) error {
-	mode, disk, err := readDisk(s.r.root, ps.Path)
+	mode, disk, diskPerm, err := s.r.readDisk(ps.Path)
 	if err != nil {
 		return err
+	}
+	perm := diskPerm
+	if ps.OrigPerm != 0 {
+		perm = ps.OrigPerm
 	}
 	if err := s.content(ctx, ps.Agent, newAgent); err != nil {
 		return err
@@ -171,9 +181,12 @@ func (s *Session) restore(ctx context.Context, pl *plan, ps *pathState, newAgent
 	}
 	switch {
 	case mode == newAgent.Mode && (mode == "" || bytes.Equal(disk, n)):
+		if ps.OrigPerm != 0 && (mode == "100644" || mode == "100755") && diskPerm != fitPerm(mode, perm) {
+			pl.disk = append(pl.disk, diskWrite{ps.Path, mode, n, perm}) // only the permission differs
+		}
 		return nil
 	case mode == ps.Agent.Mode && (mode == "" || bytes.Equal(disk, a)):
-		pl.disk = append(pl.disk, diskWrite{ps.Path, newAgent.Mode, n})
+		pl.disk = append(pl.disk, diskWrite{ps.Path, newAgent.Mode, n, perm})
 		return nil
 	case mode == "":
 		return conflict("the file was deleted since the agent's version", nil)
@@ -191,7 +204,7 @@ func (s *Session) restore(ctx context.Context, pl *plan, ps *pathState, newAgent
 	if newAgent.Mode != ps.Agent.Mode {
 		mode = newAgent.Mode
 	}
-	pl.disk = append(pl.disk, diskWrite{ps.Path, mode, joinLines(out)})
+	pl.disk = append(pl.disk, diskWrite{ps.Path, mode, joinLines(out), perm})
 	return nil
 }
 
@@ -202,7 +215,7 @@ func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, e
 		return Decision{}, err
 	}
 	for _, w := range pl.disk {
-		if err := writeDisk(s.r.root, w.path, w.mode, w.data); err != nil {
+		if err := s.r.writeDisk(w.path, w.mode, w.data, w.perm); err != nil {
 			return Decision{}, fmt.Errorf("gitops: %s %q: %w", pl.action, w.path, err)
 		}
 		s.dirty[w.path] = true
@@ -531,7 +544,7 @@ func (s *Session) UndoAll(ctx context.Context, reason string) ([]Decision, error
 			errs = append(errs, err)
 			continue
 		}
-		pl.states = []pathState{{Path: p, Orig: ps.Orig, Base: ps.Orig, Agent: ps.Orig}}
+		pl.states = []pathState{{Path: p, Orig: ps.Orig, Base: ps.Orig, Agent: ps.Orig, OrigPerm: ps.OrigPerm}}
 		d, err := s.commit(ctx, pl, Decision{Action: ActionUndo, Path: p, Reason: reason})
 		if err != nil {
 			errs = append(errs, err)

@@ -3,14 +3,12 @@ package gitops
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+	"sync"
 )
 
 // Entry is one path's content in a tree, the index or the working tree: a
@@ -35,6 +33,11 @@ type repo struct {
 	commonDir string // where refs live (shared by worktrees)
 	format    string // "sha1" or "sha256"
 	wendDir   string // <git dir>/wend/<session> (per worktree)
+
+	// tree is the working tree opened as a Root (disk.go), on first use.
+	treeMu   sync.Mutex
+	tree     *os.Root
+	treeReal string // root with symlinks resolved, as the kernel names it
 }
 
 func (r *repo) run(ctx context.Context, c *Cmd) ([]byte, error) {
@@ -178,82 +181,4 @@ func entryOf(mode, oid string) Entry {
 		return Entry{}
 	}
 	return Entry{Mode: mode, OID: oid}
-}
-
-// readDisk reads a working-tree path as git would store it: a symlink's
-// content is its target. A missing file is a zero Entry with nil content.
-func readDisk(root, path string) (mode string, data []byte, err error) {
-	full := filepath.Join(root, path)
-	fi, err := os.Lstat(full)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return "", nil, nil
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	switch {
-	case fi.Mode()&fs.ModeSymlink != 0:
-		t, err := os.Readlink(full)
-		return "120000", []byte(t), err
-	case fi.IsDir():
-		return "", nil, fmt.Errorf("gitops: %q is a directory", path)
-	case !fi.Mode().IsRegular():
-		return "", nil, fmt.Errorf("gitops: %q is not a regular file", path)
-	}
-	data, err = os.ReadFile(full)
-	if fi.Mode()&0o111 != 0 {
-		return "100755", data, err
-	}
-	return "100644", data, err
-}
-
-// writeDisk replaces a working-tree path atomically (temporary file and
-// rename in the same directory), creating parent directories as needed. An
-// empty mode removes the path.
-func writeDisk(root, path, mode string, data []byte) error {
-	full := filepath.Join(root, path)
-	if mode == "" {
-		err := os.Remove(full)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	dir := filepath.Dir(full)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".wend-tmp-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	if mode == "120000" {
-		tmp.Close()
-		os.Remove(name)
-		if err := os.Symlink(string(data), name); err != nil {
-			return err
-		}
-		return os.Rename(name, full)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	perm := fs.FileMode(0o644)
-	if mode == "100755" {
-		perm = 0o755
-	}
-	if err := os.Chmod(name, perm); err != nil {
-		return err
-	}
-	return os.Rename(name, full)
 }

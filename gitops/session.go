@@ -32,6 +32,11 @@ type pathState struct {
 	Indexed   bool
 	UserIndex Entry
 	OurIndex  Entry
+	// OrigPerm is the file's real permission bits when the agent first wrote
+	// it (git records only 644 or 755), so reject and undo can put back
+	// exactly what the user had. Zero: not known (a path a command changed
+	// first, or a journal from before permissions were recorded).
+	OrigPerm fs.FileMode
 }
 
 // Session is one agent session's staging area over a repository. Its methods
@@ -203,11 +208,12 @@ func (s *Session) replay(rec record) {
 	}
 }
 
-// Close releases the journal. The session can be reopened with Open.
+// Close releases the journal and the working tree's Root. The session can be
+// reopened with Open.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.j.close()
+	return errors.Join(s.j.close(), s.r.closeTree())
 }
 
 // ID returns the session id.

@@ -67,7 +67,10 @@ func checkPath(p string) error {
 
 // WriteFile is the agent writing a file. The write is recorded as a proposal
 // (durably) before the file is replaced atomically. An existing file keeps
-// its mode; perm only decides whether a new file is executable. If the user
+// its mode and its exact permission bits (0600 stays 0600); perm only decides
+// whether a new file is executable, and the umask applies to it. The first
+// write to a path records the file's permission, which reject and undo put
+// back. If the user
 // edited the file since the agent's previous write, their edit is folded into
 // the baseline first, so it is not shown as the agent's.
 func (s *Session) WriteFile(ctx context.Context, path string, data []byte, perm fs.FileMode) error {
@@ -89,15 +92,16 @@ func (s *Session) agentWrite(ctx context.Context, path, mode string, data []byte
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	curMode, cur, err := readDisk(s.r.root, path)
+	curMode, cur, curPerm, err := s.r.readDisk(path)
 	if err != nil {
 		return err
 	}
 	if mode == "" && curMode == "" {
 		return fmt.Errorf("gitops: remove %q: %w", path, fs.ErrNotExist)
 	}
+	perm := fs.FileMode(0) // a new file's default
 	if mode != "" && (curMode == "100644" || curMode == "100755") {
-		mode = curMode
+		mode, perm = curMode, curPerm
 	}
 	ps, touched := s.paths[path]
 	modes, contents := []string{}, [][]byte{}
@@ -130,16 +134,19 @@ func (s *Session) agentWrite(ctx context.Context, path, mode string, data []byte
 		curE = es[0]
 	}
 	if !touched {
-		ps = &pathState{Path: path, Orig: curE, Base: curE}
+		ps = &pathState{Path: path, Orig: curE, Base: curE, OrigPerm: origPerm(curMode, curPerm)}
 	} else if err := s.rebase(ctx, ps, curE); err != nil {
 		return err
+	} else if !curKnown && ps.Orig == curE {
+		// The user's version became the baseline: so does its permission.
+		ps.OrigPerm = origPerm(curMode, curPerm)
 	}
 	ps.Agent = next
 	if err := s.persist(ctx, record{Kind: "paths", Paths: []pathState{*ps}}); err != nil {
 		return err
 	}
 	s.paths[path] = ps
-	if err := writeDisk(s.r.root, path, mode, data); err != nil {
+	if err := s.r.writeDisk(path, mode, data, perm); err != nil {
 		// Take the record back: the agent's write did not happen.
 		if touched {
 			*ps = old

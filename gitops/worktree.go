@@ -374,7 +374,7 @@ func (s *Session) materialize(ctx context.Context) error {
 		if err := s.content(ctx, ps.Agent); err != nil {
 			return err
 		}
-		if err := writeDisk(s.r.root, p, ps.Agent.Mode, s.blobs[ps.Agent.OID]); err != nil {
+		if err := s.r.writeDisk(p, ps.Agent.Mode, s.blobs[ps.Agent.OID], ps.OrigPerm); err != nil {
 			return err
 		}
 	}
@@ -393,6 +393,11 @@ func (w *Worktree) Mirror(s *Session) *Mirrored {
 	return &Mirrored{Session: s, user: &repo{git: w.g, root: w.UserRoot}}
 }
 
+// Close closes the session and releases the user's working tree's Root.
+func (m *Mirrored) Close() error {
+	return errors.Join(m.Session.Close(), m.user.closeTree())
+}
+
 // move is one path's decided change, to carry over to the user's tree.
 type move struct {
 	path     string
@@ -407,6 +412,7 @@ type userWrite struct {
 	oldIndex, newIndex Entry
 	oldMode, newMode   string
 	oldData, newData   []byte
+	oldPerm            fs.FileMode // the user's file keeps it
 	indexChange, disk  bool
 }
 
@@ -569,7 +575,7 @@ func (m *Mirrored) planUser(ctx context.Context, a Action, moves []move) ([]user
 			}
 		}
 		// The working tree.
-		if w.oldMode, w.oldData, err = readDisk(m.user.root, mv.path); err != nil {
+		if w.oldMode, w.oldData, w.oldPerm, err = m.user.readDisk(mv.path); err != nil {
 			return nil, err
 		}
 		if w.newMode, w.newData, err = s.carry(a, mv, "your working tree", w.oldMode, w.oldData, from, to); err != nil {
@@ -646,7 +652,7 @@ func (m *Mirrored) applyUser(ctx context.Context, ws []userWrite) error {
 		if !w.disk {
 			continue
 		}
-		if err := writeDisk(m.user.root, w.path, w.newMode, w.newData); err != nil {
+		if err := m.user.writeDisk(w.path, w.newMode, w.newData, w.oldPerm); err != nil {
 			return errors.Join(fmt.Errorf("gitops: %s %q in your working tree: %w", w.action, w.path, err), m.rollbackUser(ctx, ws[:i]))
 		}
 	}
@@ -664,8 +670,8 @@ func (m *Mirrored) rollbackUser(ctx context.Context, ws []userWrite) error {
 		if !w.disk {
 			continue
 		}
-		if mode, data, err := readDisk(m.user.root, w.path); err == nil && mode == w.newMode && bytes.Equal(data, w.newData) {
-			errs = append(errs, writeDisk(m.user.root, w.path, w.oldMode, w.oldData))
+		if mode, data, _, err := m.user.readDisk(w.path); err == nil && mode == w.newMode && bytes.Equal(data, w.newData) {
+			errs = append(errs, m.user.writeDisk(w.path, w.oldMode, w.oldData, w.oldPerm))
 		}
 	}
 	errs = append(errs, m.user.updateIndex(ctx, "", set))

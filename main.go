@@ -5,6 +5,12 @@ import (
 	"os"
 
 	"gitlab.com/wend/wend/cli"
+	"gitlab.com/wend/wend/internal/sandbox"
 )
 
-func main() { os.Exit(cli.Main(os.Args[1:])) }
+func main() {
+	// wend re-executes itself as the init of a sandboxed command: that must
+	// happen before anything else reads config or starts goroutines.
+	sandbox.Main()
+	os.Exit(cli.Main(os.Args[1:]))
+}

@@ -69,6 +69,7 @@ and a tiny completion round trip. Exit code 0 when nothing fails.`,
 					results = append(results, duoDoctorChecks(ctx, glc, timeout)...)
 				}
 			}
+			results = append(results, sandboxCheck(s, g))
 			settings := map[string]string{}
 			for _, row := range s.Rows() {
 				settings[row[0]] = row[1] + " (" + row[2] + ")"

@@ -146,7 +146,7 @@ func prepareDuoSession(ctx context.Context, g *globals, ws *workspace, interacti
 		return nil, err
 	}
 	closers = append(closers, stage.close)
-	reg, err := tools.New(g.redacting(ws.settings, g.protect(ws.settings, tools.Config{Root: stage.repo.Root(), Repo: stage.repo, Workspace: stage.workspace})))
+	reg, err := tools.New(g.redacting(ws.settings, g.protect(ws.settings, g.sandboxed(ws.settings, tools.Config{Root: stage.repo.Root(), Repo: stage.repo, Workspace: stage.workspace}))))
 	if err != nil {
 		closeAll()
 		return nil, err

@@ -238,9 +238,12 @@ func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, int
 		return err
 	}
 	ls.closers = append(ls.closers, stage.close)
-	reg, err := tools.New(g.redacting(ws.settings, g.protect(ws.settings, tools.Config{Root: stage.repo.Root(), Repo: stage.repo, Workspace: stage.workspace})))
+	reg, err := tools.New(g.redacting(ws.settings, g.protect(ws.settings, g.sandboxed(ws.settings, tools.Config{Root: stage.repo.Root(), Repo: stage.repo, Workspace: stage.workspace}))))
 	if err != nil {
 		return err
+	}
+	if n := sandboxNotice(reg); n != "" {
+		ls.log.Append(session.Notice{Level: "warn", Text: n})
 	}
 	// The stderr line printed at start is hidden behind the full-screen UI.
 	if w := ws.settings.Repo.Warning(); w != "" {

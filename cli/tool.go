@@ -29,7 +29,7 @@ tree (no session, no staging). Without NAME, list the tools.`,
 			if err != nil {
 				return err
 			}
-			reg, err := tools.New(g.redacting(ws.settings, g.protect(ws.settings, tools.Config{Root: ws.repo.Root(), Repo: ws.repo})))
+			reg, err := tools.New(g.redacting(ws.settings, g.protect(ws.settings, g.sandboxed(ws.settings, tools.Config{Root: ws.repo.Root(), Repo: ws.repo}))))
 			if err != nil {
 				return err
 			}

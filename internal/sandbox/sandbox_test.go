@@ -385,3 +385,18 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestProbeReportsNamespaces(t *testing.T) {
+	sb, _ := testSandbox(t)
+	sup := sb.Probe()
+	if sup.Namespaces != nil {
+		t.Skipf("no namespaces here: %v", sup.Namespaces)
+	}
+	if s := sup.String(); !strings.HasPrefix(s, "namespaces ok (user, mount, pid, net); landlock: ") || !strings.Contains(s, "bubblewrap: ") {
+		t.Errorf("String() = %q", s)
+	}
+	broken := &Sandbox{InitPath: filepath.Join(t.TempDir(), "missing")}
+	if sup := broken.Probe(); sup.Namespaces == nil || !strings.HasPrefix(sup.String(), "namespaces unavailable: ") {
+		t.Errorf("a sandbox that cannot start: %v / %s", sup.Namespaces, sup.String())
+	}
+}

@@ -4,8 +4,10 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,6 +121,9 @@ func (s *Sandbox) Start(cmd *exec.Cmd, opt Options) (cleanup func(), err error) 
 		statusR.Close()
 		lifeW.Close()
 		removeTmp()
+		if errors.Is(startErr, fs.ErrNotExist) || errors.Is(startErr, syscall.EACCES) {
+			return nil, fmt.Errorf("%w: cannot start the sandbox init %s: %v", ErrUnavailable, initPath, startErr)
+		}
 		return nil, fmt.Errorf("%w: cannot create namespaces (user, mount, pid, net): %v", ErrUnavailable, startErr)
 	}
 	msg, _ := io.ReadAll(statusR)

@@ -20,3 +20,5 @@ func (s *Sandbox) probe() error {
 	_, err := s.Start(nil, Options{})
 	return err
 }
+
+func landlockABI() int { return 0 }

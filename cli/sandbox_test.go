@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gitlab.com/wend/wend/internal/sandbox"
+)
+
+// The cli test binary is wend's sandbox init in these tests, as wend's main
+// is in the product (commandSandbox starts os.Executable).
+func init() { sandbox.Main() }
+
+func TestToolRunCommandIsSandboxedByDefault(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	env := wendEnv(t, nil)
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(home, ".ssh/id_ed25519"), []byte("SSH-KEY-SECRET"), 0o600)
+	if err := (&sandbox.Sandbox{}).Available(); err != nil {
+		t.Skipf("this kernel cannot sandbox commands: %v", err)
+	}
+	dir := demoRepo(t)
+	outside := t.TempDir()
+	_, out, errOut := wend(t, env, "-C", dir, "tool", "run_command", "--args",
+		`{"command":"cat ~/.ssh/id_ed25519; touch `+outside+`/x; echo done"}`)
+	if strings.Contains(out, "SSH-KEY-SECRET") {
+		t.Errorf("wend tool run_command read ~/.ssh:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "x")); err == nil {
+		t.Errorf("wend tool run_command wrote outside the repository:\n%s", out)
+	}
+	if !strings.Contains(out, "done") {
+		t.Errorf("the command did not run: %s %s", out, errOut)
+	}
+	// sandbox = "off" in the user's own file restores the old behaviour.
+	cfg := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "wend", "config.toml")
+	os.MkdirAll(filepath.Dir(cfg), 0o700)
+	os.WriteFile(cfg, []byte("sandbox = \"off\"\n"), 0o600)
+	_, out, _ = wend(t, env, "-C", dir, "tool", "run_command", "--args", `{"command":"cat ~/.ssh/id_ed25519"}`)
+	if !strings.Contains(out, "SSH-KEY-SECRET") {
+		t.Errorf("with sandbox = \"off\" the command should run as before:\n%s", out)
+	}
+}
+
+func TestDoctorReportsTheSandbox(t *testing.T) {
+	env := wendEnv(t, nil)
+	_, out, _ := wend(t, env, "-C", t.TempDir(), "doctor", "--timeout", "1s")
+	if !strings.Contains(out, "sandbox") || !strings.Contains(out, "landlock: ") || !strings.Contains(out, "bubblewrap: ") {
+		t.Errorf("doctor does not report the sandbox:\n%s", out)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 	"sync"
 )
@@ -81,7 +80,7 @@ func (r *Registry) editFile(ctx context.Context, raw json.RawMessage) Result {
 		return failf("edit_file %s: old_string equals new_string", t.Rel).withOutput(
 			"old_string and new_string are identical, so there is nothing to change.")
 	}
-	data, res := readRegular(ToolEditFile, t)
+	data, res := r.readRegular(ToolEditFile, t)
 	if res != nil {
 		return *res
 	}
@@ -148,12 +147,12 @@ func (r *Registry) createFile(ctx context.Context, raw json.RawMessage) Result {
 		return errResult(ToolCreateFile, err)
 	}
 	verb := "Created"
-	fi, err := os.Stat(t.Abs)
+	fi, err := r.statTarget(t)
 	switch {
 	case err == nil && fi.IsDir():
 		return failf("create_file: %s is a directory", t.Rel)
 	case err == nil:
-		data, res := readRegular(ToolCreateFile, t)
+		data, res := r.readRegular(ToolCreateFile, t)
 		if res != nil {
 			return *res
 		}
@@ -179,7 +178,7 @@ func (r *Registry) createFile(ctx context.Context, raw json.RawMessage) Result {
 // records it as seen so the agent can edit its own result again.
 func (r *Registry) write(ctx context.Context, t target, data []byte) error {
 	perm := fs.FileMode(0o644)
-	if fi, err := os.Stat(t.Abs); err == nil {
+	if fi, err := r.statTarget(t); err == nil {
 		perm = fi.Mode().Perm()
 	}
 	if err := r.ws.WriteFile(ctx, t.Rel, data, perm); err != nil {

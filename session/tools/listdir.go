@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -40,14 +41,26 @@ func (r *Registry) listDir(ctx context.Context, raw json.RawMessage) Result {
 	if err != nil {
 		return errResult(ToolListDir, err)
 	}
-	fi, err := os.Stat(t.Abs)
-	if err != nil {
+	var pe *pathError
+	fi, err := r.statTarget(t)
+	switch {
+	case errors.As(err, &pe):
+		return failf("list_dir: %s", pe.msg)
+	case err != nil:
 		return failf("list_dir: %s does not exist", t.Rel)
-	}
-	if !fi.IsDir() {
+	case !fi.IsDir():
 		return failf("list_dir: %s is a file, not a directory; use read_file", t.Rel)
 	}
-	ents, err := os.ReadDir(t.Abs)
+	// Entries are looked at relative to the directory as opened (confine.go).
+	dir, err := r.openDir(t)
+	if errors.As(err, &pe) {
+		return failf("list_dir: %s", pe.msg)
+	}
+	if err != nil {
+		return failf("list_dir: cannot read %s: %v", t.Rel, err)
+	}
+	defer dir.Close()
+	ents, err := fs.ReadDir(dir.FS(), ".")
 	if err != nil {
 		return failf("list_dir: cannot read %s: %v", t.Rel, err)
 	}
@@ -68,15 +81,15 @@ func (r *Registry) listDir(ctx context.Context, raw json.RawMessage) Result {
 			continue
 		}
 		d := dirEntry{name: e.Name(), kind: "other"}
-		info, err := e.Info()
+		info, err := dir.Lstat(e.Name())
 		if err != nil {
 			continue // removed while listing
 		}
 		switch {
-		case e.Type()&os.ModeSymlink != 0:
+		case info.Mode()&os.ModeSymlink != 0:
 			d.kind = "symlink"
-			d.link, _ = os.Readlink(t.Abs + "/" + e.Name())
-		case e.IsDir():
+			d.link, _ = dir.Readlink(e.Name())
+		case info.IsDir():
 			d.kind = "dir"
 			d.files = countUnder(files, relOf(e.Name()))
 		case info.Mode().IsRegular():

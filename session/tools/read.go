@@ -3,10 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 
 	"gitlab.com/wend/wend/context/repo"
@@ -37,7 +34,7 @@ func (r *Registry) readFile(_ context.Context, raw json.RawMessage) Result {
 	if err != nil {
 		return errResult(ToolReadFile, err)
 	}
-	data, res := readRegular(ToolReadFile, t)
+	data, res := r.readRegular(ToolReadFile, t)
 	if res != nil {
 		return *res
 	}
@@ -87,33 +84,6 @@ func (r *Registry) readFile(_ context.Context, raw json.RawMessage) Result {
 		fmt.Fprintf(&b, "\n[Showing lines %d-%d of %d. Call read_file with offset %d to read more.]\n", start, end, total, end+1)
 	}
 	return Result{Output: b.String(), Summary: fmt.Sprintf("read %s: lines %d-%d of %d", t.Rel, start, end, total)}
-}
-
-// readRegular reads a confined regular file, or returns the error Result to give.
-func readRegular(tool string, t target) ([]byte, *Result) {
-	fail := func(format string, args ...any) ([]byte, *Result) {
-		res := failf(format, args...)
-		res.Summary = tool + ": " + res.Summary
-		return nil, &res
-	}
-	fi, err := os.Stat(t.Abs)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fail("%s does not exist (use find_files to look for it)", t.Rel)
-	case err != nil:
-		return fail("cannot read %s: %v", t.Rel, err)
-	case fi.IsDir():
-		return fail("%s is a directory; use list_dir", t.Rel)
-	case !fi.Mode().IsRegular():
-		return fail("%s is not a regular file", t.Rel)
-	case fi.Size() > maxReadFileBytes:
-		return fail("%s is too large (%d MiB); use grep to find the part you need", t.Rel, fi.Size()>>20)
-	}
-	data, err := os.ReadFile(t.Abs)
-	if err != nil {
-		return fail("cannot read %s: %v", t.Rel, err)
-	}
-	return data, nil
 }
 
 // findFiles implements find_files over the git file list.
@@ -168,7 +138,7 @@ func (r *Registry) grep(ctx context.Context, raw json.RawMessage) Result {
 		if err != nil {
 			return errResult(ToolGrep, err)
 		}
-		if _, err := os.Stat(t.Abs); err != nil {
+		if _, err := r.statTarget(t); err != nil {
 			return failf("grep: %s does not exist", t.Rel)
 		}
 		if t.Rel != "." {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 	"strings"
 )
 
@@ -55,7 +54,7 @@ func (r *Registry) refuseRedactedWrite(name string, args json.RawMessage) *Resul
 	if err != nil {
 		return nil
 	}
-	data, err := os.ReadFile(t.Abs)
+	data, err := r.readTarget(t) // confine.go
 	if errors.Is(err, fs.ErrNotExist) || err != nil {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sort"
@@ -90,6 +91,9 @@ type Registry struct {
 	repo     *repo.Repo
 	reads    *readTracker
 	protect  protector
+	// tree is realRoot opened as an os.Root: the tools read every file
+	// through it (confine.go).
+	tree *os.Root
 
 	mu    sync.RWMutex
 	order []string
@@ -141,6 +145,9 @@ func New(cfg Config) (*Registry, error) {
 		reads: newReadTracker(), tools: map[string]*tool{},
 	}
 	if r.protect, err = newProtector(cfg, realRoot); err != nil {
+		return nil, err
+	}
+	if r.tree, err = openTree(realRoot); err != nil {
 		return nil, err
 	}
 	handlers := map[string]Handler{

@@ -81,7 +81,7 @@ type Options struct {
 // for approval requests: "writes only in the repository, no network, no access
 // to ~/.ssh, ~/.config/wend, …".
 func (s *Sandbox) Limits() string {
-	parts := []string{"writes only in the repository and its own temporary directory"}
+	parts := []string{"writes only in the repository and $TMPDIR"}
 	if !s.Network {
 		parts = append(parts, "no network")
 	}
@@ -108,8 +108,8 @@ func (s *Sandbox) Limits() string {
 func DefaultDenyRead(home string) []string {
 	var out []string
 	for _, rel := range []string{
-		".ssh", ".gnupg", ".aws", ".azure", ".netrc", ".git-credentials", ".docker",
-		".kube", ".password-store", ".config/wend", ".config/gcloud", ".config/gh",
+		".ssh", ".config/wend", ".gnupg", ".aws", ".azure", ".netrc", ".git-credentials", ".docker",
+		".kube", ".password-store", ".config/gcloud", ".config/gh",
 		".config/glab-cli", ".config/git/credentials", ".local/state/wend",
 	} {
 		out = append(out, filepath.Join(home, rel))

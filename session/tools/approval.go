@@ -44,6 +44,9 @@ func (r *Registry) Describe(call Call) session.ApprovalRequest {
 		req.Command = a.Command
 		req.Prefix = CommandPrefix(a.Command)
 		req.Detail = "run " + shorten(strings.Join(strings.Fields(a.Command), " "), 100)
+		if iso := r.CommandIsolation(); iso != "" { // what the user lets it reach (command.go)
+			req.Detail += " (" + iso + ")"
+		}
 	case ToolEditFile:
 		req.Detail = fmt.Sprintf("edit %s: replace %s with %s", req.Path, plural(lineCount(a.OldString), "line"), plural(lineCount(a.NewString), "line"))
 		if a.ReplaceAll {

@@ -251,9 +251,13 @@ func TestCommandIsolationNamesTheLimits(t *testing.T) {
 	opt, _ := sandboxed(t)
 	f := newFixture(t, nil, opt)
 	iso := f.reg.CommandIsolation()
-	for _, want := range []string{"runs sandboxed", "writes only in the repository", "no network", "~/.ssh"} {
+	detail := f.reg.Describe(Call{Name: ToolRunCommand, Args: json.RawMessage(`{"command":"make test"}`)}).Detail
+	for _, want := range []string{"runs sandboxed", "writes only in the repository", "no network", "~/.ssh", "~/.config/wend"} {
 		if !strings.Contains(iso, want) {
 			t.Errorf("CommandIsolation() = %q, missing %q", iso, want)
+		}
+		if !strings.Contains(detail, want) {
+			t.Errorf("the approval request %q does not say %q", detail, want)
 		}
 	}
 }

@@ -400,3 +400,35 @@ func TestProbeReportsNamespaces(t *testing.T) {
 		t.Errorf("a sandbox that cannot start: %v / %s", sup.Namespaces, sup.String())
 	}
 }
+
+// BenchmarkCommand measures what the sandbox adds to one short command (the
+// re-exec'd init, namespaces and mounts) against running it bare.
+func BenchmarkCommand(b *testing.B) {
+	exe, _ := os.Executable()
+	root := b.TempDir()
+	for _, bc := range []struct {
+		name string
+		sb   *Sandbox
+	}{{"bare", nil}, {"sandboxed", &Sandbox{InitPath: exe}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				cmd := exec.Command("/bin/sh", "-c", "true")
+				cmd.Dir = root
+				if bc.sb == nil {
+					if err := cmd.Run(); err != nil {
+						b.Fatal(err)
+					}
+					continue
+				}
+				cleanup, err := bc.sb.Start(cmd, Options{Root: root})
+				if err != nil {
+					b.Skip(err)
+				}
+				if err := cmd.Wait(); err != nil {
+					b.Fatal(err)
+				}
+				cleanup()
+			}
+		})
+	}
+}

@@ -59,13 +59,14 @@ var repoKeyClasses = map[string]keyClass{
 	"sandbox":           userOnly,
 	"sandbox_network":   userOnly,
 	"sandbox_deny_read": userOnly,
-	// Network limits bound waits and sizes on the hosts the user chose: a
-	// repository's value can make wend slow or fail, never send a secret
-	// elsewhere or let the agent do more.
-	"connect_timeout":     safeInRepo,
-	"response_timeout":    safeInRepo,
-	"stream_idle_timeout": safeInRepo,
-	"max_response_mb":     safeInRepo,
+	// Network limits bound waits and sizes on the hosts the user chose. A
+	// repository may shorten them (wend fails sooner) but never lengthen them:
+	// "1000h" or a huge size would bring back the endless hang and the
+	// unbounded memory the limits exist to stop.
+	"connect_timeout":     tightenOnlyInRepo,
+	"response_timeout":    tightenOnlyInRepo,
+	"stream_idle_timeout": tightenOnlyInRepo,
+	"max_response_mb":     tightenOnlyInRepo,
 }
 
 // TrustState says whether a repository's .wend.toml applies in full.
@@ -372,8 +373,24 @@ func (s *Settings) loosens(key string, f *File) bool {
 		return s.PlanApproval && !*f.PlanApproval
 	case "max_turns":
 		return *f.MaxTurns > s.MaxTurns
+	case "connect_timeout":
+		return longer(*f.ConnectTimeout, s.ConnectTimeout)
+	case "response_timeout":
+		return longer(*f.ResponseTimeout, s.ResponseTimeout)
+	case "stream_idle_timeout":
+		return longer(*f.StreamIdleTimeout, s.StreamIdleTimeout)
+	case "max_response_mb":
+		return *f.MaxResponseMB > s.MaxResponseMB
 	}
 	return true
+}
+
+// longer reports whether the duration text v exceeds cur; text that does not
+// parse counts as longer, so it is ignored rather than slipped through (the
+// value's own error is reported when the file is trusted).
+func longer(v string, cur time.Duration) bool {
+	d, err := time.ParseDuration(v)
+	return err != nil || d > cur
 }
 
 // presentKeys lists the keys f sets, in File's field order.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gitlab.com/wend/wend/internal/gittest"
 )
@@ -218,5 +219,35 @@ func TestTrustWithoutRepoConfigIsAnError(t *testing.T) {
 	root := t.TempDir()
 	if _, err := TrustRepo(filepath.Join(t.TempDir(), "trusted.toml"), root); err == nil || !strings.Contains(err.Error(), ".wend.toml") {
 		t.Fatalf("want an error naming the missing .wend.toml, got %v", err)
+	}
+}
+
+// A repository may make wend give up sooner, never wait longer or hold more:
+// "1000h" would bring back the endless hang the limits exist to stop.
+func TestUntrustedRepoMayShortenButNotLengthenNetworkLimits(t *testing.T) {
+	dir := t.TempDir()
+	user := filepath.Join(dir, "user.toml")
+	root := filepath.Join(dir, "repo")
+	write(t, user, "", 0o600)
+	load := func() *Settings {
+		t.Helper()
+		s, err := Load(Sources{UserFile: user, RepoRoot: root, TrustFile: filepath.Join(dir, "trusted.toml"), Env: envOf(nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	write(t, filepath.Join(root, ".wend.toml"), "connect_timeout = \"1000h\"\nresponse_timeout = \"1000h\"\nstream_idle_timeout = \"1000h\"\nmax_response_mb = 100000\n", 0o644)
+	s := load()
+	if got := ignoredKeys(s); !slices.Equal(got, []string{"connect_timeout", "max_response_mb", "response_timeout", "stream_idle_timeout"}) {
+		t.Errorf("ignored %v, want all four limits", got)
+	}
+	if s.StreamIdleTimeout >= time.Hour || s.MaxResponseMB >= 100000 {
+		t.Errorf("a repository lengthened the limits: idle %s, max %d MB", s.StreamIdleTimeout, s.MaxResponseMB)
+	}
+	write(t, filepath.Join(root, ".wend.toml"), "stream_idle_timeout = \"5s\"\nmax_response_mb = 2\n", 0o644)
+	s = load()
+	if s.StreamIdleTimeout != 5*time.Second || s.MaxResponseMB != 2 || len(ignoredKeys(s)) != 0 {
+		t.Errorf("shorter limits apply: idle %s, max %d MB, ignored %v", s.StreamIdleTimeout, s.MaxResponseMB, ignoredKeys(s))
 	}
 }

@@ -1,16 +1,21 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/store"
 )
 
 func init() {
@@ -53,42 +58,92 @@ func newChangesCmd(g *globals) *cobra.Command {
 	var asJSON, stat bool
 	cmd := &cobra.Command{
 		Use:   "changes",
-		Short: "Show a session's proposed changes with their hunk ids",
-		Long: `Show the changes the agent proposed and you have not decided yet, by file and
-hunk. Decide them with 'wend accept' and 'wend reject', by hunk id, by path, or all.`,
+		Short: "Show every session's undecided changes with their hunk ids",
+		Long: `Show the changes agents proposed and you have not decided yet, by session
+(newest first), file and hunk, and rejection reasons not yet delivered to the
+model. Decide them with 'wend accept' and 'wend reject', by hunk id, by path,
+or all.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			gs, err := openStaging(cmd.Context(), g, id)
-			if err != nil {
-				return err
-			}
-			defer gs.Close()
-			fcs, err := gs.Proposals(cmd.Context())
-			if err != nil {
-				return err
+			var list []waitingSession
+			if id != "" {
+				gs, err := openStaging(cmd.Context(), g, id)
+				if err != nil {
+					return err
+				}
+				w, err := waitingIn(cmd.Context(), gs, store.Summary{ID: id})
+				gs.Close()
+				if err != nil {
+					return err
+				}
+				list = []waitingSession{w}
+			} else {
+				all, newest, err := waitingSessions(cmd.Context(), g)
+				if err != nil {
+					return err
+				}
+				list = all
+				if len(list) == 0 && newest != "" {
+					list = []waitingSession{{sum: store.Summary{ID: newest}}}
+				}
 			}
 			if asJSON {
-				out := make([]session.FileChange, len(fcs))
-				for i, fc := range fcs {
-					out[i] = toFileChange(fc)
-				}
 				enc := json.NewEncoder(g.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"session": gs.ID(), "changes": out})
-			}
-			if len(fcs) == 0 {
-				fmt.Fprintf(g.stdout, "Session %s has no undecided changes.\n", gs.ID())
+				for _, w := range list {
+					out := make([]session.FileChange, len(w.changes))
+					for i, fc := range w.changes {
+						out[i] = toFileChange(fc)
+					}
+					var fb []string
+					if len(w.feedback) > 0 {
+						fb = strings.Split(strings.TrimSpace(gitops.FeedbackText(w.feedback)), "\n")
+					}
+					if err := enc.Encode(map[string]any{"session": w.sum.ID, "task": w.sum.Task, "changes": out, "feedback_pending": fb}); err != nil {
+						return err
+					}
+				}
 				return nil
 			}
-			fmt.Fprintf(g.stdout, "Session %s: %d file(s) with proposed changes\n", gs.ID(), len(fcs))
-			for _, fc := range fcs {
-				printChange(g, fc, stat)
+			if len(list) == 0 || len(list) == 1 && len(list[0].changes) == 0 && len(list[0].feedback) == 0 {
+				if id != "" {
+					fmt.Fprintf(g.stdout, "Session %s has no undecided changes.\n", id)
+				} else {
+					fmt.Fprintln(g.stdout, "There are no undecided changes in this repository's sessions.")
+				}
+				return nil
+			}
+			for i, w := range list {
+				if i > 0 {
+					fmt.Fprintln(g.stdout)
+				}
+				head := ""
+				if w.sum.Task != "" {
+					head = ": " + oneLine(w.sum.Task, 60)
+				}
+				if len(w.changes) == 0 {
+					fmt.Fprintf(g.stdout, "Session %s%s\n  no undecided changes\n", w.sum.ID, head)
+				} else {
+					fmt.Fprintf(g.stdout, "Session %s%s\n  %d file(s) with undecided changes\n", w.sum.ID, head, len(w.changes))
+				}
+				if len(w.feedback) > 0 {
+					fmt.Fprintf(g.stdout, "  feedback not yet delivered to the model (%d decision(s); it stays in the session's journal):\n", len(w.feedback))
+					for _, l := range strings.Split(strings.TrimSpace(gitops.FeedbackText(w.feedback)), "\n") {
+						fmt.Fprintf(g.stdout, "    %s\n", l)
+					}
+				}
+				for _, fc := range w.changes {
+					printChange(g, fc, stat)
+				}
+			}
+			if len(list) > 1 {
+				fmt.Fprintln(g.stdout, "\nSeveral sessions wait on you: decide by hunk id or path, or add --session ID to accept/reject all.")
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&id, "session", "", "the session (default: the newest)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&id, "session", "", "only this session (default: every session with undecided changes)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: one object per session")
 	cmd.Flags().BoolVar(&stat, "stat", false, "files and hunk ids only, no diff lines")
 	return cmd
 }
@@ -126,27 +181,39 @@ func newDecideCmd(g *globals, action session.ReviewAction) *cobra.Command {
 			session.ReviewAccept: "Accept proposed changes: they become staged changes in git's index",
 			session.ReviewReject: "Reject proposed changes: the working tree returns to what it was",
 		}[action],
-		Long: `IDs are hunk ids (from 'wend changes'), file paths, or "all".` + map[session.ReviewAction]string{
+		Long: `IDs are hunk ids (from 'wend changes'), file paths, or "all". Without --session,
+the session that holds them is used; when several do, name one with --session.` + map[session.ReviewAction]string{
 			session.ReviewAccept: "\nAccepted hunks are added to the index on top of what you had staged.",
 			session.ReviewReject: "\nThe agent is told about the rejection, with --reason, when its session continues.",
 		}[action],
 		Example: "  wend " + verb + " 3f9a2c1\n  wend " + verb + " src/main.go\n  wend " + verb + " all",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if id == "" {
+				picked, err := pickSession(cmd.Context(), g, action, args)
+				if err != nil {
+					return err
+				}
+				id = picked
+			}
 			dc, done, err := openDecider(cmd.Context(), g, id)
 			if err != nil {
 				return err
 			}
 			defer done()
 			d := session.Decision{Kind: session.DecideReview, Action: action, Targets: args, Reason: reason}
-			if err := decide(cmd.Context(), dc, d); err != nil {
+			made, err := decide(cmd.Context(), dc, d)
+			if len(made) > 0 {
+				past := map[session.ReviewAction]string{session.ReviewAccept: "Accepted", session.ReviewReject: "Rejected"}[action]
+				fmt.Fprintf(g.stdout, "%s (session %s)\n", describeDecided(past, made), dc.ID())
+			}
+			if err != nil {
 				return explainDecision(err)
 			}
-			fmt.Fprintf(g.stdout, "%s: %s\n", map[session.ReviewAction]string{session.ReviewAccept: "Accepted", session.ReviewReject: "Rejected"}[action], strings.Join(args, ", "))
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&id, "session", "", "the session (default: the newest)")
+	cmd.Flags().StringVar(&id, "session", "", "the session (default: the one holding the IDs)")
 	if action == session.ReviewReject {
 		cmd.Flags().StringVar(&reason, "reason", "", "why, for the agent")
 	}
@@ -155,38 +222,109 @@ func newDecideCmd(g *globals, action session.ReviewAction) *cobra.Command {
 
 func newUndoCmd(g *globals) *cobra.Command {
 	var id, reason string
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "undo [ID...]",
-		Short: "Take back decisions, or return every path the agent touched to the session's baseline",
+		Short: "Take back decisions, or (--all) return every path the agent touched to the session's baseline",
 		Long: `With hunk ids or paths, take back the newest decision on each: an accepted hunk
 leaves the index and is proposed again, a rejected one comes back into the working
-tree. Without arguments, every path the agent touched returns to what it was when
-the session started.`,
-		Example: "  wend undo 3f9a2c1\n  wend undo src/main.go\n  wend undo",
+tree. With --all, every path the agent touched returns to what it was when the
+session started, discarding the agent's changes and your decisions on them;
+without IDs or --all, wend says what --all would discard (and asks, on a terminal).`,
+		Example: "  wend undo 3f9a2c1\n  wend undo src/main.go\n  wend undo --all",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if all && len(args) > 0 {
+				return usageErr("give hunk ids or paths, or --all, not both")
+			}
+			targets := args
+			if len(targets) == 0 {
+				targets = []string{"all"}
+			}
+			if id == "" {
+				picked, err := pickSession(cmd.Context(), g, session.ReviewUndo, targets)
+				if err != nil {
+					return err
+				}
+				id = picked
+			}
 			dc, done, err := openDecider(cmd.Context(), g, id)
 			if err != nil {
 				return err
 			}
 			defer done()
-			targets := args
-			if len(targets) == 0 {
-				targets = []string{"all"}
+			if len(args) == 0 && !all {
+				if err := confirmUndoAll(g, dc); err != nil {
+					return err
+				}
 			}
-			if err := decide(cmd.Context(), dc, session.Decision{Kind: session.DecideReview, Action: session.ReviewUndo, Targets: targets, Reason: reason}); err != nil {
+			made, err := decide(cmd.Context(), dc, session.Decision{Kind: session.DecideReview, Action: session.ReviewUndo, Targets: targets, Reason: reason})
+			if len(made) > 0 {
+				if len(args) == 0 {
+					fmt.Fprintf(g.stdout, "Undone (session %s): %s back to the session's baseline: %s\n", dc.ID(), plural(len(made), "1 file", fmt.Sprint(len(made), " files")), strings.Join(paths(made), ", "))
+				} else {
+					fmt.Fprintf(g.stdout, "%s (session %s)\n", describeDecided("Undid the last decision on", made), dc.ID())
+				}
+			}
+			if err != nil {
 				return explainDecision(err)
-			}
-			if len(args) == 0 {
-				fmt.Fprintln(g.stdout, "Undone: every path the agent touched is back to the session's baseline.")
-			} else {
-				fmt.Fprintf(g.stdout, "Undone: the last decision on %s\n", strings.Join(args, ", "))
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&id, "session", "", "the session (default: the newest)")
+	cmd.Flags().StringVar(&id, "session", "", "the session (default: the one holding the IDs)")
 	cmd.Flags().StringVar(&reason, "reason", "", "why, for the agent")
+	cmd.Flags().BoolVar(&all, "all", false, "return every path the agent touched to the session's baseline")
 	return cmd
+}
+
+// confirmUndoAll guards a bare `wend undo`, which would discard every
+// decision and all the agent's work: it says what would go, then asks when
+// stdin is a terminal and refuses otherwise (--all is the explicit form).
+func confirmUndoAll(g *globals, dc decider) error {
+	gs := sessionOf(dc)
+	touched := gs.Touched()
+	if len(touched) == 0 {
+		return &exitError{code: ExitFailed, err: fmt.Errorf("nothing to undo: every path the agent touched in session %s is at its baseline already", dc.ID())}
+	}
+	what := fmt.Sprintf("This discards %d accepted/rejected %s and the agent's changes to %d %s: %s.",
+		gs.Standing(), plural(gs.Standing(), "decision", "decisions"), len(touched), plural(len(touched), "file", "files"), strings.Join(touched, ", "))
+	if !isTerminal(g.stdin) {
+		return usageErr("%s\nRun 'wend undo --all' to do that, or take back single decisions: wend undo HUNK-ID|PATH", what)
+	}
+	fmt.Fprintf(g.stdout, "%s Continue? [y/N] ", what)
+	answer, _ := bufio.NewReader(g.stdin).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return &exitError{code: ExitFailed, err: errors.New("nothing undone")}
+	}
+	return nil
+}
+
+// sessionOf is the gitops session behind a decider.
+func sessionOf(dc decider) *gitops.Session {
+	if m, ok := dc.(*gitops.Mirrored); ok {
+		return m.Session
+	}
+	return dc.(*gitops.Session)
+}
+
+// isTerminal reports whether r is a character device (a terminal).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func paths(ds []gitops.Decision) []string {
+	var out []string
+	for _, d := range ds {
+		if !slices.Contains(out, d.Path) {
+			out = append(out, d.Path)
+		}
+	}
+	return out
 }
 
 // explainDecision keeps gitops' precise message and adds what to do next.
@@ -195,6 +333,8 @@ func explainDecision(err error) error {
 	switch {
 	case errors.As(err, &ce):
 		return &exitError{code: ExitFailed, err: fmt.Errorf("%v\nResolve it by hand, or decide the whole file with its path", err)}
+	case errors.As(err, new(nothingToDo)):
+		return &exitError{code: ExitFailed, err: err}
 	case errors.Is(err, gitops.ErrNothingToUndo):
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%v\nOnly decisions not yet undone can be taken back; see them with: wend changes", err)}
 	case errors.Is(err, gitops.ErrUnknownProposal):

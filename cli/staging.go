@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"gitlab.com/wend/wend/context/repo"
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/agent"
+	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/tools"
 )
 
@@ -38,7 +40,13 @@ func newStaging(ctx context.Context, g *globals, ws *workspace, id string) (*sta
 
 // reviewer adapts a gitops session to the engine's Reviewer port and the UI's list
 // of proposals.
-type reviewer struct{ gs *gitops.Session }
+type reviewer struct {
+	gs *gitops.Session
+	// told is the last decision whose feedback this process has handed to the
+	// engine; gitops acknowledges it only once the model has it (feedback).
+	mu   sync.Mutex
+	told int
+}
 
 var _ agent.Reviewer = (*reviewer)(nil)
 
@@ -99,72 +107,104 @@ func (r *reviewer) Staged(ctx context.Context, paths []string) ([]session.Change
 
 // Decide applies a review decision. Targets are hunk ids, file paths, or "all".
 // It returns what the model must hear (rejections, modifications, undos).
-func (r *reviewer) Decide(ctx context.Context, d session.Decision) (string, error) {
-	if err := decide(ctx, r.gs, d); err != nil {
-		return "", err
+func (r *reviewer) Decide(ctx context.Context, d session.Decision) (steer.Feedback, error) {
+	if _, err := decide(ctx, r.gs, d); err != nil {
+		return steer.Feedback{}, err
 	}
-	return r.feedback(ctx)
+	return r.feedback(), nil
 }
 
-// feedback acknowledges and renders the decisions the model has not heard of.
-func (r *reviewer) feedback(ctx context.Context) (string, error) {
-	fb := r.gs.Feedback()
+// feedback renders the decisions the model has not heard of, including those an
+// earlier session left undelivered. They are acknowledged in the journal only
+// when the engine reports them delivered (the model request carrying them
+// succeeded); until then a later session or `wend changes` still sees them.
+func (r *reviewer) feedback() steer.Feedback {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fb := r.gs.FeedbackAfter(r.told)
 	if len(fb) == 0 {
-		return "", nil
+		return steer.Feedback{}
 	}
-	if err := r.gs.AckFeedback(ctx, fb[len(fb)-1].Seq); err != nil {
-		return "", err
-	}
-	return gitops.FeedbackText(fb), nil
+	seq := fb[len(fb)-1].Seq
+	r.told = seq
+	return steer.Feedback{Text: gitops.FeedbackText(fb), Delivered: func() {
+		// A failed ack only means the model may hear this again later.
+		r.gs.AckFeedback(context.Background(), seq)
+	}}
 }
 
 // decide applies one decision to a gitops session; shared by the engine and the
-// `wend accept/reject/undo` verbs, so the TUI and the CLI always agree.
-func decide(ctx context.Context, gs decider, d session.Decision) error {
+// `wend accept/reject/undo` verbs, so the TUI and the CLI always agree. It
+// returns the decisions gitops made, so the verbs can say exactly what changed.
+// A decision that changes nothing ("all" with nothing undecided) is an error
+// (nothingToDo), never a silent success.
+func decide(ctx context.Context, gs decider, d session.Decision) ([]gitops.Decision, error) {
 	if len(d.Targets) == 0 {
-		return errors.New("name what to decide: hunk ids, file paths, or all")
+		return nil, errors.New("name what to decide: hunk ids, file paths, or all")
 	}
 	if d.Action == session.ReviewModify {
 		if len(d.Targets) != 1 {
-			return errors.New("modify takes exactly one file path")
+			return nil, errors.New("modify takes exactly one file path")
 		}
-		_, err := gs.Modify(ctx, d.Targets[0], []byte(d.Content), d.Reason)
-		return err
+		got, err := gs.Modify(ctx, d.Targets[0], []byte(d.Content), d.Reason)
+		if err != nil {
+			return nil, err
+		}
+		return []gitops.Decision{got}, nil
 	}
 	fcs, err := gs.Proposals(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	isPath := map[string]bool{}
 	for _, fc := range fcs {
 		isPath[fc.Path] = true
 	}
+	var made []gitops.Decision
 	for _, t := range d.Targets {
+		var one gitops.Decision
+		var many []gitops.Decision
 		var err error
 		switch {
 		case t == "all" && d.Action == session.ReviewAccept:
-			_, err = gs.AcceptAll(ctx, d.Reason)
+			many, err = gs.AcceptAll(ctx, d.Reason)
 		case t == "all" && d.Action == session.ReviewReject:
-			_, err = gs.RejectAll(ctx, d.Reason)
+			many, err = gs.RejectAll(ctx, d.Reason)
 		case t == "all" && d.Action == session.ReviewUndo:
-			_, err = gs.UndoAll(ctx, d.Reason)
+			many, err = gs.UndoAll(ctx, d.Reason)
 		case d.Action == session.ReviewAccept && isPath[t]:
-			_, err = gs.AcceptFile(ctx, t, d.Reason)
+			one, err = gs.AcceptFile(ctx, t, d.Reason)
 		case d.Action == session.ReviewAccept:
-			_, err = gs.AcceptHunk(ctx, t, d.Reason)
+			one, err = gs.AcceptHunk(ctx, t, d.Reason)
 		case d.Action == session.ReviewReject && isPath[t]:
-			_, err = gs.RejectFile(ctx, t, d.Reason)
+			one, err = gs.RejectFile(ctx, t, d.Reason)
 		case d.Action == session.ReviewReject:
-			_, err = gs.RejectHunk(ctx, t, d.Reason)
+			one, err = gs.RejectHunk(ctx, t, d.Reason)
 		case d.Action == session.ReviewUndo:
 			// One decision: the newest on this hunk or path.
-			_, err = gs.Undo(ctx, t, d.Reason)
+			one, err = gs.Undo(ctx, t, d.Reason)
 		default:
 			err = fmt.Errorf("unknown review action %q", d.Action)
 		}
+		made = append(made, many...)
+		if one.Seq != 0 {
+			made = append(made, one)
+		}
 		if err != nil {
-			return err
+			return made, err
+		}
+		if t == "all" && len(many) == 0 {
+			if d.Action == session.ReviewUndo {
+				return made, nothingToDo(fmt.Sprintf("nothing to undo: every path the agent touched in session %s is at its baseline already", gs.ID()))
+			}
+			return made, nothingToDo(fmt.Sprintf("nothing to %s: no undecided changes in session %s", d.Action, gs.ID()))
 		}
 	}
-	return nil
+	return made, nil
 }
+
+// nothingToDo is a decision that found nothing to change: an error, so a
+// script's `wend accept all` never reports success for no work.
+type nothingToDo string
+
+func (e nothingToDo) Error() string { return string(e) }

@@ -9,6 +9,7 @@ import (
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/agent"
+	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/store"
 )
 
@@ -21,6 +22,7 @@ import (
 // decider is what decide() needs: a plain gitops session, or a worktree
 // session whose accepts and undo-all also move the user's tree.
 type decider interface {
+	ID() string
 	Proposals(ctx context.Context) ([]gitops.FileChange, error)
 	Modify(ctx context.Context, path string, content []byte, reason string) (gitops.Decision, error)
 	AcceptHunk(ctx context.Context, id, reason string) (gitops.Decision, error)
@@ -81,11 +83,11 @@ type worktreeReviewer struct {
 var _ agent.Reviewer = (*worktreeReviewer)(nil)
 
 // Decide applies a review decision through the mirror; see reviewer.Decide.
-func (r *worktreeReviewer) Decide(ctx context.Context, d session.Decision) (string, error) {
-	if err := decide(ctx, r.m, d); err != nil {
-		return "", err
+func (r *worktreeReviewer) Decide(ctx context.Context, d session.Decision) (steer.Feedback, error) {
+	if _, err := decide(ctx, r.m, d); err != nil {
+		return steer.Feedback{}, err
 	}
-	return r.feedback(ctx)
+	return r.feedback(), nil
 }
 
 // recoverWorktrees removes what sessions that crashed in isolated mode left

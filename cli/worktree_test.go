@@ -176,8 +176,8 @@ func TestWorktreeStagingReviewer(t *testing.T) {
 		t.Fatal(err)
 	}
 	fb, err := st.review.Decide(ctx, session.Decision{Action: session.ReviewReject, Targets: []string{hs[1].ID}, Reason: "no"})
-	if err != nil || !strings.Contains(fb, "rejected") {
-		t.Fatalf("reject: %v %q", err, fb)
+	if err != nil || !strings.Contains(fb.Text, "rejected") {
+		t.Fatalf("reject: %v %q", err, fb.Text)
 	}
 	want := strings.Replace(body, "row-02\n", "FIRST\n", 1)
 	if got := readText(t, filepath.Join(dir, "notes.txt")); got != want {

@@ -154,16 +154,21 @@ func (e *Engine) Events(ctx context.Context, after int64) <-chan session.Event {
 	return e.log.Subscribe(ctx, after)
 }
 
-// takeBoundary drains what the model must hear now and marks adjustments delivered.
-func (e *Engine) takeBoundary() []llm.Block {
-	var blocks []llm.Block
+// takeBoundary drains what the model must hear now and marks adjustments
+// delivered (they are in the conversation from here on). The engine's own
+// notes come back as sent: the caller reports them Delivered once the model
+// request carrying them has succeeded, so review feedback is acknowledged only
+// when the model really has it.
+func (e *Engine) takeBoundary() (blocks []llm.Block, sent []steer.Note) {
 	for _, n := range e.ctl.Take() {
 		text := "[wend] " + n.Text
 		if n.Adjustment() {
 			text = "[The user, while you work] " + n.Text
 			e.ctl.Delivered(n)
+		} else {
+			sent = append(sent, n)
 		}
 		blocks = append(blocks, llm.Text(text))
 	}
-	return blocks
+	return blocks, sent
 }

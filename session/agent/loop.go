@@ -65,7 +65,8 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 		// Whatever reached the boundary while the model was busy goes into the last
 		// user message, which has not been sent yet.
 		last := &conv.messages[len(conv.messages)-1]
-		last.Content = append(last.Content, e.takeBoundary()...)
+		blocks, sent := e.takeBoundary()
+		last.Content = append(last.Content, blocks...)
 
 		resp, err := e.callModel(ctx, conv)
 		if err != nil {
@@ -73,6 +74,9 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 				return outcome{state: session.StateStopped}
 			}
 			return outcome{state: session.StateFailed, err: err}
+		}
+		for _, n := range sent {
+			e.ctl.Delivered(n)
 		}
 		raw := sanitizeToolInputs(&resp.Message)
 		conv.messages = append(conv.messages, resp.Message)

@@ -9,6 +9,7 @@ import (
 
 	"gitlab.com/wend/wend/remote/llm"
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/tools"
 )
 
@@ -33,6 +34,8 @@ type Reviewer interface {
 	// Staged describes the current proposal for each path.
 	Staged(ctx context.Context, paths []string) ([]session.ChangeStaged, error)
 	// Decide applies a review decision and returns a sentence for the model when the
-	// decision is one it must hear about (a rejection, a modification), else "".
-	Decide(ctx context.Context, d session.Decision) (feedback string, err error)
+	// decision is one it must hear about (a rejection, a modification), else an
+	// empty Text. Its Delivered is called once a model request carrying the
+	// sentence has succeeded.
+	Decide(ctx context.Context, d session.Decision) (steer.Feedback, error)
 }

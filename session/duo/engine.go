@@ -37,7 +37,9 @@ type Toolbox interface {
 // proposals for changed paths and applies review decisions.
 type Reviewer interface {
 	Staged(ctx context.Context, paths []string) ([]session.ChangeStaged, error)
-	Decide(ctx context.Context, d session.Decision) (feedback string, err error)
+	// Decide applies d; the feedback's Delivered is called once the service
+	// has the message.
+	Decide(ctx context.Context, d session.Decision) (steer.Feedback, error)
 }
 
 // Config wires an Engine. Client, Transport, Tools, Log and Root are required.

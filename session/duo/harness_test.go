@@ -16,6 +16,7 @@ import (
 	"gitlab.com/wend/wend/remote/duo/contract"
 	"gitlab.com/wend/wend/remote/duo/duotest"
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/tools"
 )
 
@@ -70,8 +71,8 @@ func (r stagedReviewer) Staged(ctx context.Context, paths []string) ([]session.C
 	return out, nil
 }
 
-func (r stagedReviewer) Decide(context.Context, session.Decision) (string, error) {
-	return "", errors.New("not used in these tests")
+func (r stagedReviewer) Decide(context.Context, session.Decision) (steer.Feedback, error) {
+	return steer.Feedback{}, errors.New("not used in these tests")
 }
 
 // rig is an Engine on a temporary repository with real tools and real staging,

@@ -73,13 +73,15 @@ func (c *Controls) review(ctx context.Context, d session.Decision) error {
 	if c.cfg.Review == nil {
 		return errors.New("this session does not stage changes")
 	}
-	feedback, err := c.cfg.Review.Decide(ctx, d)
+	fb, err := c.cfg.Review.Decide(ctx, d)
 	if err != nil {
 		return err
 	}
 	c.log.Append(session.ReviewDecided{Action: d.Action, Targets: d.Targets, Reason: d.Reason})
-	if feedback != "" {
-		c.Queue(feedback)
+	if fb.Text != "" {
+		c.mu.Lock()
+		c.queue = append(c.queue, Note{Text: fb.Text, delivered: fb.Delivered})
+		c.mu.Unlock()
 	}
 	return nil
 }

@@ -28,8 +28,20 @@ import (
 // Reviewer applies the user's review decisions; both engines' Reviewer ports
 // satisfy it.
 type Reviewer interface {
-	// Decide applies d and returns a sentence the model must hear about it, or "".
-	Decide(ctx context.Context, d session.Decision) (feedback string, err error)
+	// Decide applies d and returns what the model must hear about it (Text
+	// empty when nothing).
+	Decide(ctx context.Context, d session.Decision) (Feedback, error)
+}
+
+// Feedback is what the listener must hear about a review decision (a
+// rejection and its reason, a modification, an undo).
+type Feedback struct {
+	Text string
+	// Delivered, when set, is called once the listener has the text (the model
+	// request carrying it succeeded, the service took the message), never
+	// before: a session that ends first leaves the feedback undelivered, so
+	// the reviewer can hand it to a later session instead of losing it.
+	Delivered func()
 }
 
 // Config wires Controls. Log is required.
@@ -53,6 +65,8 @@ type Config struct {
 type Note struct {
 	AdjustID string
 	Text     string
+	// delivered is review feedback's Feedback.Delivered, called by Delivered.
+	delivered func()
 }
 
 // Adjustment reports whether the note is the user's adjustment, which can be
@@ -268,10 +282,14 @@ func (c *Controls) Requeue(notes []Note) {
 	c.mu.Unlock()
 }
 
-// Delivered appends AdjustDelivered for an adjustment the listener now has; an
-// engine note needs no event and is ignored.
+// Delivered reports a note the listener now has: an adjustment gets
+// AdjustDelivered, review feedback is acknowledged to its reviewer; other
+// engine notes need nothing. Call it only once delivery has succeeded.
 func (c *Controls) Delivered(n Note) {
 	if n.Adjustment() {
 		c.log.Append(session.AdjustDelivered{ID: n.AdjustID})
+	}
+	if n.delivered != nil {
+		n.delivered()
 	}
 }

@@ -370,13 +370,20 @@ func TestApproveRefusals(t *testing.T) {
 	}
 }
 
-type reviewer struct{ feedback string }
+type reviewer struct {
+	feedback string
+	acked    *int // counts Feedback.Delivered calls
+}
 
-func (r reviewer) Decide(ctx context.Context, d session.Decision) (string, error) {
+func (r reviewer) Decide(ctx context.Context, d session.Decision) (Feedback, error) {
 	if d.Reason == "fail" {
-		return "", errors.New("no such hunk")
+		return Feedback{}, errors.New("no such hunk")
 	}
-	return r.feedback, nil
+	fb := Feedback{Text: r.feedback}
+	if r.acked != nil {
+		fb.Delivered = func() { *r.acked++ }
+	}
+	return fb, nil
 }
 
 func TestReviewFeedbackIsQueuedForTheBoundary(t *testing.T) {
@@ -391,8 +398,32 @@ func TestReviewFeedbackIsQueuedForTheBoundary(t *testing.T) {
 	if err := c.Resolve(context.Background(), session.Decision{Kind: session.DecideReview, Action: session.ReviewReject, Targets: []string{"main.go"}}); err != nil {
 		t.Fatal(err)
 	}
-	if notes := c.Take(); len(notes) != 1 || notes[0] != (Note{Text: "The user rejected main.go."}) {
+	if notes := c.Take(); len(notes) != 1 || notes[0].Text != "The user rejected main.go." || notes[0].Adjustment() {
 		t.Fatalf("queued %v", notes)
 	}
 	wantEvents(t, log, "review_decided "+fmt.Sprintf("%+v", session.ReviewDecided{Action: session.ReviewReject, Targets: []string{"main.go"}}))
+}
+
+// Review feedback is acknowledged to the reviewer only when the engine reports
+// it delivered, not when the decision is made or the note is taken: a session
+// that ends in between must leave it undelivered.
+func TestReviewFeedbackIsAckedOnlyOnDelivery(t *testing.T) {
+	acked := 0
+	c, _ := newControls(t, Config{Review: reviewer{feedback: "The user rejected main.go. Reason: too slow", acked: &acked}})
+	if err := c.Resolve(context.Background(), session.Decision{Kind: session.DecideReview, Action: session.ReviewReject, Targets: []string{"main.go"}}); err != nil {
+		t.Fatal(err)
+	}
+	notes := c.Take()
+	if len(notes) != 1 || acked != 0 {
+		t.Fatalf("notes %v, acked %d before delivery", notes, acked)
+	}
+	c.Requeue(notes) // the request failed
+	notes = c.Take()
+	if acked != 0 {
+		t.Fatal("acked by a failed delivery")
+	}
+	c.Delivered(notes[0])
+	if acked != 1 {
+		t.Fatalf("acked %d after delivery", acked)
+	}
 }

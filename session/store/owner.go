@@ -58,10 +58,10 @@ func processStart(pid int) (uint64, bool) {
 type ownerStatus int
 
 const (
-	ownerNone    ownerStatus = iota // no owner.json: closed cleanly, or never opened
-	ownerGone                       // the recorded process is dead, or its pid was reused
-	ownerAlive                      // another process on this host, or another host
-	ownerSelf                       // this process
+	ownerNone  ownerStatus = iota // no owner.json: closed cleanly, or never opened
+	ownerGone                     // the recorded process is dead, or its pid was reused
+	ownerAlive                    // another process on this host, or another host
+	ownerSelf                     // this process
 )
 
 func (s *Store) owner(id string) (owner, ownerStatus) {

@@ -52,8 +52,9 @@ type Sandbox struct {
 	// DenyRead are paths (files or directories, "~/" allowed) hidden from the
 	// command besides DefaultDenyRead's. Paths that do not exist are skipped.
 	DenyRead []string
-	// Writable are directories the command may write besides the repository
-	// and its private temporary directory.
+	// Writable are directories ("~/" allowed) the command may write besides
+	// the repository, its private temporary directory and the build caches
+	// (CacheDirs). One inside a denied path is ignored.
 	Writable []string
 	// Network keeps the host's network; false gives the command a network
 	// namespace with only loopback.
@@ -78,11 +79,15 @@ type Options struct {
 }
 
 // Limits is the one-line description of what a sandboxed command cannot do,
-// for approval requests: "writes only in the repository, no network, no access
-// to ~/.ssh, ~/.config/wend, …".
-func (s *Sandbox) Limits() string {
-	parts := []string{"writes only in the repository and $TMPDIR"}
-	if !s.Network {
+// for approval requests: "writes only in the repository, $TMPDIR and build
+// caches, no network, no access to ~/.ssh, ~/.config/wend, …".
+func (s *Sandbox) Limits() string { return s.LimitsFor(Options{}) }
+
+// LimitsFor is Limits for one command run with opt: with opt.Network (a
+// command the user let reach the network) it does not say "no network".
+func (s *Sandbox) LimitsFor(opt Options) string {
+	parts := []string{"writes only in the repository, $TMPDIR and build caches"}
+	if !s.Network && !opt.Network {
 		parts = append(parts, "no network")
 	}
 	home, _ := os.UserHomeDir()

@@ -57,12 +57,7 @@ func (s *Sandbox) Start(cmd *exec.Cmd, opt Options) (cleanup func(), err error) 
 	if common != "" && !within(common, root) {
 		sp.Writable = append(sp.Writable, common) // a worktree's objects and refs
 	}
-	sp.ReadOnly = guarded
-	for _, w := range s.Writable {
-		if r, err := filepath.EvalSymlinks(expandHome(w, home)); err == nil {
-			sp.Writable = append(sp.Writable, r)
-		}
-	}
+	sp.ReadOnly = append(guarded, repositoryConfigs(root)...) // writable.go
 	for _, d := range s.denyList(home) {
 		// The kernel follows symlinks when it mounts over a path, which hides
 		// the real file; resolving here only skips what does not exist.
@@ -70,6 +65,7 @@ func (s *Sandbox) Start(cmd *exec.Cmd, opt Options) (cleanup func(), err error) 
 			sp.Deny = append(sp.Deny, r)
 		}
 	}
+	sp.Writable = append(sp.Writable, s.extraWritable(home, sp.Deny)...) // writable.go
 	arg, err := json.Marshal(sp)
 	if err != nil {
 		removeTmp()

@@ -188,13 +188,6 @@ func within(path, dir string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
-func expandHome(p, home string) string {
-	if strings.HasPrefix(p, "~/") && home != "" {
-		return filepath.Join(home, p[2:])
-	}
-	return p
-}
-
 func withoutVar(env []string, name string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {

@@ -85,10 +85,7 @@ func underAny(path string, dirs []string) bool {
 func (s *Sandbox) extraWritable(home string, deny []string) []string {
 	var out []string
 	for _, w := range append(CacheDirs(home), s.Writable...) {
-		if strings.HasPrefix(w, "~/") && home != "" {
-			w = filepath.Join(home, w[2:])
-		}
-		r, err := filepath.EvalSymlinks(w)
+		r, err := filepath.EvalSymlinks(expandHome(w, home))
 		if err != nil || !filepath.IsAbs(r) || underAny(r, deny) || containsString(out, r) {
 			continue
 		}
@@ -106,4 +103,11 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func expandHome(p, home string) string {
+	if strings.HasPrefix(p, "~/") && home != "" {
+		return filepath.Join(home, p[2:])
+	}
+	return p
 }

@@ -23,7 +23,9 @@ func (g *globals) sandboxed(s *config.Settings, cfg tools.Config) tools.Config {
 // commandSandbox is the sandbox the settings describe, nil when it is off.
 // Besides the built-in list (~/.ssh, ~/.gnupg, ~/.aws, ~/.config/wend, …) it
 // hides wend's own key and token files, the --config file, the audit log and
-// the user's sandbox_deny_read paths. The init is wend itself (main.go).
+// the user's sandbox_deny_read paths. Commands may write the repository,
+// $TMPDIR, the build caches and the user's sandbox_writable directories. The
+// init is wend itself (main.go).
 func (g *globals) commandSandbox(s *config.Settings) *sandbox.Sandbox {
 	if s.Sandbox == "off" {
 		return nil
@@ -39,7 +41,7 @@ func (g *globals) commandSandbox(s *config.Settings) *sandbox.Sandbox {
 		deny = append(deny, filepath.Dir(p))
 	}
 	deny = append(deny, s.SandboxDenyRead...)
-	return &sandbox.Sandbox{DenyRead: deny, Network: s.SandboxNetwork, Required: s.Sandbox == "required"}
+	return &sandbox.Sandbox{DenyRead: deny, Writable: s.SandboxWritable, Network: s.SandboxNetwork, Required: s.Sandbox == "required"}
 }
 
 // sandboxNotice is the warning a session starts with when its commands will

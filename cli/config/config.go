@@ -45,10 +45,12 @@ type File struct {
 	ProtectedPaths *[]string `toml:"protected_paths"`
 	// The command sandbox (internal/sandbox); only the user's own file sets
 	// these (trust.go): "auto", "required" or "off"; whether commands keep the
-	// network; more paths commands may not read.
+	// network; more paths commands may not read; more directories they may
+	// write (besides the repository, $TMPDIR and the build caches).
 	Sandbox         *string   `toml:"sandbox"`
 	SandboxNetwork  *bool     `toml:"sandbox_network"`
 	SandboxDenyRead *[]string `toml:"sandbox_deny_read"`
+	SandboxWritable *[]string `toml:"sandbox_writable"`
 }
 
 // Settings are the effective values.
@@ -77,9 +79,12 @@ type Settings struct {
 	// unsandboxed with a notice), "required" (else refused) or "off".
 	// SandboxNetwork keeps the network for commands; SandboxDenyRead are
 	// paths commands may not read besides the built-in list and SecretFiles.
+	// SandboxWritable are directories commands may write besides the
+	// repository, $TMPDIR and the build caches.
 	Sandbox         string
 	SandboxNetwork  bool
 	SandboxDenyRead []string
+	SandboxWritable []string
 	// SecretFiles are the api_key_file and gitlab_token_file that were read,
 	// so the sandbox hides them from commands.
 	SecretFiles []string
@@ -296,6 +301,14 @@ func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string,
 		}
 		s.SandboxDenyRead, s.Origin["sandbox_deny_read"] = *f.SandboxDenyRead, at("sandbox_deny_read")
 	}
+	if f.SandboxWritable != nil {
+		for _, p := range *f.SandboxWritable {
+			if !filepath.IsAbs(p) && !strings.HasPrefix(p, "~/") {
+				return fmt.Errorf("%s: sandbox_writable: %q must be an absolute path or start with ~/", at("sandbox_writable"), p)
+			}
+		}
+		s.SandboxWritable, s.Origin["sandbox_writable"] = *f.SandboxWritable, at("sandbox_writable")
+	}
 	if len(f.Keys) > 0 {
 		if s.Keys == nil {
 			s.Keys = map[string][]string{}
@@ -340,7 +353,7 @@ func describeTOMLError(path string, err error) error {
 		var msgs []string
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, [keys])", path, row, strings.Join(e.Key(), ".")))
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, [keys])", path, row, strings.Join(e.Key(), ".")))
 		}
 		return errors.New(strings.Join(msgs, "\n"))
 	}
@@ -471,6 +484,7 @@ func (s *Settings) Rows() [][3]string {
 		{"sandbox", s.Sandbox, origin("sandbox")},
 		{"sandbox_network", fmt.Sprint(s.SandboxNetwork), origin("sandbox_network")},
 		{"sandbox_deny_read", strings.Join(s.SandboxDenyRead, ", "), origin("sandbox_deny_read")},
+		{"sandbox_writable", strings.Join(s.SandboxWritable, ", "), origin("sandbox_writable")},
 	}
 	actions := make([]string, 0, len(s.Keys))
 	for a := range s.Keys {

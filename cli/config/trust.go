@@ -59,6 +59,7 @@ var repoKeyClasses = map[string]keyClass{
 	"sandbox":           userOnly,
 	"sandbox_network":   userOnly,
 	"sandbox_deny_read": userOnly,
+	"sandbox_writable":  userOnly,
 	// Network limits bound waits and sizes on the hosts the user chose. A
 	// repository may shorten them (wend fails sooner) but never lengthen them:
 	// "1000h" or a huge size would bring back the endless hang and the

@@ -30,6 +30,7 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 		opts.FirstRun = true
 		return ui.Run(ctx, nil, opts)
 	}
+	g.pruneAtStart(ctx, ws) // prune.go
 	// The GitLab client is made on the first completion, not before the first frame.
 	opts.Suggest = &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }}
 	return runUI(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, opts)

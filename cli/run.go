@@ -80,6 +80,7 @@ func runHeadless(ctx context.Context, g *globals, task string, o runOptions) err
 	if err != nil {
 		return err
 	}
+	g.pruneAtStart(ctx, ws) // prune.go
 	ls, err := prepareSession(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, false)
 	if err != nil {
 		return err

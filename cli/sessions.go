@@ -11,12 +11,34 @@ import (
 func init() { register(newSessionsCmd) }
 
 func newSessionsCmd(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, prune, dryRun bool
+	var olderThan string
 	cmd := &cobra.Command{
 		Use:   "sessions",
-		Short: "List this repository's sessions, newest first",
-		Args:  cobra.NoArgs,
+		Short: "List this repository's sessions, newest first (--prune removes ended ones)",
+		Long: `List this repository's sessions, newest first.
+
+--prune removes the sessions that are done with: ended (finished, stopped,
+failed or interrupted), open in no process, and holding nothing for you (no
+undecided change, no rejection feedback the model has not received). Their
+refs (refs/wend/<id>/*), their directory under .git/wend/ and any worktree they
+left go. Every wend and wend run also removes up to 20 such sessions idle for
+30 days.`,
+		Example: "  wend sessions\n  wend sessions --prune --dry-run\n  wend sessions --prune --older-than 14d",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !prune && (dryRun || olderThan != "") {
+				return usageErr("--dry-run and --older-than go with --prune")
+			}
+			var o pruneOptions
+			if olderThan != "" {
+				d, err := parseAge(olderThan)
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				o.olderThan = d
+			}
+			o.dryRun = dryRun
 			ws, err := g.openWorkspace(cmd.Context())
 			if err != nil {
 				return err
@@ -24,6 +46,17 @@ func newSessionsCmd(g *globals) *cobra.Command {
 			st, err := sessionStore(cmd.Context(), ws.repo)
 			if err != nil {
 				return err
+			}
+			if prune {
+				res, err := pruneSessions(cmd.Context(), ws.repo.Root(), st, o)
+				if err != nil {
+					return err
+				}
+				res.report(g.stdout, dryRun)
+				if len(res.failed) > 0 {
+					return fmt.Errorf("%d %s could not be pruned", len(res.failed), plural(len(res.failed), "session", "sessions"))
+				}
+				return nil
 			}
 			list, err := st.List()
 			if err != nil {
@@ -51,6 +84,9 @@ func newSessionsCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per session")
+	cmd.Flags().BoolVar(&prune, "prune", false, "remove ended sessions that hold nothing for you")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "with --prune: say what would be removed, remove nothing")
+	cmd.Flags().StringVar(&olderThan, "older-than", "", "with --prune: only sessions idle this `long` (14d, 36h)")
 	return cmd
 }
 

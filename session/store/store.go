@@ -140,12 +140,32 @@ type Summary struct {
 	State   session.State `json:"state"`
 	Done    int           `json:"steps_done"`
 	Steps   int           `json:"steps"`
+	// Updated is when the session's log was last written: its last activity,
+	// from which pruning counts a session's age.
+	Updated time.Time `json:"updated"`
 }
 
 // List returns the stored sessions, newest first. A session with no SessionFinished
 // is running while its owner process lives, and interrupted once that process is
 // gone (killed, crashed, or its pid now names another process).
 func (s *Store) List() ([]Summary, error) {
+	out, err := s.list(time.Time{})
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
+	return out, err
+}
+
+// IdleSince returns the sessions whose log was last written before cutoff,
+// least recently active first, reading only those logs: wend's clean-up at
+// start must not parse every session the repository ever had.
+func (s *Store) IdleSince(cutoff time.Time) ([]Summary, error) {
+	out, err := s.list(cutoff)
+	sort.Slice(out, func(i, j int) bool { return out[i].Updated.Before(out[j].Updated) })
+	return out, err
+}
+
+// list summarises the sessions whose log was last written before cutoff (all
+// of them when cutoff is zero).
+func (s *Store) list(cutoff time.Time) ([]Summary, error) {
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -158,11 +178,16 @@ func (s *Store) List() ([]Summary, error) {
 		if !ent.IsDir() {
 			continue
 		}
+		fi, err := os.Stat(filepath.Join(s.dir, ent.Name(), "events.jsonl"))
+		if err != nil || !cutoff.IsZero() && !fi.ModTime().Before(cutoff) {
+			continue
+		}
 		events, err := s.Load(ent.Name())
 		if err != nil || len(events) == 0 {
 			continue
 		}
 		sum := Summarize(ent.Name(), events)
+		sum.Updated = fi.ModTime()
 		if !sum.State.Ended() {
 			if _, st := s.owner(sum.ID); st == ownerNone || st == ownerGone {
 				sum.State = session.StateInterrupted
@@ -170,7 +195,6 @@ func (s *Store) List() ([]Summary, error) {
 		}
 		out = append(out, sum)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
 	return out, nil
 }
 

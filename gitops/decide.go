@@ -88,6 +88,10 @@ type diskWrite struct {
 	path, mode string
 	data       []byte
 	perm       fs.FileMode // 0: a new file's default
+	// What the path held when the plan read it, for the intent (recover.go).
+	oldMode string
+	oldData []byte
+	oldPerm fs.FileMode
 }
 
 func (s *Session) newPlan(ctx context.Context, a Action, pss []*pathState, needIndex bool) (*plan, error) {
@@ -182,11 +186,11 @@ func (s *Session) restore(ctx context.Context, pl *plan, ps *pathState, newAgent
 	switch {
 	case mode == newAgent.Mode && (mode == "" || bytes.Equal(disk, n)):
 		if ps.OrigPerm != 0 && (mode == "100644" || mode == "100755") && diskPerm != fitPerm(mode, perm) {
-			pl.disk = append(pl.disk, diskWrite{ps.Path, mode, n, perm}) // only the permission differs
+			pl.disk = append(pl.disk, diskWrite{ps.Path, mode, n, perm, mode, disk, diskPerm}) // only the permission differs
 		}
 		return nil
 	case mode == ps.Agent.Mode && (mode == "" || bytes.Equal(disk, a)):
-		pl.disk = append(pl.disk, diskWrite{ps.Path, newAgent.Mode, n, perm})
+		pl.disk = append(pl.disk, diskWrite{ps.Path, newAgent.Mode, n, perm, mode, disk, diskPerm})
 		return nil
 	case mode == "":
 		return conflict("the file was deleted since the agent's version", nil)
@@ -201,25 +205,19 @@ func (s *Session) restore(ctx context.Context, pl *plan, ps *pathState, newAgent
 	if len(bad) > 0 {
 		return conflict("", bad)
 	}
+	newMode := mode
 	if newAgent.Mode != ps.Agent.Mode {
-		mode = newAgent.Mode
+		newMode = newAgent.Mode
 	}
-	pl.disk = append(pl.disk, diskWrite{ps.Path, mode, joinLines(out), perm})
+	pl.disk = append(pl.disk, diskWrite{ps.Path, newMode, joinLines(out), perm, mode, disk, diskPerm})
 	return nil
 }
 
-// commit applies a plan (index first, in one update; then files) and records
-// the decision durably before returning it.
+// commit applies a plan crash-atomically (recover.go): an intent naming its
+// writes and the resulting decision is journaled first, then the index is
+// written (in one update), then the files, then "done". A failure takes the
+// writes made so far back and journals "abort".
 func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, error) {
-	if err := s.writeIndex(ctx, pl); err != nil {
-		return Decision{}, err
-	}
-	for _, w := range pl.disk {
-		if err := s.r.writeDisk(w.path, w.mode, w.data, w.perm); err != nil {
-			return Decision{}, fmt.Errorf("gitops: %s %q: %w", pl.action, w.path, err)
-		}
-		s.dirty[w.path] = true
-	}
 	for i := range pl.states {
 		st := &pl.states[i]
 		if pl.idx == nil || pl.action == ActionUndo {
@@ -236,9 +234,32 @@ func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, e
 	}
 	d.Seq = len(s.decisions) + 1
 	d.Time = time.Now().UTC()
-	if err := s.persist(ctx, record{Kind: "decision", Paths: pl.states, Decision: &d}); err != nil {
+	op, err := s.intentOf(ctx, pl)
+	if err != nil {
 		return Decision{}, err
 	}
+	in := &record{Kind: "intent", Paths: pl.states, Decision: &d, Op: op}
+	if err := s.persist(ctx, *in); err != nil {
+		return Decision{}, err
+	}
+	crashPoint("intent")
+	if err := s.writeIndex(ctx, pl); err != nil {
+		return Decision{}, s.abortIntent(ctx, in, err)
+	}
+	crashPoint("index")
+	for _, w := range pl.disk {
+		if err := s.r.writeDisk(w.path, w.mode, w.data, w.perm); err != nil {
+			return Decision{}, s.abortIntent(ctx, in, fmt.Errorf("gitops: %s %q: %w", pl.action, w.path, err))
+		}
+		crashPoint("disk")
+		s.dirty[w.path] = true
+	}
+	if err := s.j.append(record{Kind: "done"}); err != nil {
+		// Everything is written: the next operation rolls it forward.
+		s.pending = in
+		return Decision{}, err
+	}
+	crashPoint("done")
 	d.states = s.undoStepOf(pl.states) // before s.paths moves on (undo.go)
 	for _, st := range pl.states {
 		p := st
@@ -311,8 +332,11 @@ func (s *Session) findFile(ctx context.Context, path string) (*change, error) {
 // staged. The working tree is not touched. A hunk of a Whole file accepts the
 // file. A *ConflictError means the user staged other content on those lines.
 func (s *Session) AcceptHunk(ctx context.Context, id, reason string) (Decision, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "deciding")
+	if err != nil {
+		return Decision{}, err
+	}
+	defer end()
 	c, h, err := s.findHunk(ctx, id)
 	if err != nil {
 		return Decision{}, err
@@ -324,8 +348,11 @@ func (s *Session) AcceptHunk(ctx context.Context, id, reason string) (Decision, 
 // only where the file still has the agent's lines; otherwise it returns a
 // *ConflictError naming the lines the user changed, and changes nothing.
 func (s *Session) RejectHunk(ctx context.Context, id, reason string) (Decision, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "deciding")
+	if err != nil {
+		return Decision{}, err
+	}
+	defer end()
 	c, h, err := s.findHunk(ctx, id)
 	if err != nil {
 		return Decision{}, err
@@ -336,8 +363,11 @@ func (s *Session) RejectHunk(ctx context.Context, id, reason string) (Decision, 
 // AcceptFile stages every pending change of a file (content, mode, creation,
 // deletion; both paths of a rename). path may be either side of a rename.
 func (s *Session) AcceptFile(ctx context.Context, path, reason string) (Decision, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "deciding")
+	if err != nil {
+		return Decision{}, err
+	}
+	defer end()
 	c, err := s.findFile(ctx, path)
 	if err != nil {
 		return Decision{}, err
@@ -348,8 +378,11 @@ func (s *Session) AcceptFile(ctx context.Context, path, reason string) (Decision
 // RejectFile returns a file to its decided state in the working tree: a file
 // the agent created is removed, one it deleted is restored, a rename is undone.
 func (s *Session) RejectFile(ctx context.Context, path, reason string) (Decision, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "deciding")
+	if err != nil {
+		return Decision{}, err
+	}
+	defer end()
 	c, err := s.findFile(ctx, path)
 	if err != nil {
 		return Decision{}, err
@@ -424,8 +457,11 @@ func (s *Session) decide(ctx context.Context, a Action, c *change, h *textHunk, 
 // file, which may hold the user's own unrelated edits). The working tree gets
 // the change AgentVersion → content merged onto whatever it holds now.
 func (s *Session) Modify(ctx context.Context, path string, content []byte, reason string) (Decision, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "recording a modification")
+	if err != nil {
+		return Decision{}, err
+	}
+	defer end()
 	ps, ok := s.paths[path]
 	if !ok {
 		return Decision{}, fmt.Errorf("%w: %q", ErrUnknownProposal, path)
@@ -489,8 +525,11 @@ func (s *Session) RejectAll(ctx context.Context, reason string) ([]Decision, err
 }
 
 func (s *Session) all(ctx context.Context, a Action, reason string) ([]Decision, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "deciding")
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	cs, err := s.changes(ctx)
 	if err != nil {
 		return nil, err
@@ -513,8 +552,11 @@ func (s *Session) all(ctx context.Context, a Action, reason string) ([]Decision,
 // the working tree and accepted hunks leave the index too. Paths whose lines
 // the user changed meanwhile are left alone and reported in the joined error.
 func (s *Session) UndoAll(ctx context.Context, reason string) ([]Decision, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "undoing")
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	paths := make([]string, 0, len(s.paths))
 	for p, ps := range s.paths {
 		if ps.Agent != ps.Orig || ps.Base != ps.Orig {
@@ -579,8 +621,11 @@ func (s *Session) Feedback() []Decision {
 // AckFeedback records (durably) that the model was told about every decision
 // up to and including seq.
 func (s *Session) AckFeedback(ctx context.Context, seq int) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "recording feedback")
+	if err != nil {
+		return err
+	}
+	defer end()
 	if seq <= s.acked {
 		return nil
 	}

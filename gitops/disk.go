@@ -110,6 +110,24 @@ func (r *repo) readDisk(path string) (mode string, data []byte, perm fs.FileMode
 // file gets (fitted to mode's executable bit); zero gives a new file's default,
 // 0644 or 0755 under the umask.
 func (r *repo) writeDisk(path, mode string, data []byte, perm fs.FileMode) error {
+	return r.writeDiskVia(path, mode, data, perm, r.newTmpName())
+}
+
+// newTmpName names a temporary file for writeDiskVia. A session's names
+// carry its id (tmpPrefix), so its recovery can find the ones a crash left
+// without touching another session's.
+func (r *repo) newTmpName() string {
+	p := r.tmpPrefix
+	if p == "" {
+		p = ".wend-tmp-"
+	}
+	return p + strconv.FormatUint(rand.Uint64(), 36)
+}
+
+// writeDiskVia is writeDisk through the temporary file tmp in path's
+// directory: an agent write journals the name first (workspace.go), so
+// recovery can finish the rename or remove the file.
+func (r *repo) writeDiskVia(path, mode string, data []byte, perm fs.FileMode, tmp string) error {
 	root, err := r.workTree()
 	if err != nil {
 		return err
@@ -145,7 +163,6 @@ func (r *repo) writeDisk(path, mode string, data []byte, perm fs.FileMode) error
 		}
 		return err
 	}
-	tmp := ".wend-tmp-" + strconv.FormatUint(rand.Uint64(), 36)
 	if mode == "120000" {
 		if err := dir.Symlink(string(data), tmp); err != nil {
 			return err
@@ -168,6 +185,7 @@ func (r *repo) writeDisk(path, mode string, data []byte, perm fs.FileMode) error
 		dir.Remove(tmp)
 		return err
 	}
+	crashPoint("tmp")
 	return renameInto(dir, tmp, base)
 }
 
@@ -242,4 +260,94 @@ func origPerm(mode string, perm fs.FileMode) fs.FileMode {
 		return perm
 	}
 	return 0
+}
+
+// parentDir opens the directory of a working-tree path through the Root
+// (nil, nil when it does not exist).
+func (r *repo) parentDir(path string) (*os.Root, error) {
+	root, err := r.workTree()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := root.OpenRoot(filepath.Dir(path))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, nil
+	}
+	return dir, confined("open", path, err)
+}
+
+// finishTmp renames the temporary file tmp in path's directory over path if
+// it holds exactly mode and data (an agent write that crashed before its
+// rename), and reports whether it did.
+func (r *repo) finishTmp(path, tmp, mode string, data []byte) (bool, error) {
+	dir, err := r.parentDir(path)
+	if dir == nil || err != nil {
+		return false, err
+	}
+	defer dir.Close()
+	fi, err := dir.Lstat(tmp)
+	if err != nil {
+		return false, nil
+	}
+	var got []byte
+	gotMode := "100644"
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		t, err := dir.Readlink(tmp)
+		if err != nil {
+			return false, nil
+		}
+		got, gotMode = []byte(t), "120000"
+	case fi.Mode().IsRegular():
+		f, err := dir.Open(tmp)
+		if err != nil {
+			return false, nil
+		}
+		got, err = io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return false, nil
+		}
+		if fi.Mode().Perm()&0o111 != 0 {
+			gotMode = "100755"
+		}
+	default:
+		return false, nil
+	}
+	if gotMode != mode || string(got) != string(data) {
+		return false, nil
+	}
+	if err := dir.Rename(tmp, filepath.Base(path)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// removeTmps removes the temporary files named with prefix in path's
+// directory: what a crash between a temporary file's creation and its rename
+// left in the user's tree.
+func (r *repo) removeTmps(path, prefix string) error {
+	dir, err := r.parentDir(path)
+	if dir == nil || err != nil {
+		return err
+	}
+	defer dir.Close()
+	d, err := dir.Open(".")
+	if err != nil {
+		return err
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			if err := dir.Remove(n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -38,9 +38,6 @@ import (
 
 var errIndexFormat = errors.New("gitops: index format not handled in-process")
 
-// ErrIndexLocked means another git process holds index.lock.
-var ErrIndexLocked = errors.New("gitops: the index is locked by another git process (index.lock exists); try again")
-
 type indexFile struct {
 	stat     fs.FileInfo // of the file that was parsed, to tell if it changed since
 	data     []byte
@@ -302,10 +299,9 @@ func (r *repo) updateIndexLocked(path string, prev *indexFile, set map[string]En
 	if err != nil {
 		return nil, nil, errIndexFormat
 	}
-	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fi.Mode().Perm())
-	if errors.Is(err, fs.ErrExist) {
-		return nil, nil, ErrIndexLocked
-	}
+	// The lock is made recognisable as wend's (lock.go), so that a crash
+	// between here and the rename does not leave a lock nobody may remove.
+	f, owner, err := createIndexLock(path, fi.Mode().Perm())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -314,6 +310,9 @@ func (r *repo) updateIndexLocked(path string, prev *indexFile, set map[string]En
 		if !done {
 			f.Close()
 			os.Remove(lock)
+		}
+		if owner != "" {
+			os.Remove(owner)
 		}
 	}()
 	ix := prev
@@ -354,6 +353,7 @@ func (r *repo) updateIndexLocked(path string, prev *indexFile, set map[string]En
 	if err := f.Close(); err != nil {
 		return nil, nil, err
 	}
+	crashPoint("index.lock")
 	if err := os.Rename(lock, path); err != nil {
 		return nil, nil, err
 	}

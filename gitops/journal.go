@@ -8,25 +8,63 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"os"
 )
 
 // record is one journal entry. The journal is append-only: replaying every
 // record in order rebuilds a session's state. Paths are Go strings carried by
 // gob as raw bytes, so names that are not UTF-8 survive (JSON would not).
+//
+// An operation that writes to the index or the working tree journals an
+// "intent" first (its resulting states and decision, and the writes it is
+// about to make, Op), then makes the writes, then appends "done" (or "abort"
+// when it failed and took its writes back). Only a completed intent takes
+// effect; an intent followed by neither is an interrupted operation that the
+// next holder of the session lock settles (recover.go). Journals from before
+// intents hold "paths" and "decision" records, which take effect directly.
 type record struct {
-	Kind     string // "start", "paths", "decision", "ack"
+	Kind     string // "start", "paths", "decision", "ack", "intent", "done", "abort"
 	Base     string // "start": the baseline tree
 	Paths    []pathState
 	Decision *Decision
 	Acked    int // "ack": feedback delivered up to this decision sequence number
+	Op       *intentOp
+}
+
+// settle folds a run of journal records into the ones that took effect, in
+// order. pending is an intent still waiting for its outcome from an earlier
+// run (nil: none); the returned pending is the one left at the end.
+func settle(recs []record, pending *record) (effective []record, stillPending *record) {
+	for _, r := range recs {
+		switch r.Kind {
+		case "intent":
+			p := r
+			pending = &p
+		case "done":
+			if pending != nil {
+				e := *pending
+				e.Kind, e.Op = "paths", nil
+				if e.Decision != nil {
+					e.Kind = "decision"
+				}
+				effective = append(effective, e)
+			}
+			pending = nil
+		case "abort":
+			pending = nil
+		default:
+			effective = append(effective, r)
+		}
+	}
+	return effective, pending
 }
 
 // journal frames records as length, CRC-32 and gob payload. A torn tail (a
 // crash during append) fails its length or checksum and is cut off on open.
 type journal struct {
-	f *os.File
+	f    *os.File
+	path string
+	off  int64 // end of the records read or written by this process
 }
 
 func createJournal(path string) (*journal, error) {
@@ -34,37 +72,45 @@ func createJournal(path string) (*journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &journal{f: f}, nil
+	return &journal{f: f, path: path}, nil
 }
 
-// openJournal reads all intact records and positions the file after them.
-func openJournal(path string) (*journal, []record, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, err
-	}
+// openJournal opens a journal for appending; readNew reads its records.
+// O_APPEND: another process may have appended since this one last read.
+func openJournal(path string) (*journal, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	recs, off, err := decodeRecords(path, data)
+	return &journal{f: f, path: path}, nil
+}
+
+// readNew returns the intact records after the offset read so far. With
+// cutTorn (the caller holds the session lock, so no writer is mid-append) a
+// torn tail, left by a crash during an append, is cut off.
+func (j *journal) readNew(cutTorn bool) ([]record, error) {
+	fi, err := j.f.Stat()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
+	if fi.Size() == j.off {
+		return nil, nil
+	}
+	data := make([]byte, fi.Size()-j.off)
+	if _, err := j.f.ReadAt(data, j.off); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	recs, n, err := decodeRecords(j.path, data)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if off < len(data) {
-		if err := f.Truncate(int64(off)); err != nil {
-			f.Close()
-			return nil, nil, err
+	j.off += int64(n)
+	if cutTorn && n < len(data) {
+		if err := j.f.Truncate(j.off); err != nil {
+			return nil, err
 		}
 	}
-	if _, err := f.Seek(int64(off), io.SeekStart); err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return &journal{f: f}, recs, nil
+	return recs, nil
 }
 
 // decodeRecords returns the intact records of a journal's contents and the
@@ -102,6 +148,7 @@ func (j *journal) append(r record) error {
 	if _, err := j.f.Write(frame); err != nil {
 		return err
 	}
+	j.off += int64(len(frame))
 	return j.f.Sync()
 }
 

@@ -33,6 +33,9 @@ type repo struct {
 	commonDir string // where refs live (shared by worktrees)
 	format    string // "sha1" or "sha256"
 	wendDir   string // <git dir>/wend/<session> (per worktree)
+	// tmpPrefix starts the names of temporary files in the working tree
+	// (disk.go): ".wend-tmp-<session>-" for a session's.
+	tmpPrefix string
 
 	// tree is the working tree opened as a Root (disk.go), on first use.
 	treeMu   sync.Mutex

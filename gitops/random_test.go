@@ -415,7 +415,7 @@ func (c *randCase) decide() {
 		av, err2 := c.s.AgentVersion(bg, fc.Path)
 		c.must(err2)
 		ls := splitLines(av)
-		at := c.rng.IntN(len(ls))
+		at := c.rng.IntN(len(ls) + 1) // an empty agent version has no line
 		ls = slices.Insert(ls, at, c.next("M")+"\n")
 		c.logf("modify %q", fc.Path)
 		d, err = c.s.Modify(bg, fc.Path, joinLines(ls), "better")

@@ -65,6 +65,12 @@ type Session struct {
 	ixCache *indexFile
 	// stateDir, when set, replaces <git dir>/wend/<id> (worktree.go).
 	stateDir string
+	// lock is the per-operation session lock, openMark this Session's open
+	// marker (lock.go), pending an intent whose outcome is not journaled
+	// yet (recover.go).
+	lock     *sessionLock
+	openMark string
+	pending  *record
 }
 
 // Option configures Start and Open.
@@ -101,6 +107,7 @@ func newSession(ctx context.Context, dir, id string, opts []Option) (*Session, e
 		return nil, err
 	}
 	s.r = r
+	r.tmpPrefix = ".wend-tmp-" + id + "-"
 	s.dir = r.wendDir
 	if s.stateDir != "" {
 		s.dir = s.stateDir
@@ -148,6 +155,7 @@ func Start(ctx context.Context, dir, sessionID string, opts ...Option) (*Session
 	if err := s.j.append(record{Kind: "start", Base: tree}); err != nil {
 		return nil, err
 	}
+	s.markOpen()
 	return s, nil
 }
 
@@ -159,7 +167,7 @@ func Open(ctx context.Context, dir, sessionID string, opts ...Option) (*Session,
 	if err != nil {
 		return nil, err
 	}
-	j, recs, err := openJournal(filepath.Join(s.dir, "journal"))
+	j, err := openJournal(filepath.Join(s.dir, "journal"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNoSession, sessionID)
 	}
@@ -167,9 +175,14 @@ func Open(ctx context.Context, dir, sessionID string, opts ...Option) (*Session,
 		return nil, err
 	}
 	s.j = j
-	for _, rec := range recs {
-		s.replay(rec)
+	// Reads the whole journal and settles an operation a crash interrupted.
+	end, err := s.begin(ctx, "opening the session")
+	if err != nil {
+		j.close()
+		s.lock.close()
+		return nil, err
 	}
+	end()
 	if s.baseTree == "" {
 		j.close()
 		return nil, fmt.Errorf("gitops: session %s: journal has no start record", sessionID)
@@ -181,14 +194,7 @@ func Open(ctx context.Context, dir, sessionID string, opts ...Option) (*Session,
 			return nil, err
 		}
 	}
-	for p, ps := range s.paths {
-		s.dirty[p] = true
-		for _, e := range []Entry{ps.Orig, ps.Base, ps.Agent} {
-			if e.Exists() {
-				s.kept[e.OID] = true
-			}
-		}
-	}
+	s.markOpen()
 	return s, nil
 }
 
@@ -213,7 +219,11 @@ func (s *Session) replay(rec record) {
 func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return errors.Join(s.j.close(), s.r.closeTree())
+	if s.openMark != "" {
+		os.Remove(s.openMark)
+		s.openMark = ""
+	}
+	return errors.Join(s.j.close(), s.r.closeTree(), s.lock.close())
 }
 
 // ID returns the session id.

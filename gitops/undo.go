@@ -58,8 +58,11 @@ func (s *Session) undoStepOf(after []pathState) *undoStep {
 // fails with a *ConflictError too. The result is a Decision with Action undo,
 // Undoes and UndoneAction set, journaled like any decision.
 func (s *Session) Undo(ctx context.Context, target, reason string) (Decision, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "undoing")
+	if err != nil {
+		return Decision{}, err
+	}
+	defer end()
 	i, err := s.lastUndoable(target)
 	if err != nil {
 		return Decision{}, err
@@ -258,6 +261,7 @@ func (s *Session) loadUndoSteps() error {
 	if err != nil {
 		return err
 	}
+	recs, _ = settle(recs, nil) // only completed operations
 	cur := map[string]*pathState{}
 	for _, rec := range recs {
 		if d := rec.Decision; d != nil && d.Seq >= 1 && d.Seq <= len(s.decisions) {

@@ -90,8 +90,11 @@ func (s *Session) agentWrite(ctx context.Context, path, mode string, data []byte
 	if err := checkPath(path); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "recording an agent write")
+	if err != nil {
+		return err
+	}
+	defer end()
 	curMode, cur, curPerm, err := s.r.readDisk(path)
 	if err != nil {
 		return err
@@ -108,9 +111,9 @@ func (s *Session) agentWrite(ctx context.Context, path, mode string, data []byte
 	if mode != "" {
 		modes, contents = append(modes, mode), append(contents, data)
 	}
-	var old pathState
 	if touched {
-		old = *ps
+		cp := *ps // s.paths changes only once the write is done
+		ps = &cp
 		if err := s.content(ctx, ps.Agent); err != nil {
 			return err
 		}
@@ -142,19 +145,27 @@ func (s *Session) agentWrite(ctx context.Context, path, mode string, data []byte
 		ps.OrigPerm = origPerm(curMode, curPerm)
 	}
 	ps.Agent = next
-	if err := s.persist(ctx, record{Kind: "paths", Paths: []pathState{*ps}}); err != nil {
+	// Crash-atomic (recover.go): the intent names the temporary file, so a
+	// crash before the rename is finished or undone on the next open, and
+	// never leaves a proposal the file does not hold.
+	op := &intentOp{Agent: true, Disk: []diskChange{{Path: path, Old: curE, New: next, Perm: perm, OldPerm: curPerm}}}
+	if mode != "" {
+		op.Tmp = s.r.newTmpName()
+	}
+	in := &record{Kind: "intent", Paths: []pathState{*ps}, Op: op}
+	if err := s.persist(ctx, *in); err != nil {
+		return err
+	}
+	crashPoint("intent")
+	if err := s.r.writeDiskVia(path, mode, data, perm, op.Tmp); err != nil {
+		return s.abortIntent(ctx, in, fmt.Errorf("gitops: write %q: %w", path, err))
+	}
+	crashPoint("disk")
+	if err := s.j.append(record{Kind: "done"}); err != nil {
+		s.pending = in
 		return err
 	}
 	s.paths[path] = ps
-	if err := s.r.writeDisk(path, mode, data, perm); err != nil {
-		// Take the record back: the agent's write did not happen.
-		if touched {
-			*ps = old
-		} else {
-			ps.Agent = curE
-		}
-		return errorsJoin(fmt.Errorf("gitops: write %q: %w", path, err), s.persist(ctx, record{Kind: "paths", Paths: []pathState{*ps}}))
-	}
 	s.dirty[path] = true
 	return nil
 }
@@ -205,8 +216,11 @@ func (s *Session) rebase(ctx context.Context, ps *pathState, cur Entry) error {
 // user's edits in between would count as the command's. run_command calls it
 // through session/tools.Workspace.
 func (s *Session) BeforeCommand(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "taking a snapshot")
+	if err != nil {
+		return err
+	}
+	defer end()
 	if err := s.flush(ctx); err != nil {
 		return err
 	}
@@ -220,8 +234,11 @@ func (s *Session) BeforeCommand(ctx context.Context) error {
 // (formatters, generators, `git mv`). It returns those paths, sorted.
 // Submodule (gitlink) changes are not proposals.
 func (s *Session) AfterCommand(ctx context.Context) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "taking a snapshot")
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	pre := s.preTree
 	s.preTree = ""
 	if pre == "" || len(s.dirty) > 0 {

@@ -364,8 +364,11 @@ func (w *Worktree) Reopen(ctx context.Context, opts ...Option) (*Session, error)
 
 // materialize writes the touched paths' agent versions and staged entries.
 func (s *Session) materialize(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "reopening the worktree")
+	if err != nil {
+		return err
+	}
+	defer end()
 	set := map[string]Entry{}
 	for p, ps := range s.paths {
 		if ps.Indexed {
@@ -421,8 +424,11 @@ type userWrite struct {
 // *ConflictError names the lines and nothing changes anywhere.
 func (m *Mirrored) AcceptHunk(ctx context.Context, id, reason string) (Decision, error) {
 	s := m.Session
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "deciding")
+	if err != nil {
+		return Decision{}, err
+	}
+	defer end()
 	c, h, err := s.findHunk(ctx, id)
 	if err != nil {
 		return Decision{}, err
@@ -433,8 +439,11 @@ func (m *Mirrored) AcceptHunk(ctx context.Context, id, reason string) (Decision,
 // AcceptFile accepts a whole file, mirrored like AcceptHunk.
 func (m *Mirrored) AcceptFile(ctx context.Context, path, reason string) (Decision, error) {
 	s := m.Session
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "deciding")
+	if err != nil {
+		return Decision{}, err
+	}
+	defer end()
 	c, err := s.findFile(ctx, path)
 	if err != nil {
 		return Decision{}, err
@@ -446,8 +455,11 @@ func (m *Mirrored) AcceptFile(ctx context.Context, path, reason string) (Decisio
 // reported in the joined error.
 func (m *Mirrored) AcceptAll(ctx context.Context, reason string) ([]Decision, error) {
 	s := m.Session
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "deciding")
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	cs, err := s.changes(ctx)
 	if err != nil {
 		return nil, err
@@ -505,7 +517,10 @@ func (m *Mirrored) acceptChange(ctx context.Context, c *change, h *textHunk, rea
 // those lines since, nothing changes and the conflicts are returned.
 func (m *Mirrored) UndoAll(ctx context.Context, reason string) ([]Decision, error) {
 	s := m.Session
-	s.mu.Lock()
+	end, err := s.begin(ctx, "undoing")
+	if err != nil {
+		return nil, err
+	}
 	var moves []move
 	for p, ps := range s.paths {
 		if ps.Base != ps.Orig {
@@ -517,7 +532,7 @@ func (m *Mirrored) UndoAll(ctx context.Context, reason string) ([]Decision, erro
 	if err == nil {
 		err = m.applyUser(ctx, ws)
 	}
-	s.mu.Unlock()
+	end()
 	if err != nil {
 		return nil, err
 	}
@@ -693,7 +708,10 @@ func (w *Worktree) Release(ctx context.Context) error {
 // changes nothing anywhere.
 func (m *Mirrored) Undo(ctx context.Context, target, reason string) (Decision, error) {
 	s := m.Session
-	s.mu.Lock()
+	end, err := s.begin(ctx, "undoing")
+	if err != nil {
+		return Decision{}, err
+	}
 	moves, err := m.undoMoves(ctx, target)
 	var ws []userWrite
 	if err == nil {
@@ -702,7 +720,7 @@ func (m *Mirrored) Undo(ctx context.Context, target, reason string) (Decision, e
 	if err == nil {
 		err = m.applyUser(ctx, ws)
 	}
-	s.mu.Unlock()
+	end()
 	if err != nil {
 		return Decision{}, err
 	}

@@ -1,0 +1,343 @@
+package gitops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
+)
+
+// Crash-atomic operations. An operation that writes to git's index or the
+// working tree journals an intent (the writes it is about to make, each with
+// what it replaces, and the states and decision that result), makes the
+// writes, then journals "done" (journal.go). Whoever next holds the session
+// lock (session.go begin, which Open and every changing method call) settles
+// an intent that has neither "done" nor "abort" after it:
+//
+//   - A decision (accept, reject, modify, undo, undo-all) rolls forward when
+//     every write is either made or not made yet (the usual crash): the rest
+//     is made and the decision counts, as if the command had finished. The
+//     user asked for it, and it applies exactly as planned. When the user
+//     changed one of its paths (index entry or file) between the crash and
+//     the reopen, it rolls back instead: the writes already made are taken
+//     back where they are still intact, the user's later content is kept,
+//     and the change is pending again.
+//   - An agent write rolls forward only when its temporary file is complete
+//     (the rename is made) or the file already holds the new content; else it
+//     rolls back: the agent's tool call never returned, so there is no
+//     proposal, and the temporary file is removed.
+//
+// Either way the session's temporary files left in the directories of the
+// paths involved are removed.
+
+// intentOp is the writes of an operation, journaled before they are made.
+type intentOp struct {
+	Index []indexWrite
+	Disk  []diskChange
+	// Agent marks an agent write (one Disk change through the temporary
+	// file Tmp, in the path's directory; empty Tmp for a removal).
+	Agent bool
+	Tmp   string
+}
+
+// indexWrite is one index entry going from Old to New (zero: absent).
+type indexWrite struct {
+	Path     string
+	Old, New Entry
+}
+
+// diskChange is one working-tree path going from Old to New (zero: absent),
+// New getting the permission Perm and Old having had OldPerm.
+type diskChange struct {
+	Path          string
+	Old, New      Entry
+	Perm, OldPerm fs.FileMode
+}
+
+// intentOf journals what pl is about to write: the index entries (from what
+// the plan read) and the files, both sides stored as blobs so that recovery
+// can go either way.
+func (s *Session) intentOf(ctx context.Context, pl *plan) (*intentOp, error) {
+	op := &intentOp{}
+	for _, p := range slices.Sorted(maps.Keys(pl.index)) {
+		op.Index = append(op.Index, indexWrite{Path: p, Old: pl.idx[p], New: pl.index[p]})
+	}
+	for _, w := range pl.disk {
+		var modes []string
+		var datas [][]byte
+		if w.oldMode != "" {
+			modes, datas = append(modes, w.oldMode), append(datas, w.oldData)
+		}
+		if w.mode != "" {
+			modes, datas = append(modes, w.mode), append(datas, w.data)
+		}
+		es, err := s.newBlobs(ctx, modes, datas)
+		if err != nil {
+			return nil, err
+		}
+		dc := diskChange{Path: w.path, Perm: w.perm, OldPerm: w.oldPerm}
+		if w.oldMode != "" {
+			dc.Old, es = es[0], es[1:]
+		}
+		if w.mode != "" {
+			dc.New = es[0]
+		}
+		op.Disk = append(op.Disk, dc)
+	}
+	return op, nil
+}
+
+// diskIs reports whether a working-tree path holds e (zero: absent).
+func (s *Session) diskIs(ctx context.Context, path string, e Entry) (bool, error) {
+	mode, data, _, err := s.r.readDisk(path)
+	if err != nil || mode != e.Mode {
+		return false, err
+	}
+	if mode == "" {
+		return true, nil
+	}
+	return s.r.objectID("blob", data) == e.OID, nil
+}
+
+// setDisk writes e (zero: removes the path) with perm.
+func (s *Session) setDisk(ctx context.Context, path string, e Entry, perm fs.FileMode) error {
+	if !e.Exists() {
+		return s.r.writeDisk(path, "", nil, 0)
+	}
+	if err := s.content(ctx, e); err != nil {
+		return err
+	}
+	return s.r.writeDisk(path, e.Mode, s.blobs[e.OID], perm)
+}
+
+// moveWrites makes the op's writes go forward (to New, where they still hold
+// Old) or back (to Old, where they still hold New). It reports whether every
+// write was in one of those two states; the ones that were not are left
+// alone.
+func (s *Session) moveWrites(ctx context.Context, op *intentOp, forward bool) (clean bool, err error) {
+	clean = true
+	if len(op.Index) > 0 {
+		paths := make([]string, len(op.Index))
+		for i, w := range op.Index {
+			paths[i] = w.Path
+		}
+		cur, err := s.r.indexEntries(ctx, "", paths)
+		if err != nil {
+			return false, err
+		}
+		pl := &plan{action: "recover", index: map[string]Entry{}, idx: map[string]Entry{}}
+		for _, w := range op.Index {
+			from, to := w.New, w.Old
+			if forward {
+				from, to = w.Old, w.New
+			}
+			switch cur[w.Path] {
+			case to:
+			case from:
+				pl.index[w.Path], pl.idx[w.Path] = to, from
+			default:
+				clean = false
+			}
+		}
+		if err := s.writeIndex(ctx, pl); err != nil {
+			return false, err
+		}
+	}
+	for _, d := range op.Disk {
+		from, to, perm := d.New, d.Old, d.OldPerm
+		if forward {
+			from, to, perm = d.Old, d.New, d.Perm
+		}
+		if ok, err := s.diskIs(ctx, d.Path, to); err != nil || ok {
+			if err != nil {
+				return false, err
+			}
+			continue
+		}
+		ok, err := s.diskIs(ctx, d.Path, from)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			clean = false
+			continue
+		}
+		if err := s.setDisk(ctx, d.Path, to, perm); err != nil {
+			return false, err
+		}
+		s.dirty[d.Path] = true
+	}
+	return clean, nil
+}
+
+// isClean reports whether every write of op is either made or not yet made.
+func (s *Session) isClean(ctx context.Context, op *intentOp) (bool, error) {
+	if len(op.Index) > 0 {
+		paths := make([]string, len(op.Index))
+		for i, w := range op.Index {
+			paths[i] = w.Path
+		}
+		cur, err := s.r.indexEntries(ctx, "", paths)
+		if err != nil {
+			return false, err
+		}
+		for _, w := range op.Index {
+			if c := cur[w.Path]; c != w.Old && c != w.New {
+				return false, nil
+			}
+		}
+	}
+	for _, d := range op.Disk {
+		for i, e := range []Entry{d.New, d.Old} {
+			ok, err := s.diskIs(ctx, d.Path, e)
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				break
+			}
+			if i == 1 {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+// recoverIntent settles an interrupted operation (see the top of the file).
+func (s *Session) recoverIntent(ctx context.Context, in *record) error {
+	op := in.Op
+	if op == nil {
+		return s.j.append(record{Kind: "abort"})
+	}
+	defer s.removeTmps(op)
+	forward := false
+	var err error
+	if op.Agent {
+		forward, err = s.finishAgentWrite(ctx, op)
+	} else if forward, err = s.isClean(ctx, op); err == nil {
+		_, err = s.moveWrites(ctx, op, forward)
+	}
+	if err != nil {
+		return fmt.Errorf("gitops: session %s: settling an operation a crash interrupted: %w", s.id, err)
+	}
+	if !forward {
+		return s.j.append(record{Kind: "abort"})
+	}
+	if err := s.j.append(record{Kind: "done"}); err != nil {
+		return err
+	}
+	eff, _ := settle([]record{*in, {Kind: "done"}}, nil)
+	s.apply(eff)
+	return nil
+}
+
+// finishAgentWrite reports whether an interrupted agent write took effect:
+// the file holds the new version already, or its complete temporary file is
+// renamed into place now.
+func (s *Session) finishAgentWrite(ctx context.Context, op *intentOp) (bool, error) {
+	if len(op.Disk) != 1 {
+		return false, nil
+	}
+	d := op.Disk[0]
+	if ok, err := s.diskIs(ctx, d.Path, d.New); err != nil || ok {
+		return ok, err
+	}
+	if op.Tmp == "" || !d.New.Exists() {
+		return false, nil
+	}
+	if ok, err := s.diskIs(ctx, d.Path, d.Old); err != nil || !ok {
+		return false, err // the user changed the file since: theirs
+	}
+	if err := s.content(ctx, d.New); err != nil {
+		return false, err
+	}
+	return s.r.finishTmp(d.Path, op.Tmp, d.New.Mode, s.blobs[d.New.OID])
+}
+
+// removeTmps removes the session's temporary files in the directories of the
+// op's paths.
+func (s *Session) removeTmps(op *intentOp) {
+	for _, d := range op.Disk {
+		s.r.removeTmps(d.Path, s.r.tmpPrefix)
+	}
+}
+
+// abortIntent takes back the writes an operation made before it failed and
+// journals that it did not happen. If that fails too, the intent stays
+// pending and the next operation settles it.
+func (s *Session) abortIntent(ctx context.Context, in *record, cause error) error {
+	defer s.removeTmps(in.Op)
+	if _, err := s.moveWrites(ctx, in.Op, false); err != nil {
+		s.pending = in
+		return errors.Join(cause, err)
+	}
+	if err := s.j.append(record{Kind: "abort"}); err != nil {
+		s.pending = in
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+// begin starts an operation that changes the session: the in-process mutex,
+// the per-operation session lock (lock.go), then catching up with what other
+// processes journaled meanwhile and settling an interrupted operation. The
+// returned func ends it.
+func (s *Session) begin(ctx context.Context, activity string) (func(), error) {
+	s.mu.Lock()
+	if err := s.acquire(activity); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	if err := s.catchUp(ctx); err != nil {
+		s.release()
+		s.mu.Unlock()
+		return nil, err
+	}
+	return func() { s.release(); s.mu.Unlock() }, nil
+}
+
+// catchUp applies the journal records appended since this process last read
+// it, settles an interrupted operation, and removes an index.lock a dead
+// wend left. The session lock is held.
+func (s *Session) catchUp(ctx context.Context) error {
+	recs, err := s.j.readNew(true)
+	if err != nil {
+		return fmt.Errorf("gitops: session %s: reading the journal: %w", s.id, err)
+	}
+	eff, pending := settle(recs, s.pending)
+	s.apply(eff)
+	s.pending = pending
+	if _, err := os.Stat(s.r.index + ".lock"); err == nil {
+		if err := clearStaleIndexLock(s.r.index); err != nil {
+			return err
+		}
+	}
+	if s.pending != nil {
+		in := s.pending
+		s.pending = nil
+		if err := s.recoverIntent(ctx, in); err != nil {
+			s.pending = in
+			return err
+		}
+	}
+	return nil
+}
+
+// apply replays effective journal records into the session's state.
+func (s *Session) apply(recs []record) {
+	for _, rec := range recs {
+		s.replay(rec)
+		for _, ps := range rec.Paths {
+			s.dirty[ps.Path] = true
+			for _, e := range []Entry{ps.Orig, ps.Base, ps.Agent} {
+				if e.Exists() {
+					s.kept[e.OID] = true
+				}
+			}
+		}
+	}
+}

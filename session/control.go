@@ -38,6 +38,10 @@ const (
 	// (.wend.toml, the user's config) or that the user protected: every policy
 	// but read-only asks, each time, naming the path (ApproveProtected).
 	EffectProtected Effect = "protected-write"
+	// EffectNetwork is a command that asks to keep the network the sandbox
+	// would cut: every policy but read-only asks, each time, naming the
+	// command (ApproveNetwork).
+	EffectNetwork Effect = "network-command"
 )
 
 // Verdict is the policy's answer for one call.
@@ -71,7 +75,7 @@ func (p ApprovalPolicy) Judge(e Effect) Verdict {
 			return Allow
 		}
 		return Ask
-	case EffectProtected:
+	case EffectProtected, EffectNetwork:
 		if p == PolicyReadOnly {
 			return Deny
 		}
@@ -90,6 +94,9 @@ const (
 	// ApproveProtected asks for one write to a protected path; Path names it and
 	// Detail says why it is protected. No earlier grant covers it.
 	ApproveProtected ApprovalKind = "protected-write"
+	// ApproveNetwork asks for one command to reach the network; Command
+	// names it. No earlier grant covers it and it grants nothing further.
+	ApproveNetwork ApprovalKind = "network-command"
 )
 
 // ApprovalRequest asks the user to let one tool call run. It blocks only that call.

@@ -153,16 +153,24 @@ func (c *Controls) Approve(ctx context.Context, call Call) Approval {
 			Output: fmt.Sprintf("%s is not allowed: the session's approval policy is read-only. Describe the change instead.", call.Tool)}
 	}
 	req, step := call.Describe()
-	// A protected write is approved one call at a time, by a request naming its
-	// path: no grant for the step's edits or a prefix may cover it.
+	// A protected write, or a command that asks for the network, is approved
+	// one call at a time, by a request naming its path or command: no grant
+	// for the step or a prefix may cover it, and approving it grants nothing.
 	protected := call.Effect == session.EffectProtected
-	if !protected && c.Granted(req, step) {
+	network := call.Effect == session.EffectNetwork
+	oneAtATime := protected || network
+	if !oneAtATime && c.Granted(req, step) {
 		return Approval{OK: true}
 	}
 	if !c.cfg.Interactive {
 		if protected {
 			return Approval{Summary: call.Tool + ": protected path, needs the user",
 				Output: fmt.Sprintf("%s was not run: %s. Only the user can approve that, one write at a time, and this headless run cannot ask. Leave this change to the user and tell them what it should be.", call.Tool, req.Detail)}
+		}
+		if network {
+			return Approval{Summary: call.Tool + ": network access, needs the user",
+				Output: fmt.Sprintf("%s was not run: it asks for network access, which only the user can approve, one command at a time, and this headless run cannot ask. "+
+					"Run it without the network if it can work offline (leave out network: true), or tell the user which command needs the network and why.", call.Tool)}
 		}
 		return Approval{Summary: call.Tool + ": needs approval", Output: HeadlessAdvice(call.Tool, c.cfg.Policy)}
 	}
@@ -172,6 +180,8 @@ func (c *Controls) Approve(ctx context.Context, call Call) Approval {
 	switch {
 	case protected:
 		req.Kind = session.ApproveProtected
+	case network:
+		req.Kind, req.Prefix = session.ApproveNetwork, ""
 	case req.Kind == "":
 		req.Kind = session.ApproveCommand
 		if call.Effect == session.EffectWrite {
@@ -187,7 +197,7 @@ func (c *Controls) Approve(ctx context.Context, call Call) Approval {
 		return Approval{Summary: call.Tool + ": denied by the user",
 			Output: "The user denied this call. Their reason: " + OrNone(d.Reason)}
 	}
-	if protected {
+	if oneAtATime {
 		return Approval{OK: true, Scope: session.ScopeOnce}
 	}
 	c.Remember(req, step, d.Scope)

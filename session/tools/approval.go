@@ -22,6 +22,8 @@ func (r *Registry) Describe(call Call) session.ApprovalRequest {
 		req.Kind = session.ApproveWrite
 	case session.EffectCommand:
 		req.Kind = session.ApproveCommand
+	case session.EffectNetwork:
+		req.Kind = session.ApproveNetwork
 	}
 	var a struct {
 		Path       string          `json:"path"`
@@ -44,7 +46,9 @@ func (r *Registry) Describe(call Call) session.ApprovalRequest {
 		req.Command = a.Command
 		req.Prefix = CommandPrefix(a.Command)
 		req.Detail = "run " + shorten(strings.Join(strings.Fields(a.Command), " "), 100)
-		if iso := r.CommandIsolation(); iso != "" { // what the user lets it reach (command.go)
+		if req.Kind == session.ApproveNetwork {
+			r.describeNetwork(&req) // network.go
+		} else if iso := r.CommandIsolation(); iso != "" { // what the user lets it reach (command.go)
 			req.Detail += " (" + iso + ")"
 		}
 	case ToolEditFile:

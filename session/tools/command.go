@@ -35,6 +35,9 @@ func (r *Registry) runCommand(ctx context.Context, raw json.RawMessage) Result {
 	var a struct {
 		Command        string `json:"command"`
 		TimeoutSeconds int    `json:"timeout_seconds"`
+		// Network keeps the host's network in the sandbox; the engine asked
+		// the user first (EffectNetwork, network.go).
+		Network bool `json:"network"`
 	}
 	if res := r.decode(ToolRunCommand, raw, &a); res != nil {
 		return *res
@@ -55,7 +58,7 @@ func (r *Registry) runCommand(ctx context.Context, raw json.RawMessage) Result {
 	if err := r.ws.BeforeCommand(ctx); err != nil {
 		return failf("run_command: recording the working tree before the command failed: %v", err)
 	}
-	run := r.shell(ctx, a.Command, timeout)
+	run := r.shell(ctx, a.Command, timeout, a.Network)
 	// Record the command's changes even when the user stopped it.
 	changed, afterErr := r.ws.AfterCommand(context.WithoutCancel(ctx))
 	r.repo.Invalidate()
@@ -105,7 +108,7 @@ func (r *Registry) runCommand(ctx context.Context, raw json.RawMessage) Result {
 // it left running in the background is killed too, so no process outlives the
 // call. It blocks until the output pipe is drained (at most drainGrace after the
 // kill).
-func (r *Registry) shell(ctx context.Context, command string, timeout time.Duration) commandRun {
+func (r *Registry) shell(ctx context.Context, command string, timeout time.Duration, network bool) commandRun {
 	start := time.Now()
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -119,7 +122,7 @@ func (r *Registry) shell(ctx context.Context, command string, timeout time.Durat
 		cmd.Env = commandEnv(os.Environ(), r.cfg.StripEnv, r.cfg.Env)
 		return cmd
 	}
-	cmd, cleanup, notice, err := r.startCommand(newCmd)
+	cmd, cleanup, notice, err := r.startCommand(newCmd, network)
 	pw.Close() // only the children hold the write end now
 	if err != nil {
 		return commandRun{exitCode: -1, startErr: err}
@@ -182,12 +185,12 @@ func (r *Registry) shell(ctx context.Context, command string, timeout time.Durat
 // with a notice the first time, unless the sandbox is required. cleanup runs
 // after the command was waited for. In both cases killing cmd's process
 // group ends the command and everything it started.
-func (r *Registry) startCommand(newCmd func() *exec.Cmd) (cmd *exec.Cmd, cleanup func(), notice string, err error) {
+func (r *Registry) startCommand(newCmd func() *exec.Cmd, network bool) (cmd *exec.Cmd, cleanup func(), notice string, err error) {
 	if sb := r.cfg.Sandbox; sb != nil {
 		tell, why := sb.Unavailable()
 		if why == nil {
 			cmd = newCmd()
-			cleanup, err := sb.Start(cmd, sandbox.Options{Root: r.realRoot})
+			cleanup, err := sb.Start(cmd, sandbox.Options{Root: r.realRoot, Network: network})
 			if err != nil {
 				return nil, nil, "", fmt.Errorf("the sandbox did not start: %w", err)
 			}

@@ -213,6 +213,9 @@ func (r *Registry) Effect(call Call) session.Effect {
 	if call.Name == ToolGit {
 		return r.gitEffect(call) // by its arguments: see gitargs.go
 	}
+	if call.Name == ToolRunCommand && r.asksForNetwork(call) {
+		return session.EffectNetwork // network.go
+	}
 	if t := r.lookup(call.Name); t != nil {
 		if t.spec.Effect == session.EffectWrite && r.writeProtection(call) != "" {
 			return session.EffectProtected // protect.go

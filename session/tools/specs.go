@@ -145,6 +145,7 @@ func builtins() []def {
 				"use read_file, grep and edit_file.",
 			param{name: "command", typ: "string", desc: "The shell command line, e.g. \"go test ./...\".", required: true},
 			param{name: "timeout_seconds", typ: "integer", desc: "Kill the command after this many seconds (default and maximum are set by the user)."},
+			param{name: "network", typ: "boolean", desc: "Set true only when the command must reach the network, e.g. to download dependencies; the user must approve it. Commands have no network otherwise."},
 		),
 		newDef(ToolGit, session.EffectRead, false,
 			"Run a read-only git command: status, log, diff, show, blame, or branch (listing only). "+

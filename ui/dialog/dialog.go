@@ -35,6 +35,8 @@ func Approval(r session.ApprovalRequest, km keys.KeyMap, st styles.Styles, width
 		title = "Start on this plan?"
 	case session.ApproveProtected:
 		title = "Allow this write to a protected file?"
+	case session.ApproveNetwork:
+		title = "Allow this command to use the network?"
 	}
 	lines = append(lines, st.Title.Render(ansi.Truncate(title, inner, "…")))
 	meta := r.Tool
@@ -69,10 +71,12 @@ func Approval(r session.ApprovalRequest, km keys.KeyMap, st styles.Styles, width
 		lines = append(lines, ansi.Truncate(input, inner, ""))
 	} else {
 		choices := []key.Binding{km.ApproveOnce}
-		if r.Kind != session.ApproveProtected { // approved one write at a time
+		// Protected writes and network access are approved one call at a time.
+		oneAtATime := r.Kind == session.ApproveProtected || r.Kind == session.ApproveNetwork
+		if !oneAtATime {
 			choices = append(choices, km.ApproveStep)
 		}
-		if r.Prefix != "" {
+		if r.Prefix != "" && !oneAtATime {
 			p := km.ApprovePrefix
 			p.SetHelp(p.Help().Key, "always allow “"+r.Prefix+"” this session")
 			choices = append(choices, p)

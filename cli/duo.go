@@ -14,6 +14,7 @@ import (
 
 	"gitlab.com/wend/wend/remote/duo"
 	"gitlab.com/wend/wend/remote/gitlab"
+	"gitlab.com/wend/wend/remote/redact"
 	"gitlab.com/wend/wend/session"
 	sduo "gitlab.com/wend/wend/session/duo"
 	"gitlab.com/wend/wend/session/tools"
@@ -134,6 +135,9 @@ func prepareDuoSession(ctx context.Context, g *globals, ws *workspace, interacti
 		// On the direct path DWS sends every GitLab call through the executor,
 		// to be made with the workflow's own token.
 		cfg.HTTPBaseURL, cfg.HTTPToken = da.GitLabRails.BaseURL, da.GitLabRails.Token
+		// The workflow's own tokens are credentials like the user's: masked
+		// wherever they would show (tool output, GitLab answers, the log).
+		redact.Register(da.GitLabRails.Token, da.Service.Token)
 		if m := strings.TrimSpace(string(da.WorkflowMetadata)); m != "" && m != "null" {
 			cfg.WorkflowMetadata = m
 		}

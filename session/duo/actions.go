@@ -349,7 +349,8 @@ func (e *Engine) httpRequest(ctx context.Context, s *duo.Stream, requestID strin
 	default:
 		resp = duo.DoHTTPRequest(ctx, e.cfg.HTTPClient, e.cfg.HTTPBaseURL, e.cfg.HTTPToken, r)
 	}
-	res := tools.Result{Summary: fmt.Sprintf("%s %s: %d", r.GetMethod(), r.GetPath(), resp.GetStatusCode()),
+	e.redactHTTP(resp)
+	res := tools.Result{Summary: e.cfg.Tools.Redact(fmt.Sprintf("%s %s: %d", r.GetMethod(), r.GetPath(), resp.GetStatusCode())),
 		IsError: resp.GetError() != "" || resp.GetStatusCode() >= 400, Output: clip(resp.GetBody(), 2000)}
 	if resp.GetError() != "" {
 		res.Output = resp.GetError()
@@ -359,6 +360,18 @@ func (e *Engine) httpRequest(ctx context.Context, s *duo.Stream, requestID strin
 	defer cancel()
 	if err := s.RespondHTTP(rctx, requestID, resp); err != nil {
 		e.notice("warn", "could not answer GitLab Duo's request "+requestID+": "+err.Error())
+	}
+}
+
+// redactHTTP masks secrets in GitLab's answer (body, error, header values)
+// with the registry's redaction, the one every tool result passes through:
+// the answer goes to the service, a model, and into the session log, and an
+// API answer can hold tokens (CI variables, a pasted glpat in an issue).
+func (e *Engine) redactHTTP(resp *contract.HttpResponse) {
+	resp.Body = e.cfg.Tools.Redact(resp.GetBody())
+	resp.Error = e.cfg.Tools.Redact(resp.GetError())
+	for k, v := range resp.GetHeaders() {
+		resp.Headers[k] = e.cfg.Tools.Redact(v)
 	}
 }
 

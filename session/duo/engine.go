@@ -26,11 +26,14 @@ import (
 // Toolbox is the tools port; *tools.Registry satisfies it. MarkRead lets the
 // engine honour DWS edits, which DWS issues without wend's read-before-write
 // bookkeeping (DWS read the file through its own earlier action, or not at all).
+// Redact is the redaction Execute applies to every result, for what the engine
+// answers itself (GitLab API answers to runHTTPRequest).
 type Toolbox interface {
 	Effect(call tools.Call) session.Effect
 	Describe(call tools.Call) session.ApprovalRequest
 	Execute(ctx context.Context, call tools.Call) tools.Result
 	MarkRead(path string, content []byte) error
+	Redact(s string) string
 }
 
 // Reviewer is the staging port, the same shape as session/agent's: it describes

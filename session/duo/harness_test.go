@@ -95,6 +95,7 @@ type rigOptions struct {
 	policy      session.ApprovalPolicy
 	interactive bool
 	dir         string
+	redact      func(string) string // tools.Config.Redact
 }
 
 func newRig(t *testing.T, script string, o rigOptions) *rig {
@@ -114,7 +115,7 @@ func newRig(t *testing.T, script string, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { gs.Close() })
-	reg, err := tools.New(tools.Config{Root: dir, Workspace: gs})
+	reg, err := tools.New(tools.Config{Root: dir, Workspace: gs, Redact: o.redact})
 	if err != nil {
 		t.Fatal(err)
 	}

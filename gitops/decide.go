@@ -254,7 +254,7 @@ func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, e
 		crashPoint("disk")
 		s.dirty[w.path] = true
 	}
-	if err := s.j.append(record{Kind: "done"}); err != nil {
+	if err := s.j.appendDone(); err != nil {
 		// Everything is written: the next operation rolls it forward.
 		s.pending = in
 		return Decision{}, err

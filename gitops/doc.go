@@ -35,6 +35,13 @@
 // are attributed to the command. Binary files the user changes take the
 // user's version as their new baseline.
 //
+// Two sessions in one repository: a command snapshot never credits a path
+// that another open session (a Session value of a live process) holds, by a
+// pending proposal, a standing accept or a write in flight; for this session
+// that change is the user's, so undoing it never reverts the other's work
+// (attribution.go). An agent command here that changes such a path is not
+// proposed: the change stays in the tree, the user's.
+//
 // # Decisions
 //
 // Accept moves the index, never the working tree: the change Base → Base+hunk
@@ -58,12 +65,30 @@
 // # Durability
 //
 // Every state change is written before it is reported: new contents as git
-// blobs, kept reachable by refs/wend/<id>/state, and a record appended and
-// fsynced to the journal at <git dir>/wend/<id>/journal. Open replays the
-// journal; a torn last record is dropped. A decision applies its index and
-// working-tree changes before its record, so a crash in between leaves the
-// proposal pending with the change already made, and deciding it again is
-// harmless. An agent write is recorded before the file is written.
+// blobs, kept reachable by refs/wend/<id>/state, and records appended to the
+// journal at <git dir>/wend/<id>/journal. Open replays the journal; a torn
+// last record is dropped. An operation that writes the index or the working
+// tree journals (fsynced) an intent first: its writes, each with what it
+// replaces, and the decision that results; then writes; then "done". Open,
+// and every changing method, settles an intent left without an outcome
+// (recover.go): a decision rolls forward when each write is either made or
+// not (the user asked for it; it completes as planned), and rolls back
+// where the user changed one of its paths since the crash; an agent write
+// finishes the rename of its complete temporary file, or else rolls back (no
+// proposal the file does not hold). The session's .wend-tmp-<id>-* files there
+// are removed.
+//
+// One writer at a time: each changing operation holds a flock on
+// <git dir>/wend/<id>/lock (holder's pid, start time and activity, for the
+// "session is busy" error after a 5 s wait) and first catches up on what
+// other processes journaled. A live TUI and a CLI verb interleave operation by
+// operation. wend's index.lock is a hard link of an owner-named file under
+// <git dir>/wend, so a crashed wend's lock is recognised and removed; any
+// other index.lock is never touched (ErrIndexLocked says to remove it).
+//
+// Undo takes back exactly the decision's lines; when a later decision changed
+// any of them, even the same way, it is a *ConflictError (undo that one
+// first), so a later accepted change is never lost silently.
 //
 // # Git
 //

@@ -136,7 +136,15 @@ func decodeRecords(path string, data []byte) ([]record, int, error) {
 
 // append writes one record and fsyncs before returning, so whatever the caller
 // reports afterwards is already durable.
-func (j *journal) append(r record) error {
+func (j *journal) append(r record) error { return j.write(r, true) }
+
+// appendDone writes a "done" record without an fsync of its own: a killed
+// process loses nothing the kernel has, the next record's fsync covers it, and
+// if the system itself goes down first, the intent before it is settled again
+// on open, forward, as its writes are all made (recover.go).
+func (j *journal) appendDone() error { return j.write(record{Kind: "done"}, false) }
+
+func (j *journal) write(r record, sync bool) error {
 	var payload bytes.Buffer
 	if err := gob.NewEncoder(&payload).Encode(&r); err != nil {
 		return err
@@ -149,6 +157,9 @@ func (j *journal) append(r record) error {
 		return err
 	}
 	j.off += int64(len(frame))
+	if !sync {
+		return nil
+	}
 	return j.f.Sync()
 }
 

@@ -27,17 +27,24 @@ func (r LineRange) String() string {
 // is returned. A region that ours already changed identically is taken as
 // applied, which makes replaying a decision after a crash harmless.
 func transfer(anc, ours, theirs []string) ([]string, []LineRange) {
-	return merge3(anc, ours, theirs, false)
+	return merge3(anc, ours, theirs, false, false)
+}
+
+// transferExact is transfer where a region ours already changed identically
+// is a conflict too: for taking a decision back (undo.go), where lines a later
+// decision changed the same way belong to that later decision.
+func transferExact(anc, ours, theirs []string) ([]string, []LineRange) {
+	return merge3(anc, ours, theirs, false, true)
 }
 
 // transferKeep is transfer that skips the conflicting regions of theirs instead
 // of failing, keeping ours there.
 func transferKeep(anc, ours, theirs []string) []string {
-	out, _ := merge3(anc, ours, theirs, true)
+	out, _ := merge3(anc, ours, theirs, true, false)
 	return out
 }
 
-func merge3(anc, ours, theirs []string, keep bool) ([]string, []LineRange) {
+func merge3(anc, ours, theirs []string, keep, exact bool) ([]string, []LineRange) {
 	if slices.Equal(anc, theirs) {
 		return ours, nil
 	}
@@ -63,7 +70,7 @@ func merge3(anc, ours, theirs []string, keep bool) ([]string, []LineRange) {
 		dup, bad := false, false
 		for k := j; k < len(do) && do[k].A0 <= t.A1; k++ {
 			o := do[k]
-			if o.A0 == t.A0 && o.A1 == t.A1 && slices.Equal(ours[o.B0:o.B1], theirs[t.B0:t.B1]) {
+			if !exact && o.A0 == t.A0 && o.A1 == t.A1 && slices.Equal(ours[o.B0:o.B1], theirs[t.B0:t.B1]) {
 				dup = true
 				continue
 			}

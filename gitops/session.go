@@ -71,6 +71,8 @@ type Session struct {
 	lock     *sessionLock
 	openMark string
 	pending  *record
+	// others caches other sessions' held paths (attribution.go).
+	others map[string]otherJournal
 }
 
 // Option configures Start and Open.

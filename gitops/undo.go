@@ -186,7 +186,11 @@ func (s *Session) revert(ctx context.Context, path, which string, before, after,
 	if isBinary(b) || isBinary(a) || isBinary(n) || before.Mode == "120000" || now.Mode == "120000" {
 		return Entry{}, conflict("and the file is binary")
 	}
-	out, bad := transfer(splitLines(a), splitLines(n), splitLines(b))
+	// Exact: when a later decision changed the same lines, even the same
+	// way (it deleted a line this one added), taking this one back alone
+	// would silently take that one's change too, or leave a change that no
+	// longer belongs to any decision.
+	out, bad := transferExact(splitLines(a), splitLines(n), splitLines(b))
 	if len(bad) > 0 {
 		return Entry{}, conflict("on the same lines (" + rangesString(bad) + " of it); undo the later decisions first")
 	}

@@ -532,8 +532,9 @@ func TestUndoSurvivesReopenAndCrash(t *testing.T) {
 	if last := ds[len(ds)-1]; last.Action != ActionUndo || last.Undoes != 2 || last.UndoneAction != ActionReject {
 		t.Fatalf("journaled undo %+v", last)
 	}
-	// A crash after the working tree changed but before the record was
-	// fsynced: the torn record is dropped, and undoing again is harmless.
+	// A crash after the working tree changed but before the completion
+	// record was fsynced: the torn record is dropped, and the reopen rolls
+	// the journaled intent forward (recover.go), once.
 	if _, err := s.Undo(bg, "a.txt", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -550,15 +551,15 @@ func TestUndoSurvivesReopenAndCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if pendingHunk(t, s, h5) || r.mustRead("a.txt") != agent {
-		t.Fatal("crash setup: the record should be lost and the file already changed")
-	}
-	d, err := s.Undo(bg, "a.txt", "")
-	if err != nil || d.HunkIDs[0] != h5 || d.Undoes != 1 {
-		t.Fatalf("%+v %v", d, err)
+	ds = s.Decisions()
+	if d := ds[len(ds)-1]; len(ds) != 4 || d.Action != ActionUndo || d.Undoes != 1 || d.HunkIDs[0] != h5 {
+		t.Fatalf("the interrupted undo was not rolled forward once: %+v", ds)
 	}
 	if r.mustRead("a.txt") != agent || !pendingHunk(t, s, h5) || !pendingHunk(t, s, h30) {
-		t.Fatalf("after replayed undo: %q %+v", r.mustRead("a.txt"), mustProposals(t, s))
+		t.Fatalf("after the rolled-forward undo: %q %+v", r.mustRead("a.txt"), mustProposals(t, s))
+	}
+	if _, err := s.Undo(bg, "a.txt", ""); !errors.Is(err, ErrNothingToUndo) {
+		t.Fatalf("undo with both rejections undone: %v", err)
 	}
 }
 

@@ -161,7 +161,7 @@ func (s *Session) agentWrite(ctx context.Context, path, mode string, data []byte
 		return s.abortIntent(ctx, in, fmt.Errorf("gitops: write %q: %w", path, err))
 	}
 	crashPoint("disk")
-	if err := s.j.append(record{Kind: "done"}); err != nil {
+	if err := s.j.appendDone(); err != nil {
 		s.pending = in
 		return err
 	}
@@ -259,10 +259,17 @@ func (s *Session) AfterCommand(ctx context.Context) ([]string, error) {
 	}
 	var changed []string
 	var recs []pathState
+	var held map[string]bool
+	if len(diff) > 0 {
+		held = s.othersHold()
+	}
 	for p, d := range diff {
 		before, after := d[0], d[1]
 		if before.Mode == "160000" || after.Mode == "160000" {
 			continue
+		}
+		if held[p] {
+			continue // another open session's change: the user's, for this one (attribution.go)
 		}
 		ps, touched := s.paths[p]
 		if !touched {

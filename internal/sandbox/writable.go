@@ -84,9 +84,16 @@ func underAny(path string, dirs []string) bool {
 // ~/.ssh/x would otherwise expose the keys beside it.
 func (s *Sandbox) extraWritable(home string, deny []string) []string {
 	var out []string
-	for _, w := range append(CacheDirs(home), s.Writable...) {
+	caches := CacheDirs(home)
+	realHome, _ := filepath.EvalSymlinks(home)
+	for i, w := range append(caches, s.Writable...) {
 		r, err := filepath.EvalSymlinks(expandHome(w, home))
 		if err != nil || !filepath.IsAbs(r) || underAny(r, deny) || containsString(out, r) {
+			continue
+		}
+		// A cache variable set to the home or above it (GOCACHE=$HOME) would
+		// open the shell profiles; only sandbox_writable may say that.
+		if i < len(caches) && realHome != "" && underAny(realHome, []string{r}) {
 			continue
 		}
 		if fi, err := os.Stat(r); err == nil && fi.IsDir() {

@@ -113,3 +113,15 @@ func TestRepositoryConfigIsReadOnly(t *testing.T) {
 		t.Errorf("the rest of the repository must stay writable:\n%s", out)
 	}
 }
+
+// A cache variable pointing at the home itself does not open the home.
+func TestCacheVariableAtHomeDoesNotOpenIt(t *testing.T) {
+	sb, home := testSandbox(t)
+	t.Setenv("GOCACHE", home)
+	root := newRoot(t)
+	writeFile(t, filepath.Join(home, ".profile"), "# profile\n")
+	out, _ := run(t, sb, root, `echo evil >> ~/.profile && echo wrote-profile`, Options{})
+	if strings.Contains(out, "wrote-profile") {
+		t.Errorf("GOCACHE=$HOME made the home writable:\n%s", out)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"gitlab.com/wend/wend/remote/llm"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/agent"
+	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/store"
 	"gitlab.com/wend/wend/session/tools"
 )
@@ -263,12 +264,16 @@ func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, int
 	if err != nil {
 		return err
 	}
+	var carried []steer.Feedback
+	if st, err := sessionStore(ctx, ws.repo); err == nil {
+		carried = carriedFeedback(ctx, ws.repo.Root(), st, ls.id) // carry.go
+	}
 	ls.engine = agent.New(agent.Config{
 		SessionID: ls.id, Model: ls.provider, ModelName: ls.model, Provider: ws.settings.Provider,
 		Tools: reg, Review: stage.review, Log: ls.log, Policy: ls.policy,
 		Interactive: interactive, PlanApproval: ws.settings.PlanApproval,
 		Repo: filepath.Base(ws.repo.Root()), Branch: ws.branch, Facts: facts.Markdown(),
-		MaxTurns: ws.settings.MaxTurns, Attach: attacher(ws.repo.Root(), gl),
+		MaxTurns: ws.settings.MaxTurns, Attach: attacher(ws.repo.Root(), gl), Carried: carried,
 	})
 	ls.changes = stage.changes
 	return nil

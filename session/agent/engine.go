@@ -34,6 +34,10 @@ type Config struct {
 	// references point at (GitLab issues, merge requests, files); notify reports
 	// progress and failures to the user as notices.
 	Attach func(ctx context.Context, task session.Task, notify func(level, text string)) session.Task
+	// Carried is review feedback earlier sessions left undelivered. It goes
+	// into the first model request, and each Delivered (which acknowledges it
+	// in the earlier session's journal) runs once that request has succeeded.
+	Carried []steer.Feedback
 }
 
 // Engine runs one session. All exported methods are safe for concurrent use.
@@ -83,6 +87,9 @@ func (e *Engine) Start(ctx context.Context, task session.Task) error {
 	if err != nil {
 		cancel()
 		return err
+	}
+	for _, fb := range e.cfg.Carried {
+		e.ctl.QueueFeedback(fb)
 	}
 	go e.run(runCtx, task)
 	return nil

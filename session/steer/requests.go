@@ -78,11 +78,7 @@ func (c *Controls) review(ctx context.Context, d session.Decision) error {
 		return err
 	}
 	c.log.Append(session.ReviewDecided{Action: d.Action, Targets: d.Targets, Reason: d.Reason})
-	if fb.Text != "" {
-		c.mu.Lock()
-		c.queue = append(c.queue, Note{Text: fb.Text, delivered: fb.Delivered})
-		c.mu.Unlock()
-	}
+	c.QueueFeedback(fb)
 	return nil
 }
 

@@ -247,6 +247,20 @@ func (c *Controls) Queue(text string) {
 	c.mu.Unlock()
 }
 
+// QueueFeedback adds review feedback behind whatever is queued; its Delivered
+// runs once the engine reports the note delivered. Besides the session's own
+// decisions it carries what an earlier session left undelivered, so that is
+// acknowledged in the earlier session's journal only when the listener has it.
+// Empty feedback is ignored.
+func (c *Controls) QueueFeedback(fb Feedback) {
+	if fb.Text == "" {
+		return
+	}
+	c.mu.Lock()
+	c.queue = append(c.queue, Note{Text: fb.Text, delivered: fb.Delivered})
+	c.mu.Unlock()
+}
+
 // Withdraw takes a queued adjustment back and appends AdjustWithdrawn. Once Take
 // has handed it to the engine it cannot be withdrawn (unless Requeue put it back).
 func (c *Controls) Withdraw(id string) error {

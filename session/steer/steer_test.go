@@ -427,3 +427,27 @@ func TestReviewFeedbackIsAckedOnlyOnDelivery(t *testing.T) {
 		t.Fatalf("acked %d after delivery", acked)
 	}
 }
+
+// Feedback queued from outside a decision (what an earlier session left
+// undelivered) is acknowledged only through Delivered, never by Take or a
+// Requeue, and empty feedback queues nothing.
+func TestQueueFeedbackAcknowledgesOnlyOnDelivery(t *testing.T) {
+	c, _ := newControls(t, Config{})
+	acks := 0
+	c.QueueFeedback(Feedback{})
+	c.QueueFeedback(Feedback{Text: "earlier: keep row two", Delivered: func() { acks++ }})
+	notes := c.Take()
+	if len(notes) != 1 || notes[0].Text != "earlier: keep row two" || notes[0].Adjustment() {
+		t.Fatalf("took %v", notes)
+	}
+	c.Requeue(notes) // the request failed
+	if acks != 0 {
+		t.Fatal("acknowledged before delivery")
+	}
+	for _, n := range c.Take() {
+		c.Delivered(n)
+	}
+	if acks != 1 {
+		t.Fatalf("acknowledged %d times after delivery", acks)
+	}
+}

@@ -47,7 +47,9 @@ func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, o
 		if ls.changes != nil {
 			opts.Changes = ls.changes
 		}
-		return runUIOn(ctx, ls.engine, opts)
+		err = runUIOn(ctx, ls.engine, opts)
+		tellWaiting(g.stdout, ls.id, opts.Changes) // quitnote.go
+		return err
 	}
 	ls, err := openLive(ctx, g, ws, po)
 	if err != nil {
@@ -57,7 +59,11 @@ func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, o
 	d := buildInBackground(ctx, ls, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
 	opts.Model = ls.model
 	opts.Changes = deferredChanges{d: d, ls: ls}
-	return runUIOn(ctx, d, opts)
+	err = runUIOn(ctx, d, opts)
+	// After the UI has left the screen and before the session closes: what
+	// the user leaves undecided, and how to review it.
+	tellWaiting(g.stdout, ls.id, opts.Changes) // quitnote.go
+	return err
 }
 
 // runUIOn runs the UI until the user quits; quitting stops the agent, and staged

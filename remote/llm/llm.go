@@ -28,6 +28,12 @@ const (
 	BlockText       BlockType = "text"
 	BlockToolUse    BlockType = "tool_use"
 	BlockToolResult BlockType = "tool_result"
+	// BlockThinking and BlockRedactedThinking are a model's extended thinking
+	// (Anthropic). They are kept in the history and sent back byte for byte,
+	// in their place before the tool calls: the API refuses a tool-use
+	// continuation without them. Their text is never part of the answer.
+	BlockThinking         BlockType = "thinking"
+	BlockRedactedThinking BlockType = "redacted_thinking"
 )
 
 // Block is one piece of a message.
@@ -42,6 +48,15 @@ type Block struct {
 	ToolUseID string `json:"tool_use_id,omitempty"`
 	Content   string `json:"content,omitempty"`
 	IsError   bool   `json:"is_error,omitempty"`
+	// thinking: the reasoning text and the provider's signature over it;
+	// redacted_thinking: the provider's encrypted Data. Opaque to wend.
+	Thinking  string `json:"thinking,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	Data      string `json:"data,omitempty"`
+	// CutAtLimit marks a tool_use whose input the model was still writing when
+	// its output budget (max_tokens) ran out: Input is then {} and the call
+	// must not run; the model should be told to take a smaller step.
+	CutAtLimit bool `json:"cut_at_limit,omitempty"`
 }
 
 // Text makes a text block.
@@ -92,7 +107,10 @@ const (
 type Response struct {
 	Message    Message    `json:"message"`
 	StopReason StopReason `json:"stop_reason"`
-	Usage      Usage      `json:"usage"`
+	// StopDetail is the provider's own explanation of the stop, when it gives
+	// one (Anthropic's stop_details.explanation on a refusal).
+	StopDetail string `json:"stop_detail,omitempty"`
+	Usage      Usage  `json:"usage"`
 }
 
 // Delta is a streamed piece of a response, for live display only: the Response is

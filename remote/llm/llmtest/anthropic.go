@@ -8,9 +8,14 @@ import (
 // anthropicEvents renders a reply as the Messages streaming API documents it:
 // message_start, then per block content_block_start / _delta... / _stop (with a
 // ping after the first start), then message_delta with stop_reason and usage,
-// then message_stop.
+// then message_stop. t.Anthropic adds thinking blocks before the text, error
+// events and other endings (anthropic_shapes.go).
 func anthropicEvents(t Turn, model string, seq int, nextID func() string) []string {
 	u := t.usage()
+	var a AnthropicTurn
+	if t.Anthropic != nil {
+		a = *t.Anthropic
+	}
 	var ev []string
 	add := func(typ string, data obj) {
 		ev = append(ev, fmt.Sprintf("event: %s\ndata: %s\n\n", typ, mustJSON(data)))
@@ -28,6 +33,11 @@ func anthropicEvents(t Turn, model string, seq int, nextID func() string) []stri
 			pinged = true
 		}
 	}
+	if a.Error != nil && a.Error.Early {
+		anthropicErrorEvent(*a.Error, add)
+		return ev
+	}
+	index = anthropicThinking(a.Thinking, index, add, ping)
 	if t.Text != "" {
 		add("content_block_start", obj{"type", "content_block_start", "index", index, "content_block", obj{"type", "text", "text", ""}})
 		ping()
@@ -37,7 +47,7 @@ func anthropicEvents(t Turn, model string, seq int, nextID func() string) []stri
 		add("content_block_stop", obj{"type", "content_block_stop", "index", index})
 		index++
 	}
-	for _, c := range t.ToolCalls {
+	for n, c := range t.ToolCalls {
 		id := c.ID
 		if id == "" {
 			id = nextID()
@@ -47,16 +57,29 @@ func anthropicEvents(t Turn, model string, seq int, nextID func() string) []stri
 		ping()
 		// The API's first input delta is empty; clients must cope with it.
 		add("content_block_delta", obj{"type", "content_block_delta", "index", index, "delta", obj{"type", "input_json_delta", "partial_json", ""}})
-		for _, p := range split(c.args(), argsPiece) {
+		args := c.args()
+		if a.CutInputAt > 0 && n == len(t.ToolCalls)-1 && a.CutInputAt < len(args) {
+			args = args[:a.CutInputAt]
+		}
+		for _, p := range split(args, argsPiece) {
 			add("content_block_delta", obj{"type", "content_block_delta", "index", index, "delta", obj{"type", "input_json_delta", "partial_json", p}})
 		}
 		add("content_block_stop", obj{"type", "content_block_stop", "index", index})
 		index++
 	}
+	if a.Error != nil {
+		anthropicErrorEvent(*a.Error, add)
+		return ev
+	}
+	if a.End == "no_message_delta" {
+		return ev
+	}
 	add("message_delta", obj{"type", "message_delta",
-		"delta", obj{"stop_reason", t.stopReason(), "stop_sequence", nil},
+		"delta", anthropicStop(t.stopReason(), a),
 		"usage", obj{"output_tokens", u.OutputTokens}})
-	add("message_stop", obj{"type", "message_stop"})
+	if a.End != "no_message_stop" {
+		add("message_stop", obj{"type", "message_stop"})
+	}
 	return ev
 }
 

@@ -68,6 +68,10 @@ type Turn struct {
 	// CutAfter, when positive, aborts the connection after that many bytes of the
 	// reply's event stream, as a crashed server or a proxy timeout would.
 	CutAfter int `json:"cut_after,omitempty"`
+	// Anthropic adds what only the Anthropic stream has: thinking blocks, error
+	// events, a cut tool input, a refusal's explanation, an early end (see
+	// anthropic_shapes.go). The OpenAI dialect ignores it.
+	Anthropic *AnthropicTurn `json:"anthropic,omitempty"`
 
 	Fault *Fault `json:"fault,omitempty"`
 	// Raw is sent verbatim with status 200 as text/event-stream (malformed events).

@@ -101,6 +101,12 @@ const (
 	StopEnd       StopReason = "end_turn"
 	StopToolUse   StopReason = "tool_use"
 	StopMaxTokens StopReason = "max_tokens"
+	// StopRefusal: the model declined; its own words are in the message text
+	// (OpenAI delta.refusal) or StopDetail. The task was not done.
+	StopRefusal StopReason = "refusal"
+	// StopPauseTurn: the provider paused a long turn (Anthropic pause_turn);
+	// sending the assistant content back unchanged lets the model continue.
+	StopPauseTurn StopReason = "pause_turn"
 )
 
 // Response is the complete assistant message of one call.

@@ -242,16 +242,16 @@ func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, e
 	if err := s.persist(ctx, *in); err != nil {
 		return Decision{}, err
 	}
-	crashPoint("intent")
+	s.r.crashPoint("intent")
 	if err := s.writeIndex(ctx, pl); err != nil {
 		return Decision{}, s.abortIntent(ctx, in, err)
 	}
-	crashPoint("index")
+	s.r.crashPoint("index")
 	for _, w := range pl.disk {
 		if err := s.r.writeDisk(w.path, w.mode, w.data, w.perm); err != nil {
 			return Decision{}, s.abortIntent(ctx, in, fmt.Errorf("gitops: %s %q: %w", pl.action, w.path, err))
 		}
-		crashPoint("disk")
+		s.r.crashPoint("disk")
 		s.dirty[w.path] = true
 	}
 	if err := s.j.appendDone(); err != nil {
@@ -259,7 +259,7 @@ func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, e
 		s.pending = in
 		return Decision{}, err
 	}
-	crashPoint("done")
+	s.r.crashPoint("done")
 	d.states = s.undoStepOf(pl.states) // before s.paths moves on (undo.go)
 	for _, st := range pl.states {
 		p := st

@@ -185,7 +185,7 @@ func (r *repo) writeDiskVia(path, mode string, data []byte, perm fs.FileMode, tm
 		dir.Remove(tmp)
 		return err
 	}
-	crashPoint("tmp")
+	r.crashPoint("tmp")
 	return renameInto(dir, tmp, base)
 }
 

@@ -301,7 +301,7 @@ func (r *repo) updateIndexLocked(path string, prev *indexFile, set map[string]En
 	}
 	// The lock is made recognisable as wend's (lock.go), so that a crash
 	// between here and the rename does not leave a lock nobody may remove.
-	f, owner, err := createIndexLock(path, fi.Mode().Perm())
+	f, owner, err := createIndexLock(path, fi.Mode().Perm(), r.lockOwner())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -353,7 +353,7 @@ func (r *repo) updateIndexLocked(path string, prev *indexFile, set map[string]En
 	if err := f.Close(); err != nil {
 		return nil, nil, err
 	}
-	crashPoint("index.lock")
+	r.crashPoint("index.lock")
 	if err := os.Rename(lock, path); err != nil {
 		return nil, nil, err
 	}

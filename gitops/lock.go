@@ -216,7 +216,7 @@ func indexLockDir(index string) string { return filepath.Join(filepath.Dir(index
 // createIndexLock creates index.lock for the index at path, as a hard link
 // of an owner-named file. It returns the open lock and the owner name to
 // remove once the lock is gone (renamed over the index or removed).
-func createIndexLock(path string, perm fs.FileMode) (*os.File, string, error) {
+func createIndexLock(path string, perm fs.FileMode, self lockOwner) (*os.File, string, error) {
 	lock := path + ".lock"
 	dir := indexLockDir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -243,6 +243,15 @@ func createIndexLock(path string, perm fs.FileMode) (*os.File, string, error) {
 		return nil, "", ErrIndexLocked
 	}
 	return f, "", err
+}
+
+// lockOwner is who index.lock owner names say holds the lock: this process,
+// unless a test gave the repository another identity.
+func (r *repo) lockOwner() lockOwner {
+	if r.owner != nil {
+		return *r.owner
+	}
+	return self
 }
 
 // clearStaleIndexLock removes an index.lock that a dead wend process left

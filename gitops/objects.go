@@ -41,6 +41,13 @@ type repo struct {
 	treeMu   sync.Mutex
 	tree     *os.Root
 	treeReal string // root with symlinks resolved, as the kernel names it
+
+	// Test-only: crash is called at every write boundary (crash.go), and
+	// owner, when set, is the identity index.lock owner names carry instead
+	// of this process's (lock.go), so an in-process "crash" leaves a lock of
+	// a process that is gone.
+	crash func(point string)
+	owner *lockOwner
 }
 
 func (r *repo) run(ctx context.Context, c *Cmd) ([]byte, error) {

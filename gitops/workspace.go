@@ -156,11 +156,11 @@ func (s *Session) agentWrite(ctx context.Context, path, mode string, data []byte
 	if err := s.persist(ctx, *in); err != nil {
 		return err
 	}
-	crashPoint("intent")
+	s.r.crashPoint("intent")
 	if err := s.r.writeDiskVia(path, mode, data, perm, op.Tmp); err != nil {
 		return s.abortIntent(ctx, in, fmt.Errorf("gitops: write %q: %w", path, err))
 	}
-	crashPoint("disk")
+	s.r.crashPoint("disk")
 	if err := s.j.appendDone(); err != nil {
 		s.pending = in
 		return err

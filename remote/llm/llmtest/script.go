@@ -72,6 +72,11 @@ type Turn struct {
 	// events, a cut tool input, a refusal's explanation, an early end (see
 	// anthropic_shapes.go). The OpenAI dialect ignores it.
 	Anthropic *AnthropicTurn `json:"anthropic,omitempty"`
+	// OpenAI adds what only the OpenAI-compatible streams have: refusal and
+	// reasoning deltas, in-stream errors in each server's shape, arguments cut
+	// at the limit, endings without [DONE] (see openai_dialects.go). The
+	// Anthropic dialect ignores it.
+	OpenAI *OpenAITurn `json:"openai,omitempty"`
 
 	Fault *Fault `json:"fault,omitempty"`
 	// Raw is sent verbatim with status 200 as text/event-stream (malformed events).
@@ -87,6 +92,9 @@ type ToolCall struct {
 	ID   string          `json:"id,omitempty"`
 	Name string          `json:"name"`
 	Args json.RawMessage `json:"args,omitempty"`
+	// RawArgs, when set, is sent verbatim as the arguments instead of Args:
+	// text that is not valid JSON, as small models write it.
+	RawArgs string `json:"raw_args,omitempty"`
 }
 
 // Fault is an HTTP error answer, or a dropped connection.
@@ -148,7 +156,7 @@ func (t Turn) validate() error {
 		if c.Name == "" {
 			return fmt.Errorf("tool call without a name")
 		}
-		if a := bytes.TrimSpace(c.Args); len(a) > 0 && (a[0] != '{' || !json.Valid(a)) {
+		if a := bytes.TrimSpace(c.Args); c.RawArgs == "" && len(a) > 0 && (a[0] != '{' || !json.Valid(a)) {
 			return fmt.Errorf("tool call %s: args are not a JSON object", c.Name)
 		}
 	}
@@ -174,6 +182,9 @@ func (t Turn) stopReason() string {
 
 // args returns the call's arguments compacted, "{}" when absent.
 func (c ToolCall) args() string {
+	if c.RawArgs != "" {
+		return c.RawArgs
+	}
 	if len(bytes.TrimSpace(c.Args)) == 0 {
 		return "{}"
 	}

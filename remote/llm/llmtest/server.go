@@ -18,6 +18,13 @@ type Dialect string
 const (
 	Anthropic Dialect = "anthropic" // POST /v1/messages, event-stream of typed events
 	OpenAI    Dialect = "openai"    // POST /v1/chat/completions, data: chunks then [DONE]
+	// The OpenAI-compatible servers, each with the shapes its own source
+	// writes (see openai_dialects.go).
+	Ollama    Dialect = "ollama"     // index on calls, reasoning, whole arguments per call
+	OllamaOld Dialect = "ollama-old" // before 0.4.7: calls without index, all in one chunk
+	VLLM      Dialect = "vllm"       // reasoning_content, flat {"object":"error"} errors
+	LlamaCpp  Dialect = "llamacpp"   // timings, error: lines in the stream
+	LiteLLM   Dialect = "litellm"    // nulls everywhere, string codes ("429")
 )
 
 // Request is one request the server received.
@@ -61,7 +68,7 @@ func NewServer(d Dialect, s Script) *Server {
 	sv := &Server{dialect: d, script: s}
 	sv.srv = httptest.NewServer(http.HandlerFunc(sv.serve)) // httptest listens on 127.0.0.1
 	sv.URL = sv.srv.URL
-	if d == OpenAI {
+	if d != Anthropic {
 		sv.URL += "/v1"
 	}
 	return sv
@@ -115,7 +122,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.serveMu.Unlock()
 
 	wantPath := "/v1/messages"
-	if s.dialect == OpenAI {
+	if s.dialect != Anthropic {
 		wantPath = "/v1/chat/completions"
 	}
 	if r.Method != http.MethodPost || r.URL.Path != wantPath {
@@ -190,7 +197,7 @@ func (s *Server) writeReply(w http.ResponseWriter, t Turn, model string) {
 	if s.dialect == Anthropic {
 		events = anthropicEvents(t, model, s.msgSeq, s.nextToolID)
 	} else {
-		events = openaiEvents(t, model, s.msgSeq, s.nextToolID)
+		events = openaiEvents(s.dialect, t, model, s.msgSeq, s.nextToolID)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

@@ -39,6 +39,14 @@ type LogLine struct {
 
 // logLines is an io.Writer that turns a raw log stream into clean lines and
 // passes each to emit. The []byte given to emit is only valid during the call.
+//
+// Runners from GitLab Runner 18.7 on (earlier ones with FF_TIMESTAMPS) write
+// every physical line with a 32-byte header (see tsHeaderLen), and split one
+// logical line into several physical ones, each after the first marked as a
+// continuation. Whether a log has the headers is decided on its first line, as
+// GitLab's own parser does; the headers are then removed and continuations
+// joined before anything else looks at the line, so sections, errors and line
+// numbers are those of the same log without timestamps.
 type logLines struct {
 	emit     func(n int, text []byte)
 	buf      []byte // the current raw line, at most maxLineBytes
@@ -47,7 +55,49 @@ type logLines struct {
 	clean    []byte // scratch for the cleaned line
 	open     []int  // indexes into sections of open sections
 	sections []LogSection
+
+	format  logFormat
+	pending []byte // timestamped: the logical line being joined
+	hasPend bool
 }
+
+// logFormat is decided by a log's first line.
+type logFormat uint8
+
+const (
+	formatUnknown logFormat = iota
+	formatPlain
+	formatTimestamped
+)
+
+// tsHeaderLen is the length of a runner's line header:
+// `2026-12-04T10:20:30.123456Z 00O ` (RFC 3339 UTC time with exactly six
+// fractional digits, a space, the stream number in two hex digits, O for
+// stdout or E for stderr, then ' ' for a new line or '+' for a continuation
+// of the previous one). GitLab Runner's timestamper writes it; GitLab's
+// Gitlab::Ci::Trace::Stream::TIMESTAMP_HEADER_LENGTH is the same 32.
+const tsHeaderLen = 32
+
+// tsHeader reports whether b starts with a runner line header, and whether the
+// line continues the previous one. It checks fixed positions, not a regexp: it
+// runs on every line.
+func tsHeader(b []byte) (ok, continues bool) {
+	if len(b) < tsHeaderLen {
+		return false, false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 25} {
+		if b[i] < '0' || b[i] > '9' {
+			return false, false
+		}
+	}
+	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != '.' || b[26] != 'Z' || b[27] != ' ' ||
+		!isHex(b[28]) || !isHex(b[29]) || (b[30] != 'O' && b[30] != 'E') || (b[31] != ' ' && b[31] != '+') {
+		return false, false
+	}
+	return true, b[31] == '+'
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
 func (l *logLines) Write(p []byte) (int, error) {
 	total := len(p)
@@ -60,10 +110,10 @@ func (l *logLines) Write(p []byte) (int, error) {
 		}
 		if len(l.buf) == 0 {
 			// The whole line is in p: no copy.
-			l.line(p[:min(i, maxLineBytes)])
+			l.physical(p[:min(i, maxLineBytes)], p[i+1:])
 		} else {
 			l.append(p[:i])
-			l.line(l.buf)
+			l.physical(l.buf, p[i+1:])
 			l.buf = l.buf[:0]
 		}
 		p = p[i+1:]
@@ -74,9 +124,51 @@ func (l *logLines) Write(p []byte) (int, error) {
 // close flushes a final line without a newline.
 func (l *logLines) close() {
 	if len(l.buf) > 0 {
-		l.line(l.buf)
+		l.physical(l.buf, nil)
 		l.buf = l.buf[:0]
 	}
+	if l.hasPend {
+		l.line(l.pending)
+		l.pending, l.hasPend = l.pending[:0], false
+	}
+}
+
+// physical handles one line as the runner wrote it; next is what follows it
+// in the current write, if anything, so that a line whose successor is
+// visibly not a continuation goes out without being copied.
+func (l *logLines) physical(raw, next []byte) {
+	if l.format == formatUnknown {
+		l.format = formatPlain
+		if ok, _ := tsHeader(raw); ok {
+			l.format = formatTimestamped
+		}
+	}
+	if l.format == formatPlain {
+		l.line(raw)
+		return
+	}
+	content := raw
+	ok, continues := tsHeader(raw)
+	if ok {
+		content = raw[tsHeaderLen:]
+	}
+	if continues && l.hasPend {
+		if room := maxLineBytes - len(l.pending); room > 0 {
+			l.pending = append(l.pending, content[:min(len(content), room)]...)
+		}
+		return
+	}
+	if l.hasPend {
+		l.line(l.pending)
+		l.pending, l.hasPend = l.pending[:0], false
+	}
+	if len(next) >= tsHeaderLen {
+		if _, nextContinues := tsHeader(next); !nextContinues {
+			l.line(content)
+			return
+		}
+	}
+	l.pending, l.hasPend = append(l.pending[:0], content...), true
 }
 
 func (l *logLines) append(p []byte) {

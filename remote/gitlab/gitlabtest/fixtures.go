@@ -248,6 +248,10 @@ const (
 	FailedJobID    = 5002
 	JobLogBytes    = 5 << 20
 	EpicIID        = 5
+	// StampedPipelineID's one job, StampedJobID, failed with a log in the
+	// format of GitLab Runner 18.7 and later (Timestamped of a 1 MB JobLog).
+	StampedPipelineID = 992
+	StampedJobID      = 5007
 	// Secret appears in fetched text (a description and a note); it must never
 	// come out of wend unredacted.
 	Secret = "glpat-LeakedInADescription99"
@@ -320,6 +324,14 @@ func NewFixtures() *Fixtures {
 	f.Jobs[PipelineID] = jobs(pipe, alice, web)
 	f.Logs[FailedJobID] = defaultLog()
 	f.Logs[5003] = []byte("\x1b[0KRunning with gitlab-runner 17.5.0\nok  wend/lint\n")
+	stamped := *pipe
+	stamped.ID, stamped.IID, stamped.Ref, stamped.Source = StampedPipelineID, 89, "main", "push"
+	stamped.WebURL = fmt.Sprintf("%s/-/pipelines/%d", web, StampedPipelineID)
+	f.Pipelines[StampedPipelineID] = &stamped
+	sj := jobs(&stamped, alice, web)[2] // the failed test:unit job
+	sj.ID, sj.WebURL = StampedJobID, fmt.Sprintf("%s/-/jobs/%d", web, StampedJobID)
+	f.Jobs[StampedPipelineID] = []Job{sj}
+	f.Logs[StampedJobID] = stampedLog()
 
 	f.Epics[EpicIID] = &Epic{ID: 300, IID: EpicIID, GroupID: 11, Title: "Configuration overhaul",
 		Description: "Everything about loading and documenting configuration.", State: "opened",
@@ -338,6 +350,17 @@ var (
 func defaultLog() []byte {
 	logOnce.Do(func() { logData = JobLog(JobLogBytes) })
 	return logData
+}
+
+var (
+	stampedOnce sync.Once
+	stampedData []byte
+)
+
+// stampedLog is StampedJobID's log, built once per test binary.
+func stampedLog() []byte {
+	stampedOnce.Do(func() { stampedData = Timestamped(JobLog(1 << 20)) })
+	return stampedData
 }
 
 func diffs() []Diff {

@@ -3,6 +3,7 @@ package gitlabtest
 import (
 	"bytes"
 	"fmt"
+	"time"
 )
 
 // JobLogErrorLine is the line of the first error in a JobLog (1-based): the
@@ -66,4 +67,63 @@ func JobLog(size int) []byte {
 	sec("section_end", "cleanup_file_variables", "")
 	b.WriteString("\x1b[31;1mERROR: Job failed: exit code 1\n\x1b[0;m\n")
 	return b.Bytes()
+}
+
+// runnerChunk is the most a runner's timestamper holds of one line before it
+// flushes it and marks the rest as a continuation (its bufSize).
+const runnerChunk = 8 << 10
+
+// Timestamped rewrites a plain log as GitLab Runner 18.7 and later store it:
+// every physical line starts with `2026-11-02T10:30:00.000001Z 00O ` (UTC
+// time with six fractional digits, stream number in hex, O or E, then ' ' or
+// '+'). Like the runner's timestamper, a line is split after a carriage
+// return that does not end it (a progress bar, a section marker's `\r\e[0K`)
+// and every runnerChunk bytes, each later piece marked '+' (continuation).
+// Lines containing "FAIL" or "ERROR" go to stream E (stderr), as a test
+// binary's and the runner's error messages do. Joining the continuations
+// and removing the headers gives plain back byte for byte.
+func Timestamped(plain []byte) []byte {
+	var out bytes.Buffer
+	out.Grow(len(plain) * 3 / 2)
+	ts := time.Date(2026, 11, 2, 10, 30, 0, 0, time.UTC)
+	header := func(stream byte, cont bool) {
+		ts = ts.Add(173 * time.Microsecond)
+		out.Write(ts.AppendFormat(nil, "2006-01-02T15:04:05.000000Z"))
+		flag := byte(' ')
+		if cont {
+			flag = '+'
+		}
+		out.Write([]byte{' ', '0', '1', stream, flag})
+	}
+	for len(plain) > 0 {
+		line := plain
+		if i := bytes.IndexByte(plain, '\n'); i >= 0 {
+			line, plain = plain[:i], plain[i+1:]
+		} else {
+			plain = nil
+		}
+		stream := byte('O')
+		if bytes.Contains(line, []byte("FAIL")) || bytes.Contains(line, []byte("ERROR")) {
+			stream = 'E'
+		}
+		first := true
+		for {
+			piece := line
+			if i := bytes.IndexByte(line, '\r'); i >= 0 && i < len(line)-1 {
+				piece = line[:i+1]
+				if bytes.HasPrefix(line[i+1:], []byte("\x1b[0K")) {
+					piece = line[:i+1+len("\x1b[0K")]
+				}
+			}
+			piece = piece[:min(len(piece), runnerChunk)]
+			header(stream, !first)
+			out.Write(piece)
+			out.WriteByte('\n')
+			line, first = line[len(piece):], false
+			if len(line) == 0 {
+				break
+			}
+		}
+	}
+	return out.Bytes()
 }

@@ -50,7 +50,11 @@ func (p *anthropicProvider) Name() string { return "anthropic" }
 func (p *anthropicProvider) Stream(ctx context.Context, req Request, onDelta func(Delta)) (*Response, error) {
 	cls := p.cls
 	cls.model = req.Model
-	body, err := anthropicBody(req, p.cfg.maxTokens(req))
+	maxTokens := p.cfg.maxTokens(req)
+	if maxTokens == 0 {
+		maxTokens = int64(DefaultMaxTokensFor("anthropic", req.Model))
+	}
+	body, err := anthropicBody(req, maxTokens, thinkingBudget(p.cfg.ThinkingBudget, maxTokens))
 	if err != nil {
 		return nil, &Error{Kind: ErrBadRequest, Provider: "anthropic", Err: err,
 			Message: "wend could not encode the request: " + err.Error()}
@@ -71,18 +75,45 @@ func (p *anthropicProvider) Stream(ctx context.Context, req Request, onDelta fun
 type anthropicRequest struct {
 	Model     string                     `json:"model"`
 	MaxTokens int64                      `json:"max_tokens"`
+	Thinking  *anthropicThinking         `json:"thinking,omitempty"`
 	System    []anthropic.TextBlockParam `json:"system,omitempty"`
 	Tools     []anthropic.ToolUnionParam `json:"tools,omitempty"`
 	Messages  []anthropic.MessageParam   `json:"messages"`
 	Stream    bool                       `json:"stream"`
 }
 
+// anthropicThinking turns on extended thinking with a token budget.
+type anthropicThinking struct {
+	Type         string `json:"type"`
+	BudgetTokens int64  `json:"budget_tokens"`
+}
+
+// minThinking is the API's smallest thinking budget; it is also the room kept
+// for the answer after the thinking, inside max_tokens.
+const minThinking = 1024
+
+// thinkingBudget fits the configured budget under maxTokens, which caps the
+// whole output: thinking plus answer. Lowering the budget, rather than raising
+// max_tokens, keeps max_tokens the spending bound a repository may tighten.
+// Zero means thinking off.
+func thinkingBudget(configured int, maxTokens int64) int64 {
+	b := min(int64(configured), maxTokens-minThinking)
+	if configured <= 0 || b < minThinking {
+		return 0
+	}
+	return b
+}
+
 // anthropicBody serialises req deterministically, with three prompt-cache
 // breakpoints: the system prompt, the last tool (caching all tools), and the
 // last block of the last message (caching the whole history for the next call).
-func anthropicBody(req Request, maxTokens int64) ([]byte, error) {
+// A positive thinking budget enables extended thinking.
+func anthropicBody(req Request, maxTokens, thinking int64) ([]byte, error) {
 	out := anthropicRequest{Model: req.Model, MaxTokens: maxTokens, Stream: true,
 		Messages: make([]anthropic.MessageParam, 0, len(req.Messages))}
+	if thinking > 0 {
+		out.Thinking = &anthropicThinking{Type: "enabled", BudgetTokens: thinking}
+	}
 	if req.System != "" {
 		out.System = []anthropic.TextBlockParam{{Text: req.System, CacheControl: anthropic.NewCacheControlEphemeralParam()}}
 	}
@@ -152,6 +183,12 @@ func anthropicBlocks(in []Block, cacheLast bool) ([]anthropic.ContentBlockParamU
 				r.IsError = anthropic.Bool(true)
 			}
 			out = append(out, anthropic.ContentBlockParamUnion{OfToolResult: r})
+		case BlockThinking:
+			// Sent back exactly as received: the signature covers the text.
+			out = append(out, anthropic.ContentBlockParamUnion{OfThinking: &anthropic.ThinkingBlockParam{
+				Thinking: b.Thinking, Signature: b.Signature}})
+		case BlockRedactedThinking:
+			out = append(out, anthropic.ContentBlockParamUnion{OfRedactedThinking: &anthropic.RedactedThinkingBlockParam{Data: b.Data}})
 		default:
 			return nil, errors.New("unknown block type " + string(b.Type))
 		}

@@ -15,21 +15,26 @@ import (
 
 // partialBlock accumulates one content block while its deltas arrive.
 type partialBlock struct {
-	typ  BlockType
-	id   string
-	name string
-	text strings.Builder // text, or the tool input's JSON pieces
-	done bool
+	typ       BlockType
+	id        string
+	name      string
+	text      strings.Builder // text, thinking, or the tool input's JSON pieces
+	signature strings.Builder // a thinking block's signature
+	data      string          // a redacted_thinking block's payload
+	done      bool
 }
 
 // readAnthropic consumes one Messages stream. It calls onDelta for text as it
 // arrives and once when a tool call starts (its input JSON arrives in pieces and
-// is only usable whole). A stream that ends without message_stop is a cut, even
+// is only usable whole); thinking is kept in its own blocks and never shown as
+// answer text. A stream is complete once message_delta has carried the stop
+// reason (message_stop only confirms it); one that ends before is a cut, even
 // when the connection closed cleanly.
 func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.MessageStreamEventUnion], cls classifier, onDelta func(Delta)) (*Response, error) {
 	resp := &Response{Message: Message{Role: RoleAssistant}}
 	blocks := map[int64]*partialBlock{}
 	started, stopped := false, false
+	wireStop := "" // the stop_reason as sent, mapped once the stream is over
 	for stream.Next() {
 		ev := stream.Current()
 		switch ev.Type {
@@ -51,28 +56,46 @@ func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.Messa
 			case "tool_use":
 				blocks[ev.Index] = &partialBlock{typ: BlockToolUse, id: cb.ID, name: cb.Name}
 				onDelta(Delta{ToolStarted: cb.Name})
+			case "thinking":
+				b := &partialBlock{typ: BlockThinking}
+				b.text.WriteString(cb.Thinking)
+				b.signature.WriteString(cb.Signature)
+				blocks[ev.Index] = b
+			case "redacted_thinking":
+				blocks[ev.Index] = &partialBlock{typ: BlockRedactedThinking, data: cb.Data}
 			}
-			// Other block types (thinking, server tools) are not part of wend's contract.
+			// Other block types (server tools) are not part of wend's contract.
 		case "content_block_delta":
 			b := blocks[ev.Index]
 			if b == nil {
 				continue
 			}
-			switch ev.Delta.Type {
-			case "text_delta":
+			// Each delta type feeds only its own block type, so thinking can
+			// never end up in the answer text or a tool's input.
+			switch {
+			case ev.Delta.Type == "text_delta" && b.typ == BlockText:
 				b.text.WriteString(ev.Delta.Text)
 				if ev.Delta.Text != "" {
 					onDelta(Delta{Text: ev.Delta.Text})
 				}
-			case "input_json_delta":
+			case ev.Delta.Type == "input_json_delta" && b.typ == BlockToolUse:
 				b.text.WriteString(ev.Delta.PartialJSON)
+			case ev.Delta.Type == "thinking_delta" && b.typ == BlockThinking:
+				b.text.WriteString(ev.Delta.Thinking)
+			case ev.Delta.Type == "signature_delta" && b.typ == BlockThinking:
+				b.signature.WriteString(ev.Delta.Signature)
 			}
 		case "content_block_stop":
 			if b := blocks[ev.Index]; b != nil {
 				b.done = true
 			}
 		case "message_delta":
-			resp.StopReason = StopReason(ev.Delta.StopReason)
+			if ev.Delta.StopReason != "" {
+				wireStop = string(ev.Delta.StopReason)
+			}
+			if x := ev.Delta.StopDetails.Explanation; x != "" {
+				resp.StopDetail = x
+			}
 			u := ev.Usage
 			resp.Usage.OutputTokens = u.OutputTokens
 			// Newer API versions repeat the (final) input counts here.
@@ -89,8 +112,14 @@ func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.Messa
 			stopped = true
 		}
 	}
-	if err := stream.Err(); err != nil {
-		var apiErr *anthropic.Error
+	err := stream.Err()
+	var apiErr *anthropic.Error
+	if err != nil && wireStop != "" && !errors.As(err, &apiErr) && ctx.Err() == nil {
+		// The stop reason had arrived: the answer is whole, only the
+		// confirmation was lost with the connection.
+		err = nil
+	}
+	if err != nil {
 		if errors.As(err, &apiErr) {
 			f := apiFailure{status: apiErr.StatusCode, typ: string(apiErr.Type()), message: apiErr.Message}
 			if apiErr.Response != nil {
@@ -107,10 +136,44 @@ func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.Messa
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	if !stopped {
+	if !stopped && wireStop == "" {
 		return nil, cls.cut(cutWhere(started, blocks))
 	}
+	if wireStop == "model_context_window_exceeded" {
+		// The window filled while the model wrote: the same remedy as a
+		// prompt that is too long, not a smaller step.
+		return nil, cls.api(apiFailure{status: 200, code: "context_length_exceeded",
+			message: "the context window filled up while the model was answering (stop_reason " + wireStop + ")"}, nil)
+	}
+	resp.StopReason = anthropicStop(wireStop, blocks)
 	return finishBlocks(resp, blocks, cls)
+}
+
+// anthropicStop maps the wire's stop_reason to wend's. stop_sequence ends the
+// turn like end_turn (wend sets no stop sequences; a gateway may); a missing
+// reason after message_stop is inferred from the content; any other reason is
+// passed on as sent, so the caller sees it rather than a guess.
+func anthropicStop(wire string, blocks map[int64]*partialBlock) StopReason {
+	switch wire {
+	case "end_turn", "stop_sequence":
+		return StopEnd
+	case "tool_use":
+		return StopToolUse
+	case "max_tokens":
+		return StopMaxTokens
+	case "refusal":
+		return StopRefusal
+	case "pause_turn":
+		return StopPauseTurn
+	case "":
+		for _, b := range blocks {
+			if b.typ == BlockToolUse {
+				return StopToolUse
+			}
+		}
+		return StopEnd
+	}
+	return StopReason(wire)
 }
 
 // cutWhere describes where a stream stopped, for the user: the tool call being
@@ -124,7 +187,7 @@ func cutWhere(started bool, blocks map[int64]*partialBlock) string {
 			return fmt.Sprintf("in the middle of a call to tool %q", b.name)
 		}
 	}
-	return "before message_stop"
+	return "the stream ended early, before the stop reason"
 }
 
 // finishBlocks orders the blocks by index and parses tool inputs, which are only
@@ -143,10 +206,27 @@ func finishBlocks(resp *Response, blocks map[int64]*partialBlock, cls classifier
 			resp.Message.Content = append(resp.Message.Content, Text(b.text.String()))
 		case BlockToolUse:
 			input, err := toolInput(b.text.String())
-			if err != nil {
+			switch {
+			case err != nil && (resp.StopReason == StopMaxTokens || resp.StopReason == StopRefusal):
+				// The model stopped while writing the call (its budget ran out, or
+				// it was stopped mid-call): the input is a prefix, not a server
+				// fault. The call is kept, so the history stays whole, but marked
+				// so it is never run.
+				resp.Message.Content = append(resp.Message.Content, Block{Type: BlockToolUse, ID: b.id, Name: b.name,
+					Input: json.RawMessage(`{}`), CutAtLimit: true})
+			case err != nil:
 				return nil, cls.malformed(fmt.Sprintf("the arguments of tool call %q are not valid JSON: %v", b.name, err))
+			default:
+				resp.Message.Content = append(resp.Message.Content, Block{Type: BlockToolUse, ID: b.id, Name: b.name, Input: input})
 			}
-			resp.Message.Content = append(resp.Message.Content, Block{Type: BlockToolUse, ID: b.id, Name: b.name, Input: input})
+		case BlockThinking:
+			if !b.done && b.signature.Len() == 0 {
+				continue // cut before its signature: the API would refuse it back
+			}
+			resp.Message.Content = append(resp.Message.Content, Block{Type: BlockThinking,
+				Thinking: b.text.String(), Signature: b.signature.String()})
+		case BlockRedactedThinking:
+			resp.Message.Content = append(resp.Message.Content, Block{Type: BlockRedactedThinking, Data: b.data})
 		}
 	}
 	return resp, nil

@@ -20,16 +20,22 @@ type Config struct {
 	BaseURL string
 	// HTTPClient carries proxies and audit round-trippers; nil means a default client.
 	HTTPClient *http.Client
-	// MaxTokens is used when a Request leaves MaxTokens at zero.
+	// MaxTokens is used when a Request leaves MaxTokens at zero; when both are
+	// zero the model family's default applies (DefaultMaxTokensFor).
 	MaxTokens int
-	Retry     RetryPolicy
+	// ThinkingBudget, when positive, turns on Anthropic extended thinking with
+	// that many tokens; it is kept below the request's max_tokens, which caps
+	// the whole output (thinking included). OpenAI-compatible servers ignore it.
+	ThinkingBudget int
+	Retry          RetryPolicy
 	// Limits bound every request (remote/httpx): connect, the wait for headers and
 	// between stream events (Idle; Response defaults to it), the stream's size.
 	// Zero fields take the defaults for a model server.
 	Limits httpx.Limits
 }
 
-// DefaultMaxTokens is the answer budget when neither the Request nor the Config sets one.
+// DefaultMaxTokens is the Anthropic answer budget for a model wend does not
+// know (a gateway's own name), when neither the Request nor the Config sets one.
 const DefaultMaxTokens = 8192
 
 // RetryPolicy is the backoff for transient failures. Zero fields take the defaults
@@ -88,6 +94,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// maxTokens is the request's budget, else the configured one, else zero: the
+// adapter then applies its own default (Anthropic requires one, per model;
+// OpenAI-compatible servers are left to theirs).
 func (c Config) maxTokens(req Request) int64 {
 	switch {
 	case req.MaxTokens > 0:
@@ -95,7 +104,7 @@ func (c Config) maxTokens(req Request) int64 {
 	case c.MaxTokens > 0:
 		return int64(c.MaxTokens)
 	}
-	return DefaultMaxTokens
+	return 0
 }
 
 // httpClient is the caller's client (or a default one) under wend's request

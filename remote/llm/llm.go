@@ -57,6 +57,10 @@ type Block struct {
 	// its output budget (max_tokens) ran out: Input is then {} and the call
 	// must not run; the model should be told to take a smaller step.
 	CutAtLimit bool `json:"cut_at_limit,omitempty"`
+	// InputError says why a tool_use's arguments are unusable (not valid JSON,
+	// not one object); Input then holds the model's raw text as a JSON string.
+	// The call must not run: its error goes back to the model as the result.
+	InputError string `json:"input_error,omitempty"`
 }
 
 // Text makes a text block.
@@ -153,6 +157,7 @@ const (
 	ErrUnreachable   ErrorKind = "unreachable"    // DNS, refused, TLS
 	ErrDiverged      ErrorKind = "diverged"       // replay: the conversation differs from the recording
 	ErrMalformed     ErrorKind = "malformed"      // the provider sent something unparseable
+	ErrEmpty         ErrorKind = "empty"          // a complete stream with no text and no tool call
 	// ErrLimit: the server broke a bound of remote/httpx (silent past
 	// stream_idle_timeout, larger than max_response_mb) or redirected to another
 	// host. Not retried: the user has already waited the limit, and a redirect

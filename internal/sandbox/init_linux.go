@@ -112,7 +112,10 @@ func isolateFiles(sp spec) error {
 	if err := setReadOnly("/", true, true); err != nil {
 		return err
 	}
-	for _, w := range sp.Writable {
+	for i, w := range sp.Writable {
+		if i == 0 && sp.Capture != "" && captureRoot(w, sp.Capture) == nil {
+			continue // the repository is the capturing overlay (capture_linux.go)
+		}
 		if err := unix.Mount(w, w, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 			return fmt.Errorf("binding %s: %w", w, err)
 		}

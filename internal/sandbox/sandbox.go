@@ -76,6 +76,10 @@ type Options struct {
 	// Network keeps the host's network for this command even when the
 	// Sandbox's Network is false (an approval granted it).
 	Network bool
+	// Capture, when not nil, records the command's writes to Root apart
+	// from the live tree (capture.go); the caller reads and closes it after
+	// the command.
+	Capture *Capture
 }
 
 // Limits is the one-line description of what a sandboxed command cannot do,
@@ -174,6 +178,10 @@ type spec struct {
 	Network  bool     `json:"network"`
 	UID      int      `json:"uid"`
 	GID      int      `json:"gid"`
+
+	// Capture is the capture directory (capture_linux.go) when the
+	// repository, the first Writable, is mounted as a capturing overlay.
+	Capture string `json:"capture,omitempty"`
 }
 
 // Available reports whether commands can be sandboxed here: nil, or an error

@@ -58,6 +58,9 @@ func (s *Sandbox) Start(cmd *exec.Cmd, opt Options) (cleanup func(), err error) 
 		sp.Writable = append(sp.Writable, common) // a worktree's objects and refs
 	}
 	sp.ReadOnly = append(guarded, repositoryConfigs(root)...) // writable.go
+	if opt.Capture != nil && opt.Capture.prepare(root, common) == nil {
+		sp.Capture = opt.Capture.dir // capture_linux.go; without it, root is bound writable
+	}
 	for _, d := range s.denyList(home) {
 		// The kernel follows symlinks when it mounts over a path, which hides
 		// the real file; resolving here only skips what does not exist.
@@ -129,6 +132,9 @@ func (s *Sandbox) Start(cmd *exec.Cmd, opt Options) (cleanup func(), err error) 
 		_ = cmd.Wait()
 		removeTmp()
 		return nil, fmt.Errorf("%w: %s", ErrUnavailable, strings.TrimSpace(string(msg)))
+	}
+	if sp.Capture != "" {
+		opt.Capture.finish()
 	}
 	return func() {
 		lifeW.Close()

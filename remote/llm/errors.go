@@ -46,7 +46,15 @@ func (c classifier) api(f apiFailure, cause error) *Error {
 	if said != "" {
 		said = " (the provider said: " + said + ")"
 	}
-	lower := strings.ToLower(f.message + " " + f.code)
+	lower := strings.ToLower(f.message + " " + f.code + " " + f.typ)
+	status := f.status
+	if status == http.StatusOK {
+		// Inside a 200 stream some servers say the kind only as an HTTP status
+		// in the code (LiteLLM's "429", vLLM's and llama.cpp's 500).
+		if n := httpStatusCode(f.code); n != 0 {
+			status = n
+		}
+	}
 	switch {
 	case f.status == 401 || f.status == 403 || f.typ == "authentication_error" ||
 		f.typ == "permission_error" || f.code == "invalid_api_key":
@@ -55,21 +63,22 @@ func (c classifier) api(f apiFailure, cause error) *Error {
 		// OpenAI echoes part of the key.
 		e.Err = fmt.Errorf("HTTP %d %s", f.status, strings.TrimSpace(f.typ+" "+f.code))
 		e.Message = fmt.Sprintf("the API key was rejected; check %s (or the key in your wend config) and that it may use model %q", c.keyEnv, c.model)
-	case f.code == "context_length_exceeded" || f.status == 413 ||
+	case f.code == "context_length_exceeded" || f.status == 413 || f.typ == "exceed_context_size_error" ||
 		strings.Contains(lower, "prompt is too long") || strings.Contains(lower, "maximum context length") ||
-		strings.Contains(lower, "context length") || strings.Contains(lower, "context window"):
+		strings.Contains(lower, "context length") || strings.Contains(lower, "context window") ||
+		strings.Contains(lower, "context size") || strings.Contains(lower, "context_length_exceeded"):
 		e.Kind = ErrContextLength
 		e.Message = fmt.Sprintf("the conversation is too long for model %q%s; start a new session, narrow the task, or use a model with a larger context window", c.model, said)
-	case f.status == 404 || f.typ == "not_found_error" || f.code == "model_not_found":
+	case status == 404 || f.typ == "not_found_error" || f.code == "model_not_found":
 		e.Kind = ErrUnknownModel
 		e.Message = fmt.Sprintf("model %q is not available at %s%s; choose another with --model (or check --base-url)", c.model, c.where(), said)
-	case f.status == 429 || f.typ == "rate_limit_error" || f.code == "rate_limit_exceeded":
+	case status == 429 || f.typ == "rate_limit_error" || f.code == "rate_limit_exceeded":
 		e.Kind = ErrRateLimit
 		e.Message = "rate limited by the provider" + said + "; wait a little, or check your plan's limits"
-	case f.status == 529 || f.status == 503 || f.typ == "overloaded_error":
+	case status == 529 || status == 503 || f.typ == "overloaded_error":
 		e.Kind = ErrOverloaded
 		e.Message = "the provider is overloaded" + said + "; try again in a few minutes"
-	case f.status >= 500 || f.typ == "api_error" || f.typ == "server_error":
+	case status >= 500 || f.typ == "api_error" || f.typ == "server_error":
 		e.Kind = ErrServer
 		e.Message = "the provider had an internal error" + said + "; try again"
 	default:

@@ -11,7 +11,6 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/shared"
 )
 
@@ -66,16 +65,19 @@ func (p *openaiProvider) Stream(ctx context.Context, req Request, onDelta func(D
 			Message: "wend could not encode the request: " + err.Error()}
 	}
 	return withRetries(ctx, p.cfg.Retry, onDelta, func(ctx context.Context, onDelta func(Delta)) (*Response, error) {
-		var done doneWatcher
-		// The SDK's transport and SSE framing, but chunks decoded into openaiChunk:
-		// the SDK's own chunk type decodes by reflection at ~95 µs a chunk, which
-		// was a sixth of wend's CPU while streaming a long answer.
+		// The SDK's transport; wend reads the body itself: the servers' error
+		// shapes and stream endings are where the SDK's decoder is silent (see
+		// sseReader), and the SDK's own chunk type decodes by reflection at
+		// ~95 µs a chunk, a sixth of wend's CPU while streaming a long answer.
+		var captured errorCapture
 		var raw *http.Response
 		err := p.client.Post(ctx, "chat/completions", nil, &raw,
-			option.WithRequestBody("application/json", body), option.WithMiddleware(done.middleware))
-		stream := ssestream.NewStream[openaiChunk](ssestream.NewDecoder(raw), err)
-		defer stream.Close()
-		return readOpenAI(ctx, stream, &done, cls, onDelta)
+			option.WithRequestBody("application/json", body), option.WithMiddleware(captured.middleware))
+		if err != nil {
+			return nil, openaiError(ctx, err, &captured, cls)
+		}
+		defer raw.Body.Close()
+		return readOpenAI(ctx, raw.Body, cls, onDelta)
 	})
 }
 

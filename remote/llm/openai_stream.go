@@ -8,62 +8,28 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
-	"sync/atomic"
+	"strings"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/packages/ssestream"
 )
 
-// doneWatcher notices the "data: [DONE]" line. The SDK's stream ends the same
-// way on [DONE] and on a connection closed mid-answer, so wend watches the bytes
-// itself to tell a complete answer from a cut one.
-type doneWatcher struct{ seen atomic.Bool }
-
-func (w *doneWatcher) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
-	res, err := next(req)
-	if err == nil && res != nil && res.Body != nil && res.StatusCode < 300 {
-		res.Body = &doneBody{ReadCloser: res.Body, w: w}
-	}
-	return res, err
-}
-
-type doneBody struct {
-	io.ReadCloser
-	w    *doneWatcher
-	line []byte // the current line's start; long lines are never the marker
-}
-
-func (b *doneBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	for _, c := range p[:n] {
-		if c != '\n' {
-			if len(b.line) < 32 {
-				b.line = append(b.line, c)
-			}
-			continue
-		}
-		l := bytes.TrimSpace(b.line)
-		if bytes.Equal(l, []byte("data: [DONE]")) || bytes.Equal(l, []byte("data:[DONE]")) {
-			b.w.seen.Store(true)
-		}
-		b.line = b.line[:0]
-	}
-	return n, err
-}
-
-// readOpenAI consumes one chat.completion.chunk stream. Tool calls arrive as
-// deltas keyed by index: the first names the call and carries its id, later ones
-// append pieces of the arguments JSON.
-// openaiChunk is the part of a chat.completion.chunk wend reads.
+// openaiChunk is the part of a chat.completion.chunk wend reads. Fields that
+// are null (LiteLLM writes every absent one so) decode as zero values.
 type openaiChunk struct {
 	Choices []struct {
 		Index int64 `json:"index"`
 		Delta struct {
-			Content   string `json:"content"`
-			ToolCalls []struct {
-				Index    int64  `json:"index"`
+			Content string `json:"content"`
+			// Refusal is the model declining, in its own words (OpenAI).
+			Refusal string `json:"refusal"`
+			// Reasoning is a thinking model's reasoning: vLLM and llama.cpp call
+			// it reasoning_content, Ollama and newer vLLM reasoning. Never answer.
+			ReasoningContent string `json:"reasoning_content"`
+			Reasoning        string `json:"reasoning"`
+			ToolCalls        []struct {
+				// Index is absent in Ollama before 0.4.7, which sends every call
+				// whole in one chunk, each with its own id.
+				Index    *int64 `json:"index"`
 				ID       string `json:"id"`
 				Function struct {
 					Name      string `json:"name"`
@@ -83,107 +49,228 @@ type openaiChunk struct {
 	} `json:"usage"`
 }
 
-func readOpenAI(ctx context.Context, stream *ssestream.Stream[openaiChunk], done *doneWatcher, cls classifier, onDelta func(Delta)) (*Response, error) {
-	resp := &Response{Message: Message{Role: RoleAssistant}}
-	var text bytes.Buffer
-	calls := map[int64]*partialBlock{}
-	finish := ""
-	chunks := 0
-	for stream.Next() {
-		ch := stream.Current()
-		chunks++
-		if u := ch.Usage; u != nil {
-			cached := u.PromptTokensDetails.CachedTokens
-			// OpenAI counts cached tokens inside prompt_tokens; wend's InputTokens,
-			// like Anthropic's, excludes them.
-			resp.Usage = Usage{InputTokens: u.PromptTokens - cached, OutputTokens: u.CompletionTokens,
-				CacheReadTokens: cached, CacheWriteTokens: u.PromptTokensDetails.CacheWriteTokens}
+// openaiCall is one tool call being assembled from deltas.
+type openaiCall struct {
+	id, name string
+	args     strings.Builder
+}
+
+// openaiTurn accumulates one streamed answer.
+type openaiTurn struct {
+	text, refusal strings.Builder
+	reasoning     int // characters of reasoning seen, dropped from the answer
+	calls         []*openaiCall
+	byIndex       map[int64]*openaiCall
+	last          *openaiCall
+	finish        string
+	chunks        int
+	usage         Usage
+}
+
+// readOpenAI consumes one chat.completion.chunk stream. An error in the
+// stream, in any server's shape, is an error with the server's words; the
+// stream is complete at data: [DONE], or at a clean end of the body after a
+// finish_reason (llama.cpp forks and proxies that omit [DONE]).
+func readOpenAI(ctx context.Context, body io.Reader, cls classifier, onDelta func(Delta)) (*Response, error) {
+	sse := newSSEReader(body)
+	t := &openaiTurn{byIndex: map[int64]*openaiCall{}}
+	done := false
+	for !done {
+		ev, ok := sse.Next()
+		if !ok {
+			break
 		}
-		for _, c := range ch.Choices {
-			if c.Index != 0 {
-				continue // wend asks for one choice
-			}
-			if c.Delta.Content != "" {
-				text.WriteString(c.Delta.Content)
-				onDelta(Delta{Text: c.Delta.Content})
-			}
-			for _, tc := range c.Delta.ToolCalls {
-				b := calls[tc.Index]
-				if b == nil {
-					b = &partialBlock{typ: BlockToolUse}
-					calls[tc.Index] = b
-				}
-				if b.id == "" && tc.ID != "" {
-					b.id = tc.ID
-				}
-				// Some servers repeat the name in every delta; the first one counts.
-				if b.name == "" && tc.Function.Name != "" {
-					b.name = tc.Function.Name
-					onDelta(Delta{ToolStarted: b.name})
-				}
-				b.text.WriteString(tc.Function.Arguments)
-			}
-			if c.FinishReason != "" {
-				finish = c.FinishReason
-			}
+		data := bytes.TrimSpace(ev.data)
+		if string(data) == "[DONE]" {
+			done = true
+			break
 		}
+		if ev.name == "error" {
+			f, ok := openaiFailure(http.StatusOK, data, true)
+			if !ok {
+				f = apiFailure{status: http.StatusOK, message: clipText(string(data), 300)}
+			}
+			return nil, streamFailure(cls, f)
+		}
+		if f, ok := openaiFailure(http.StatusOK, data, false); ok {
+			return nil, streamFailure(cls, f)
+		}
+		var ch openaiChunk
+		if err := json.Unmarshal(data, &ch); err != nil {
+			return nil, cls.transport(ctx, err, "")
+		}
+		t.add(ch, onDelta)
 	}
-	if err := stream.Err(); err != nil {
+	if err := sse.Err(); err != nil {
 		where := ""
-		if chunks > 0 {
-			where = openaiCutWhere(chunks, finish, calls)
+		if t.chunks > 0 {
+			where = t.cutWhere()
 		}
-		return nil, openaiError(ctx, err, cls, where)
+		return nil, cls.transport(ctx, err, where)
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	if !done.seen.Load() {
-		return nil, cls.cut(openaiCutWhere(chunks, finish, calls))
+	if !done && (t.finish == "" || sse.cutTail) {
+		return nil, cls.cut(t.cutWhere())
 	}
-	if t := text.String(); t != "" {
-		resp.Message.Content = append(resp.Message.Content, Text(t))
+	return t.response(cls)
+}
+
+// streamFailure classifies an error the server sent inside its 200 stream.
+func streamFailure(cls classifier, f apiFailure) error {
+	return quota(cls.api(f, errors.New("error in the stream: "+f.message)), f)
+}
+
+func (t *openaiTurn) add(ch openaiChunk, onDelta func(Delta)) {
+	t.chunks++
+	if u := ch.Usage; u != nil {
+		cached := u.PromptTokensDetails.CachedTokens
+		// OpenAI counts cached tokens inside prompt_tokens; wend's InputTokens,
+		// like Anthropic's, excludes them.
+		t.usage = Usage{InputTokens: u.PromptTokens - cached, OutputTokens: u.CompletionTokens,
+			CacheReadTokens: cached, CacheWriteTokens: u.PromptTokensDetails.CacheWriteTokens}
 	}
-	idx := make([]int64, 0, len(calls))
-	for i := range calls {
-		idx = append(idx, i)
-	}
-	sort.Slice(idx, func(a, b int) bool { return idx[a] < idx[b] })
-	for _, i := range idx {
-		b := calls[i]
-		input, err := toolInput(b.text.String())
-		if err != nil {
-			return nil, cls.malformed(fmt.Sprintf("the arguments of tool call %q are not valid JSON: %v", b.name, err))
+	for _, c := range ch.Choices {
+		if c.Index != 0 {
+			continue // wend asks for one choice
 		}
-		id := b.id
-		if id == "" {
-			id = fmt.Sprintf("call_%d", i) // some local servers omit ids
+		d := c.Delta
+		t.reasoning += len(d.ReasoningContent) + len(d.Reasoning)
+		if d.Content != "" {
+			t.text.WriteString(d.Content)
+			onDelta(Delta{Text: d.Content})
 		}
-		resp.Message.Content = append(resp.Message.Content, Block{Type: BlockToolUse, ID: id, Name: b.name, Input: input})
+		if d.Refusal != "" {
+			t.refusal.WriteString(d.Refusal)
+			onDelta(Delta{Text: d.Refusal})
+		}
+		for _, tc := range d.ToolCalls {
+			b := t.callFor(tc.Index, tc.ID, tc.Function.Name)
+			if b.id == "" && tc.ID != "" {
+				b.id = tc.ID
+			}
+			// Some servers repeat the name in every delta; the first one counts.
+			if b.name == "" && tc.Function.Name != "" {
+				b.name = tc.Function.Name
+				onDelta(Delta{ToolStarted: b.name})
+			}
+			b.args.WriteString(tc.Function.Arguments)
+		}
+		if c.FinishReason != "" {
+			t.finish = c.FinishReason
+		}
 	}
-	resp.StopReason = openaiStop(finish, len(calls) > 0)
+}
+
+// callFor finds the call a tool_calls delta continues, or starts one. With an
+// index, the index names the call, unless the delta brings an id other than
+// the one the call has (servers that number every call 0). Without an index,
+// a new id, or a name while the last call already has one, starts a new call;
+// anything else continues the last.
+func (t *openaiTurn) callFor(index *int64, id, name string) *openaiCall {
+	var c *openaiCall
+	if index != nil {
+		c = t.byIndex[*index]
+		if c != nil && id != "" && c.id != "" && id != c.id {
+			c = nil
+		}
+	} else if l := t.last; l != nil {
+		newID := id != "" && l.id != "" && id != l.id
+		newName := id == "" && name != "" && l.name != ""
+		if !newID && !newName {
+			c = l
+		}
+	}
+	if c == nil {
+		c = &openaiCall{}
+		t.calls = append(t.calls, c)
+		if index != nil {
+			t.byIndex[*index] = c
+		}
+	}
+	t.last = c
+	return c
+}
+
+func (t *openaiTurn) response(cls classifier) (*Response, error) {
+	resp := &Response{Message: Message{Role: RoleAssistant}, Usage: t.usage}
+	text := t.text.String() + t.refusal.String()
+	if text != "" {
+		resp.Message.Content = append(resp.Message.Content, Text(text))
+	}
+	resp.StopReason, resp.StopDetail = openaiStop(t.finish, len(t.calls) > 0, t.refusal.Len() > 0)
+	for i, c := range t.calls {
+		b := Block{Type: BlockToolUse, ID: c.id, Name: c.name}
+		if b.ID == "" {
+			b.ID = fmt.Sprintf("call_%d", i) // some local servers omit ids
+		}
+		raw := c.args.String()
+		input, err := toolInput(raw)
+		switch {
+		case err == nil:
+			b.Input = input
+		case resp.StopReason == StopMaxTokens && i == len(t.calls)-1:
+			// The output budget ran out while the model wrote these arguments.
+			b.Input, b.CutAtLimit = json.RawMessage(`{}`), true
+		default:
+			b.Input, _ = json.Marshal(raw)
+			b.InputError = argumentsProblem(raw, err)
+		}
+		resp.Message.Content = append(resp.Message.Content, b)
+	}
+	if text == "" && len(t.calls) == 0 && resp.StopReason != StopMaxTokens && resp.StopReason != StopRefusal {
+		said := ""
+		if t.reasoning > 0 {
+			said = fmt.Sprintf(", only %d characters of reasoning", t.reasoning)
+		}
+		return nil, &Error{Kind: ErrEmpty, Provider: cls.provider, Message: fmt.Sprintf(
+			"the answer from %s had no text and no tool call (finish_reason %q%s); the model produced nothing: check the server's log, or try again",
+			cls.where(), t.finish, said)}
+	}
 	return resp, nil
 }
 
-func openaiStop(finish string, calledTools bool) StopReason {
-	switch {
-	case calledTools && (finish == "tool_calls" || finish == "function_call" || finish == "stop" || finish == ""):
-		// Older Ollama versions report "stop" for a turn that called tools.
-		return StopToolUse
-	case finish == "length":
-		return StopMaxTokens
-	case finish == "stop" || finish == "":
-		return StopEnd
+// argumentsProblem says what is wrong with a call's arguments, in words the
+// model can act on.
+func argumentsProblem(raw string, err error) string {
+	dec := json.NewDecoder(strings.NewReader(raw))
+	var first any
+	if dec.Decode(&first) == nil && dec.More() {
+		return "its arguments are several JSON values back to back; send one call per JSON object"
 	}
-	return StopReason(finish)
+	return fmt.Sprintf("its arguments are not a valid JSON object (%v)", err)
 }
 
-func openaiCutWhere(chunks int, finish string, calls map[int64]*partialBlock) string {
+// openaiStop maps finish_reason onto wend's stop reasons. Servers disagree on
+// the words: older Ollama reports "stop" for a turn that called tools, some
+// say "eos"; content_filter is the provider declining for the model.
+func openaiStop(finish string, calledTools, refused bool) (StopReason, string) {
+	switch finish {
+	case "content_filter":
+		return StopRefusal, "the provider's content filter stopped the answer (finish_reason content_filter)"
+	case "length", "max_tokens":
+		return StopMaxTokens, ""
+	}
+	if refused {
+		return StopRefusal, ""
+	}
+	switch finish {
+	case "tool_calls", "function_call", "stop", "", "eos", "eos_token", "end_turn", "stop_sequence":
+		if calledTools {
+			return StopToolUse, ""
+		}
+		return StopEnd, ""
+	}
+	return StopReason(finish), ""
+}
+
+func (t *openaiTurn) cutWhere() string {
 	switch {
-	case chunks == 0:
+	case t.chunks == 0:
 		return "the stream ended before the first chunk"
-	case finish == "":
-		for _, b := range calls {
+	case t.finish == "":
+		for _, b := range t.calls {
 			if b.name != "" {
 				return fmt.Sprintf("in the middle of a call to tool %q", b.name)
 			}
@@ -192,8 +279,14 @@ func openaiCutWhere(chunks int, finish string, calls map[int64]*partialBlock) st
 	return "before data: [DONE]"
 }
 
-// openaiError classifies a failed request or an error event inside the stream.
-func openaiError(ctx context.Context, err error, cls classifier, where string) error {
+// openaiError classifies a failed request: an HTTP error answer (its body
+// kept by errorCapture, so the server's own sentence survives any shape), or
+// a transport failure.
+func openaiError(ctx context.Context, err error, captured *errorCapture, cls classifier) error {
+	if captured.status != 0 {
+		f := bodyFailure(captured)
+		return quota(cls.api(f, err), f)
+	}
 	var apiErr *openai.Error
 	if errors.As(err, &apiErr) {
 		f := apiFailure{status: apiErr.StatusCode, typ: apiErr.Type, code: apiErr.Code, message: apiErr.Message}
@@ -202,23 +295,7 @@ func openaiError(ctx context.Context, err error, cls classifier, where string) e
 		}
 		return quota(cls.api(f, err), f)
 	}
-	var se *ssestream.StreamError
-	if errors.As(err, &se) {
-		var body struct {
-			Error struct {
-				Message string `json:"message"`
-				Type    string `json:"type"`
-				Code    any    `json:"code"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(se.Event.Data, &body) != nil {
-			return cls.malformed("an error event that is not valid JSON")
-		}
-		code, _ := body.Error.Code.(string)
-		f := apiFailure{status: http.StatusOK, typ: body.Error.Type, code: code, message: body.Error.Message}
-		return quota(cls.api(f, err), f)
-	}
-	return cls.transport(ctx, err, where)
+	return cls.transport(ctx, err, "")
 }
 
 // quota keeps an exhausted account from being retried as a rate limit: OpenAI
@@ -230,4 +307,11 @@ func quota(e *Error, f apiFailure) *Error {
 		e.Message = "the account has no quota left; check the plan and billing of the key in " + "OPENAI_API_KEY"
 	}
 	return e
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
@@ -24,9 +25,15 @@ type Error struct {
 	Message  string // GitLab's message, redacted
 	Advice   string // what the user can do
 	err      error
+	// unreadable: GitLab answered, but the answer could not be read; Message
+	// names the field and what was wrong with it.
+	unreadable bool
 }
 
 func (e *Error) Error() string {
+	if e.unreadable {
+		return fmt.Sprintf("GitLab answered, but wend could not read %s: %s; please report this with `wend doctor --report`", e.What, e.Message)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s on %s", e.What, e.Instance)
 	if e.Status != 0 {
@@ -75,6 +82,11 @@ func (c *Client) explain(err error, what string, resp *gl.Response) error {
 			er.Body = []byte(resp.Header.Get(notFoundHeader))
 		}
 	}
+	if msg, ok := decodeFailure(err); ok {
+		// Never "check the network": the network worked.
+		e.Message, e.unreadable = redact.String(msg), true
+		return e
+	}
 	var limit *httpx.Error
 	if er == nil && errors.As(err, &limit) {
 		// The policy names the host, the bound and the setting to change.
@@ -115,6 +127,30 @@ func (c *Client) explain(err error, what string, resp *gl.Response) error {
 		}
 	}
 	return e
+}
+
+// decodeFailure recognises an answer that arrived but could not be read:
+// wend's own DecodeError, or encoding/json's errors from a client-go call.
+func decodeFailure(err error) (string, bool) {
+	var de *DecodeError
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tp *time.ParseError
+	switch {
+	case errors.As(err, &de):
+		return de.Error(), true
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(the whole answer)"
+		}
+		return fmt.Sprintf("%s: got a JSON %s, want %s", field, typ.Value, typ.Type), true
+	case errors.As(err, &syn):
+		return fmt.Sprintf("(the whole answer): not JSON at byte %d: %v", syn.Offset, syn), true
+	case errors.As(err, &tp):
+		return fmt.Sprintf("a time: %q is not in the layout %s", tp.Value, tp.Layout), true
+	}
+	return "", false
 }
 
 type errorBody struct{ message, err, scope string }

@@ -29,18 +29,19 @@ func (c *Client) issue(ctx context.Context, ref refs.Ref, opt Options) (Item, er
 		first  *gl.Response
 		mrs    []*gl.BasicMergeRequest
 		mrsErr error
+		bad    = &unread{}
 	)
+	path := fmt.Sprintf("projects/%s/issues/%d", gl.PathEscape(pid), iid)
 	notesPage := func(page int64, o ...gl.RequestOptionFunc) ([]*gl.Note, *gl.Response, error) {
-		return c.api.Notes.ListIssueNotes(pid, iid, &gl.ListIssueNotesOptions{
+		return getLenient[[]*gl.Note](c, path+"/notes", &gl.ListIssueNotesOptions{
 			ListOptions: gl.ListOptions{Page: page, PerPage: 100},
 			OrderBy:     gl.Ptr("created_at"), Sort: gl.Ptr("desc"),
-		}, o...)
+		}, bad, fmt.Sprintf("notes (page %d)", page))(o...)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		issue, _, err = call(gctx, c, what, func(o ...gl.RequestOptionFunc) (*gl.Issue, *gl.Response, error) {
-			return c.api.Issues.GetIssue(pid, iid, o...)
-		})
+	g.Go(func() error {
+		is, _, err := call(gctx, c, what, getLenient[gl.Issue](c, path, nil, bad, ""))
+		issue = &is
 		return err
 	})
 	g.Go(func() error {
@@ -58,7 +59,8 @@ func (c *Client) issue(ctx context.Context, ref refs.Ref, opt Options) (Item, er
 		// Related MRs are a nicety: a failure (an old instance, a missing
 		// permission) leaves them out rather than failing the issue.
 		mrs, _, mrsErr = call(gctx, c, "merge requests of "+what, func(o ...gl.RequestOptionFunc) ([]*gl.BasicMergeRequest, *gl.Response, error) {
-			return c.api.Issues.ListMergeRequestsRelatedToIssue(pid, iid, &gl.ListMergeRequestsRelatedToIssueOptions{ListOptions: gl.ListOptions{PerPage: 20}}, o...)
+			return getLenient[[]*gl.BasicMergeRequest](c, path+"/related_merge_requests",
+				&gl.ListMergeRequestsRelatedToIssueOptions{ListOptions: gl.ListOptions{PerPage: 20}}, bad, "related merge requests")(o...)
 		})
 		return nil
 	})
@@ -80,7 +82,16 @@ func (c *Client) issue(ctx context.Context, ref refs.Ref, opt Options) (Item, er
 			total = -1 // unknown: GitLab gave no X-Total and pages were left
 		}
 	}
-	return renderIssue(ref, issue, notes, total, mrs, mrsErr, opt), nil
+	return renderIssue(ref, issue, notes, total, mrs, mrsErr, bad, opt), nil
+}
+
+// noteAuthor is the note's author's username, or "unknown" when GitLab sent
+// none that could be read.
+func noteAuthor(n *gl.Note) string {
+	if n.Author.Username == "" {
+		return "unknown"
+	}
+	return n.Author.Username
 }
 
 func notesSize(notes []*gl.Note) int {
@@ -91,21 +102,33 @@ func notesSize(notes []*gl.Note) int {
 	return n
 }
 
-func renderIssue(ref refs.Ref, is *gl.Issue, notes []*gl.Note, total int64, mrs []*gl.BasicMergeRequest, mrsErr error, opt Options) Item {
+// renderIssue renders what was read; a field in bad shows as "unknown".
+func renderIssue(ref refs.Ref, is *gl.Issue, notes []*gl.Note, total int64, mrs []*gl.BasicMergeRequest, mrsErr error, bad *unread, opt Options) Item {
 	d := pack.New(opt.Budget)
+	if is.IID == 0 {
+		is.IID = ref.IID // asked for it; an unreadable iid does not change which issue this is
+	}
 	canon := fmt.Sprintf("%s#%d", ref.Project, is.IID)
-	d.Printf("# Issue %s: %s\n\n", canon, clean(is.Title))
+	title := bad.or("title", clean(is.Title))
+	d.Printf("# Issue %s: %s\n\n", canon, title)
 	milestone := "none"
 	if is.Milestone != nil {
 		milestone = is.Milestone.Title
 	}
-	author := ""
-	if is.Author != nil {
+	author := "unknown"
+	if is.Author != nil && is.Author.Username != "" {
 		author = is.Author.Username
 	}
 	d.Printf("- state: %s\n- labels: %s\n- assignees: %s\n- milestone: %s\n- author: @%s, opened %s, updated %s\n- url: %s\n\n",
-		is.State, orNone(is.Labels), users(is.Assignees, func(a *gl.IssueAssignee) string { return a.Username }),
-		clean(milestone), author, when(is.CreatedAt), when(is.UpdatedAt), is.WebURL)
+		bad.or("state", is.State), bad.or("labels", orNone(is.Labels)),
+		bad.or("assignees", users(is.Assignees, func(a *gl.IssueAssignee) string {
+			if a == nil {
+				return ""
+			}
+			return a.Username
+		})),
+		bad.or("milestone", clean(milestone)), author, bad.or("created_at", when(is.CreatedAt)), bad.or("updated_at", when(is.UpdatedAt)),
+		bad.or("web_url", is.WebURL))
 
 	if len(mrs) > 0 {
 		d.Write("## Related merge requests\n\n")
@@ -126,7 +149,10 @@ func renderIssue(ref refs.Ref, is *gl.Issue, notes []*gl.Note, total int64, mrs 
 		d.Fit(desc+"\n\n", d.Remaining()*2/5, "description", "full text at "+is.WebURL)
 	}
 	renderNotes(d, notes, total, opt.Skip, canon)
-	return Item{Kind: refs.Issue, Ref: canon, Title: clean(is.Title), URL: is.WebURL, State: is.State, Markdown: d.String(), Cuts: d.Cuts()}
+	if n := bad.note(); n != "" {
+		d.Write("\n" + n)
+	}
+	return Item{Kind: refs.Issue, Ref: canon, Title: title, URL: is.WebURL, State: bad.or("state", is.State), Markdown: d.String(), Cuts: d.Cuts()}
 }
 
 // renderNotes writes notes newest first, after skipping the newest skip,
@@ -167,11 +193,11 @@ func renderNotes(d *pack.Doc, notes []*gl.Note, total int64, skip int, canon str
 			continue
 		}
 		n := notes[i]
-		block := fmt.Sprintf("**@%s** · %s\n%s\n", n.Author.Username, when(n.CreatedAt), quote(clean(n.Body)))
+		block := fmt.Sprintf("**@%s** · %s\n%s\n", noteAuthor(n), when(n.CreatedAt), quote(clean(n.Body)))
 		if !d.Write(block) {
 			// A long note gets what is left, cut, if that is a useful amount.
 			if d.Remaining() > 400 {
-				d.Fit(block, d.Remaining(), "note by @"+n.Author.Username, more(shown+1)+" starts after it")
+				d.Fit(block, d.Remaining(), "note by @"+noteAuthor(n), more(shown+1)+" starts after it")
 				shown++
 			}
 			break

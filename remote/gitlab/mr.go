@@ -3,6 +3,7 @@ package gitlab
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,40 +24,101 @@ func (c *Client) mergeRequest(ctx context.Context, ref refs.Ref, opt Options) (I
 	what := fmt.Sprintf("merge request %s!%d", pid, iid)
 	var (
 		mr    *gl.MergeRequest
-		discs []*gl.Discussion
+		discs []*discussion
 		diffs []*gl.MergeRequestDiff
+		bad   = &unread{}
 	)
+	path := mrPath(pid, iid)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		mr, _, err = call(gctx, c, what, func(o ...gl.RequestOptionFunc) (*gl.MergeRequest, *gl.Response, error) {
-			return c.api.MergeRequests.GetMergeRequest(pid, iid, nil, o...)
-		})
+	g.Go(func() error {
+		v, _, err := call(gctx, c, what, getLenient[gl.MergeRequest](c, path, nil, bad, ""))
+		mr = &v
 		return err
 	})
 	g.Go(func() (err error) {
-		discs, _, err = pages(gctx, c, "discussions of "+what, maxMRPages, func(p int64, o ...gl.RequestOptionFunc) ([]*gl.Discussion, *gl.Response, error) {
-			return c.api.Discussions.ListMergeRequestDiscussions(pid, iid, &gl.ListMergeRequestDiscussionsOptions{ListOptions: gl.ListOptions{Page: p, PerPage: 100}}, o...)
+		discs, _, err = pages(gctx, c, "discussions of "+what, maxMRPages, func(p int64, o ...gl.RequestOptionFunc) ([]*discussion, *gl.Response, error) {
+			return getLenient[[]*discussion](c, path+"/discussions",
+				&gl.ListMergeRequestDiscussionsOptions{ListOptions: gl.ListOptions{Page: p, PerPage: 100}}, bad, fmt.Sprintf("discussions (page %d)", p))(o...)
 		})
 		return err
 	})
 	g.Go(func() (err error) {
 		diffs, _, err = pages(gctx, c, "changes of "+what, maxMRPages, func(p int64, o ...gl.RequestOptionFunc) ([]*gl.MergeRequestDiff, *gl.Response, error) {
-			return c.api.MergeRequests.ListMergeRequestDiffs(pid, iid, &gl.ListMergeRequestDiffsOptions{ListOptions: gl.ListOptions{Page: p, PerPage: 100}}, o...)
+			return getLenient[[]*gl.MergeRequestDiff](c, path+"/diffs",
+				&gl.ListMergeRequestDiffsOptions{ListOptions: gl.ListOptions{Page: p, PerPage: 100}}, bad, fmt.Sprintf("changes (page %d)", p))(o...)
 		})
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return Item{}, err
 	}
-	return renderMR(ref, mr, discs, diffs, opt), nil
+	return renderMR(ref, mr, discs, diffs, bad, opt), nil
+}
+
+func mrPath(pid string, iid int64) string {
+	return fmt.Sprintf("projects/%s/merge_requests/%d", gl.PathEscape(pid), iid)
+}
+
+// discussion is a merge request thread as wend reads it: client-go's notes,
+// with the position GitLab documents for notes on a whole file or an image.
+type discussion struct {
+	ID    string    `json:"id"`
+	Notes []*mrNote `json:"notes"`
+}
+
+type mrNote struct {
+	gl.Note
+	Position *notePosition `json:"position"` // shadows gl.Note's, which lacks width, height, x, y
+}
+
+// notePosition is where a diff note points: position_type "text" (a line),
+// "file" (the whole file, no line) or "image" (a point on an image of
+// width×height).
+type notePosition struct {
+	PositionType string `json:"position_type"`
+	OldPath      string `json:"old_path"`
+	NewPath      string `json:"new_path"`
+	OldLine      int64  `json:"old_line"`
+	NewLine      int64  `json:"new_line"`
+	Width        int64  `json:"width"`
+	Height       int64  `json:"height"`
+	X            int64  `json:"x"`
+	Y            int64  `json:"y"`
+}
+
+func (p *notePosition) path() string {
+	if p.NewPath != "" {
+		return p.NewPath
+	}
+	return p.OldPath
+}
+
+// place says where a thread points, after " · ".
+func (p *notePosition) place() string {
+	switch p.PositionType {
+	case "file":
+		return "on file " + p.path()
+	case "image":
+		s := fmt.Sprintf("on image %s at (%d,%d)", p.path(), p.X, p.Y)
+		if p.Width > 0 && p.Height > 0 {
+			s += fmt.Sprintf(" of %d×%d", p.Width, p.Height)
+		}
+		return s
+	}
+	line, path := p.NewLine, p.NewPath
+	if line == 0 {
+		line, path = p.OldLine, p.OldPath
+	}
+	if line == 0 {
+		return "on " + p.path() // a text position without a line: say no more than GitLab did
+	}
+	return fmt.Sprintf("%s:%d", path, line)
 }
 
 // mrPipeline renders the head pipeline of a merge request (`!34 pipeline`).
 func (c *Client) mrPipeline(ctx context.Context, ref refs.Ref, opt Options) (Item, error) {
 	what := fmt.Sprintf("merge request %s!%d", ref.Project, ref.IID)
-	mr, _, err := call(ctx, c, what, func(o ...gl.RequestOptionFunc) (*gl.MergeRequest, *gl.Response, error) {
-		return c.api.MergeRequests.GetMergeRequest(ref.Project, ref.IID, nil, o...)
-	})
+	mr, _, err := call(ctx, c, what, getLenient[gl.MergeRequest](c, mrPath(ref.Project, ref.IID), nil, nil, ""))
 	if err != nil {
 		return Item{}, err
 	}
@@ -66,18 +128,29 @@ func (c *Client) mrPipeline(ctx context.Context, ref refs.Ref, opt Options) (Ite
 	return c.pipeline(ctx, ref.Project, mr.HeadPipeline.ID, opt)
 }
 
-func renderMR(ref refs.Ref, mr *gl.MergeRequest, discs []*gl.Discussion, diffs []*gl.MergeRequestDiff, opt Options) Item {
+func renderMR(ref refs.Ref, mr *gl.MergeRequest, discs []*discussion, diffs []*gl.MergeRequestDiff, bad *unread, opt Options) Item {
 	d := pack.New(opt.Budget)
+	if mr.IID == 0 {
+		mr.IID = ref.IID
+	}
 	canon := fmt.Sprintf("%s!%d", ref.Project, mr.IID)
-	d.Printf("# Merge request %s: %s\n\n", canon, clean(mr.Title))
-	author := ""
-	if mr.Author != nil {
+	title := bad.or("title", clean(mr.Title))
+	d.Printf("# Merge request %s: %s\n\n", canon, title)
+	author := "unknown"
+	if mr.Author != nil && mr.Author.Username != "" {
 		author = mr.Author.Username
 	}
-	name := func(u *gl.BasicUser) string { return u.Username }
+	name := func(u *gl.BasicUser) string {
+		if u == nil {
+			return ""
+		}
+		return u.Username
+	}
 	d.Printf("- state: %s%s, merge status: %s\n- branches: %s → %s\n- author: @%s; assignees: %s; reviewers: %s\n- labels: %s\n- url: %s\n",
-		mr.State, map[bool]string{true: " (draft)"}[mr.Draft], mr.DetailedMergeStatus, mr.SourceBranch, mr.TargetBranch,
-		author, users(mr.Assignees, name), users(mr.Reviewers, name), orNone(mr.Labels), mr.WebURL)
+		bad.or("state", mr.State), map[bool]string{true: " (draft)"}[mr.Draft], bad.or("detailed_merge_status", mr.DetailedMergeStatus),
+		bad.or("source_branch", mr.SourceBranch), bad.or("target_branch", mr.TargetBranch),
+		author, bad.or("assignees", users(mr.Assignees, name)), bad.or("reviewers", users(mr.Reviewers, name)),
+		bad.or("labels", orNone(mr.Labels)), bad.or("web_url", mr.WebURL))
 	if p := mr.HeadPipeline; p != nil {
 		d.Printf("- head pipeline: #%d %s (%s); details: gitlab_get_pipeline {\"ref\": %q}\n", p.ID, p.Status, p.WebURL, canon+" pipeline")
 	} else {
@@ -94,15 +167,19 @@ func renderMR(ref refs.Ref, mr *gl.MergeRequest, discs []*gl.Discussion, diffs [
 		renderDiscussions(d, discs, diffs, d.Remaining()*2/5, opt.Skip, canon)
 	}
 	renderChanges(d, canon, diffs, opt)
-	return Item{Kind: refs.MergeRequest, Ref: canon, Title: clean(mr.Title), URL: mr.WebURL, State: mr.State, Markdown: d.String(), Cuts: d.Cuts()}
+	if n := bad.note(); n != "" {
+		d.Write("\n" + n)
+	}
+	return Item{Kind: refs.MergeRequest, Ref: canon, Title: title, URL: mr.WebURL, State: bad.or("state", mr.State), Markdown: d.String(), Cuts: d.Cuts()}
 }
 
 // renderDiscussions writes threads (system notes left out) with their resolved
 // state and, for diff notes, the lines they point at.
-func renderDiscussions(d *pack.Doc, discs []*gl.Discussion, diffs []*gl.MergeRequestDiff, limit, skip int, canon string) {
-	var threads []*gl.Discussion
+func renderDiscussions(d *pack.Doc, discs []*discussion, diffs []*gl.MergeRequestDiff, limit, skip int, canon string) {
+	var threads []*discussion
 	unresolved := 0
 	for _, t := range discs {
+		t.Notes = slices.DeleteFunc(t.Notes, func(n *mrNote) bool { return n == nil })
 		if len(t.Notes) == 0 || t.Notes[0].System {
 			continue
 		}
@@ -126,12 +203,7 @@ func renderDiscussions(d *pack.Doc, discs []*gl.Discussion, diffs []*gl.MergeReq
 		var b strings.Builder
 		fmt.Fprintf(&b, "### Thread %d · %s", i+1, state)
 		if p := first.Position; p != nil {
-			line := p.NewLine
-			path := p.NewPath
-			if line == 0 {
-				line, path = p.OldLine, p.OldPath
-			}
-			fmt.Fprintf(&b, " · %s:%d\n", path, line)
+			fmt.Fprintf(&b, " · %s\n", clean(p.place()))
 			if ctx := diffContext(diffs, p); ctx != "" {
 				b.WriteString("```diff\n" + clean(ctx) + "\n```\n")
 			}
@@ -142,7 +214,7 @@ func renderDiscussions(d *pack.Doc, discs []*gl.Discussion, diffs []*gl.MergeReq
 			if n.System {
 				continue
 			}
-			fmt.Fprintf(&b, "**@%s** · %s\n%s\n", n.Author.Username, when(n.CreatedAt), quote(clean(n.Body)))
+			fmt.Fprintf(&b, "**@%s** · %s\n%s\n", noteAuthor(&n.Note), when(n.CreatedAt), quote(clean(n.Body)))
 		}
 		if d.Len()-start+b.Len() > limit || !d.Write(b.String()) {
 			d.Cut(fmt.Sprintf("%d of %d discussion threads", len(threads)-i, len(threads)),
@@ -154,7 +226,10 @@ func renderDiscussions(d *pack.Doc, discs []*gl.Discussion, diffs []*gl.MergeReq
 
 // diffContext returns the diff lines a note's position points at: the target
 // line and up to three lines above it, the target marked with "←".
-func diffContext(diffs []*gl.MergeRequestDiff, p *gl.NotePosition) string {
+func diffContext(diffs []*gl.MergeRequestDiff, p *notePosition) string {
+	if p.PositionType == "file" || p.PositionType == "image" || p.NewLine == 0 && p.OldLine == 0 {
+		return "" // no line to show
+	}
 	for _, f := range diffs {
 		if f.NewPath != p.NewPath && f.OldPath != p.OldPath {
 			continue

@@ -26,17 +26,19 @@ func (c *Client) pipeline(ctx context.Context, pid string, id int64, opt Options
 	var (
 		p    *gl.Pipeline
 		jobs []*gl.Job
+		bad  = &unread{}
 	)
+	path := fmt.Sprintf("projects/%s/pipelines/%d", gl.PathEscape(pid), id)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		p, _, err = call(gctx, c, what, func(o ...gl.RequestOptionFunc) (*gl.Pipeline, *gl.Response, error) {
-			return c.api.Pipelines.GetPipeline(pid, id, o...)
-		})
+	g.Go(func() error {
+		v, _, err := call(gctx, c, what, getLenient[gl.Pipeline](c, path, nil, bad, ""))
+		p = &v
 		return err
 	})
 	g.Go(func() (err error) {
 		jobs, _, err = pages(gctx, c, "jobs of "+what, 5, func(page int64, o ...gl.RequestOptionFunc) ([]*gl.Job, *gl.Response, error) {
-			return c.api.Jobs.ListPipelineJobs(pid, id, &gl.ListJobsOptions{ListOptions: gl.ListOptions{Page: page, PerPage: 100}}, o...)
+			return getLenient[[]*gl.Job](c, path+"/jobs",
+				&gl.ListJobsOptions{ListOptions: gl.ListOptions{Page: page, PerPage: 100}}, bad, fmt.Sprintf("jobs (page %d)", page))(o...)
 		})
 		return err
 	})
@@ -62,8 +64,12 @@ func (c *Client) pipeline(ctx context.Context, pid string, id int64, opt Options
 	lg.Wait()
 
 	d := pack.New(opt.Budget)
+	if p.ID == 0 {
+		p.ID = id
+	}
 	d.Printf("# Pipeline #%d: %s\n\n- ref: %s, commit %s, source: %s\n- duration: %s\n- url: %s\n\n",
-		p.ID, p.Status, p.Ref, short(p.SHA), p.Source, duration(float64(p.Duration)), p.WebURL)
+		p.ID, bad.or("status", p.Status), bad.or("ref", p.Ref), bad.or("sha", short(p.SHA)), bad.or("source", string(p.Source)),
+		bad.or("duration", duration(float64(p.Duration))), bad.or("web_url", p.WebURL))
 	renderJobs(d, jobs)
 	for i, j := range failed {
 		d.Printf("## Failed job %s (job %d, stage %s)\n\n", j.Name, j.ID, j.Stage)
@@ -74,6 +80,9 @@ func (c *Client) pipeline(ctx context.Context, pid string, id int64, opt Options
 		share := d.Remaining() / (len(failed) - i)
 		d.Fit(excerpts[i].Markdown(j.ID)+"\n", share, "log excerpt of job "+fmt.Sprint(j.ID),
 			fmt.Sprintf("gitlab_get_job_log {\"job\": %d}", j.ID))
+	}
+	if n := bad.note(); n != "" {
+		d.Write("\n" + n)
 	}
 	return Item{Kind: refs.Pipeline, Ref: fmt.Sprintf("%s pipeline %d", pid, p.ID), Title: "Pipeline #" + fmt.Sprint(p.ID),
 		URL: p.WebURL, State: p.Status, Markdown: d.String(), Cuts: d.Cuts()}, nil
@@ -133,14 +142,14 @@ func short(sha string) string {
 func (c *Client) job(ctx context.Context, pid string, id int64, opt Options) (Item, error) {
 	what := fmt.Sprintf("job %d of %s", id, pid)
 	var (
-		j  *gl.Job
-		ex *Excerpt
+		j   *gl.Job
+		ex  *Excerpt
+		bad = &unread{}
 	)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		j, _, err = call(gctx, c, what, func(o ...gl.RequestOptionFunc) (*gl.Job, *gl.Response, error) {
-			return c.api.Jobs.GetJob(pid, id, o...)
-		})
+	g.Go(func() error {
+		v, _, err := call(gctx, c, what, getLenient[gl.Job](c, fmt.Sprintf("projects/%s/jobs/%d", gl.PathEscape(pid), id), nil, bad, ""))
+		j = &v
 		return err
 	})
 	g.Go(func() (err error) {
@@ -151,10 +160,17 @@ func (c *Client) job(ctx context.Context, pid string, id int64, opt Options) (It
 		return Item{}, err
 	}
 	d := pack.New(opt.Budget)
+	if j.ID == 0 {
+		j.ID = id
+	}
 	d.Printf("# Job %s (job %d): %s\n\n- stage: %s, pipeline #%d, ref %s\n- duration: %s%s\n- url: %s\n\n",
-		j.Name, j.ID, j.Status, j.Stage, j.Pipeline.ID, j.Ref, duration(j.Duration),
-		map[bool]string{true: ", failure reason: " + j.FailureReason}[j.FailureReason != ""], j.WebURL)
+		bad.or("name", j.Name), j.ID, bad.or("status", j.Status), bad.or("stage", j.Stage), j.Pipeline.ID, bad.or("ref", j.Ref),
+		bad.or("duration", duration(j.Duration)),
+		map[bool]string{true: ", failure reason: " + j.FailureReason}[j.FailureReason != ""], bad.or("web_url", j.WebURL))
 	d.Fit(ex.Markdown(j.ID), d.Remaining(), "log excerpt", fmt.Sprintf("gitlab_get_job_log {\"job\": %d, \"start_line\": 1, \"end_line\": 500}", j.ID))
+	if n := bad.note(); n != "" {
+		d.Write("\n" + n)
+	}
 	return Item{Kind: refs.Job, Ref: fmt.Sprintf("%s job %d", pid, j.ID), Title: clean(j.Name), URL: j.WebURL, State: j.Status,
 		Markdown: d.String(), Cuts: d.Cuts()}, nil
 }

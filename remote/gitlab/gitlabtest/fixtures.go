@@ -1,6 +1,7 @@
 package gitlabtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -94,6 +95,12 @@ type Position struct {
 	PositionType string `json:"position_type"`
 	OldLine      *int   `json:"old_line"`
 	NewLine      *int   `json:"new_line"`
+	// An image note (position_type "image") points at x,y on an image of
+	// width×height; a file note (position_type "file") has no line at all.
+	Width  *int `json:"width,omitempty"`
+	Height *int `json:"height,omitempty"`
+	X      *int `json:"x,omitempty"`
+	Y      *int `json:"y,omitempty"`
 }
 
 // Discussion is GET /projects/:id/merge_requests/:iid/discussions.
@@ -232,6 +239,10 @@ type Fixtures struct {
 	Logs        map[int][]byte
 	Epics       map[int]*Epic
 	EpicIssues  map[int][]int
+	// Raw answers, by the API path after /projects/:id/ ("issues/15"),
+	// served as they are, before the typed fixtures: shapes the typed
+	// structs cannot send.
+	Raw map[string]string
 }
 
 // Fixture identifiers.
@@ -252,6 +263,12 @@ const (
 	// format of GitLab Runner 18.7 and later (Timestamped of a 1 MB JobLog).
 	StampedPipelineID = 992
 	StampedJobID      = 5007
+	// PositionsMRIID has threads on a whole file and on a point of an image.
+	PositionsMRIID = 35
+	// OddIssueIID, OddPipelineID: answers with the odd fields GitLab really
+	// sends (see OddFields).
+	OddIssueIID   = 15
+	OddPipelineID = 993
 	// Secret appears in fetched text (a description and a note); it must never
 	// come out of wend unredacted.
 	Secret = "glpat-LeakedInADescription99"
@@ -276,7 +293,7 @@ func NewFixtures() *Fixtures {
 		Issues: map[int]*Issue{}, IssueNotes: map[int][]Note{}, RelatedMRs: map[int][]int{},
 		MRs: map[int]*MergeRequest{}, Discussions: map[int][]Discussion{}, Diffs: map[int][]Diff{},
 		Pipelines: map[int]*Pipeline{}, Jobs: map[int][]Job{}, Logs: map[int][]byte{},
-		Epics: map[int]*Epic{}, EpicIssues: map[int][]int{},
+		Epics: map[int]*Epic{}, EpicIssues: map[int][]int{}, Raw: map[string]string{},
 	}
 	issue := func(iid int, title, desc string, labels []string) *Issue {
 		return &Issue{ID: 1000 + iid, IID: iid, ProjectID: ProjectID, Title: title, Description: desc, State: "opened",
@@ -332,6 +349,23 @@ func NewFixtures() *Fixtures {
 	sj.ID, sj.WebURL = StampedJobID, fmt.Sprintf("%s/-/jobs/%d", web, StampedJobID)
 	f.Jobs[StampedPipelineID] = []Job{sj}
 	f.Logs[StampedJobID] = stampedLog()
+
+	// Served only by path (Raw), so MR lists and suggestions stay as they were.
+	positioned := &MergeRequest{ID: 2000 + PositionsMRIID, IID: PositionsMRIID, ProjectID: ProjectID, Title: "Update the logo",
+		Description: "New logo and its licence file.", State: "opened", CreatedAt: t0, UpdatedAt: t0, TargetBranch: "main",
+		SourceBranch: "new-logo", Author: carol, Assignees: []User{carol}, Reviewers: []User{bob}, Labels: []string{"design"},
+		DetailedMergeStatus: "mergeable", SHA: "4803c71e6b1833ca72b8b26ef2ecd5adc8a38031", WebURL: fmt.Sprintf("%s/-/merge_requests/%d", web, PositionsMRIID),
+		References: References{Short: "!35", Relative: "!35", Full: Project + "!35"}, ChangesCount: "2"}
+	mrPath := fmt.Sprintf("merge_requests/%d", PositionsMRIID)
+	f.Raw[mrPath] = mustJSON(positioned)
+	f.Raw[mrPath+"/diffs"] = mustJSON([]Diff{
+		{OldPath: "assets/logo.png", NewPath: "assets/logo.png", AMode: "100644", BMode: "100644", Diff: "Binary files a/assets/logo.png and b/assets/logo.png differ\n"},
+		{OldPath: "assets/LICENSE", NewPath: "assets/LICENSE", AMode: "0", BMode: "100644", NewFile: true, Diff: "@@ -0,0 +1 @@\n+CC-BY-4.0\n"},
+	})
+	f.Raw[mrPath+"/discussions"] = mustJSON(positionedDiscussions(bob, carol))
+	for k, v := range OddFields() {
+		f.Raw[k] = v
+	}
 
 	f.Epics[EpicIID] = &Epic{ID: 300, IID: EpicIID, GroupID: 11, Title: "Configuration overhaul",
 		Description: "Everything about loading and documenting configuration.", State: "opened",
@@ -420,6 +454,37 @@ func discussions(alice, bob, carol User) []Discussion {
 		{ID: "c0ffee0000000000000000000000000000000001", IndividualNote: true, Notes: []Note{d3}},
 		{ID: "c0ffee0000000000000000000000000000000002", IndividualNote: true, Notes: []Note{d4}},
 	}
+}
+
+// positionedDiscussions are threads on a whole file and on a point of an
+// image, shaped as GitLab's discussions API documents them: a file position
+// has no lines, an image position has width, height, x and y instead.
+func positionedDiscussions(bob, carol User) []Discussion {
+	ptr := func(n int) *int { return &n }
+	note := func(id int, who User, body string, pos *Position) Note {
+		return Note{ID: id, Type: ptr2("DiffNote"), Body: body, Author: who, CreatedAt: t0.Add(5 * time.Hour), UpdatedAt: t0.Add(5 * time.Hour),
+			NoteableID: 2035, NoteableType: "MergeRequest", NoteableIID: PositionsMRIID, ProjectID: ProjectID, Resolvable: true, Position: pos}
+	}
+	shas := Position{BaseSHA: "b5d6e7b1613fca24d250fa8e5bc7bcc3dd6002ef", StartSHA: "7c9c2ead8a320fb7ba0b4e234bd9529a2614e306",
+		HeadSHA: "4803c71e6b1833ca72b8b26ef2ecd5adc8a38031"}
+	file, image := shas, shas
+	file.PositionType, file.OldPath, file.NewPath = "file", "assets/LICENSE", "assets/LICENSE"
+	image.PositionType, image.OldPath, image.NewPath = "image", "assets/logo.png", "assets/logo.png"
+	image.Width, image.Height, image.X, image.Y = ptr(512), ptr(256), ptr(140), ptr(88)
+	return []Discussion{
+		{ID: "f11e000000000000000000000000000000000001", Notes: []Note{note(9101, bob, "Is CC-BY-4.0 compatible with our licence?", &file)}},
+		{ID: "1a6e000000000000000000000000000000000002", Notes: []Note{note(9102, carol, "The edge of the mark is blurred here.", &image)}},
+	}
+}
+
+func ptr2(s string) *string { return &s }
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 func jobs(p *Pipeline, u User, web string) []Job {

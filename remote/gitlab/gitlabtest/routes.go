@@ -53,6 +53,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		return n
 	}
 	d := s.Data
+	if raw, ok := d.Raw[strings.Join(rest, "/")]; ok && r.Method == http.MethodGet {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, raw)
+		return
+	}
 	switch {
 	case len(rest) == 0:
 		writeJSON(w, map[string]any{"id": ProjectID, "path_with_namespace": Project, "name": "proj", "default_branch": "main",

@@ -20,6 +20,7 @@ import (
 
 	"gitlab.com/wend/wend/context/repo"
 	"gitlab.com/wend/wend/remote/httpx"
+	"gitlab.com/wend/wend/remote/llm"
 )
 
 // File is the shape of a config file. Every field is optional.
@@ -34,6 +35,11 @@ type File struct {
 	APIKeyFile   *string             `toml:"api_key_file"`
 	GitLabToken  *string             `toml:"gitlab_token_file"`
 	Keys         map[string][]string `toml:"keys"`
+
+	// The model's output budget per request (absent: the model family's
+	// default) and Anthropic extended thinking's budget (0: off).
+	MaxTokens      *int `toml:"max_tokens"`
+	ThinkingBudget *int `toml:"thinking_budget"`
 
 	// Bounds of every remote call (remote/httpx); durations such as "30s", "2m".
 	ConnectTimeout    *string `toml:"connect_timeout"`
@@ -66,6 +72,12 @@ type Settings struct {
 	APIKey      string
 	GitLabToken string
 	Keys        map[string][]string
+
+	// MaxTokens is the output budget per model request; 0 means the model
+	// family's default (llm.DefaultMaxTokensFor). ThinkingBudget > 0 turns on
+	// Anthropic extended thinking with that many tokens, kept under MaxTokens.
+	MaxTokens      int
+	ThinkingBudget int
 
 	// ConnectTimeout bounds DNS, TCP, proxy and TLS for every remote call;
 	// ResponseTimeout, GitLab's silences (before the headers and inside a
@@ -234,6 +246,18 @@ func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string,
 		}
 		s.MaxTurns, s.Origin["max_turns"] = *f.MaxTurns, at("max_turns")
 	}
+	if f.MaxTokens != nil {
+		if *f.MaxTokens < 1 {
+			return fmt.Errorf("%s: max_tokens must be at least 1 (leave it out for the model's default)", at("max_tokens"))
+		}
+		s.MaxTokens, s.Origin["max_tokens"] = *f.MaxTokens, at("max_tokens")
+	}
+	if f.ThinkingBudget != nil {
+		if b := *f.ThinkingBudget; b < 0 || (b > 0 && b < 1024) {
+			return fmt.Errorf("%s: thinking_budget must be 0 (off) or at least 1024 tokens, the API's minimum", at("thinking_budget"))
+		}
+		s.ThinkingBudget, s.Origin["thinking_budget"] = *f.ThinkingBudget, at("thinking_budget")
+	}
 	for _, d := range []struct {
 		key string
 		v   *string
@@ -353,7 +377,7 @@ func describeTOMLError(path string, err error) error {
 		var msgs []string
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, [keys])", path, row, strings.Join(e.Key(), ".")))
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, max_tokens, thinking_budget, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, [keys])", path, row, strings.Join(e.Key(), ".")))
 		}
 		return errors.New(strings.Join(msgs, "\n"))
 	}
@@ -473,6 +497,8 @@ func (s *Settings) Rows() [][3]string {
 		{"approval", s.Approval, origin("approval")},
 		{"plan_approval", fmt.Sprint(s.PlanApproval), origin("plan_approval")},
 		{"max_turns", fmt.Sprint(s.MaxTurns), origin("max_turns")},
+		s.maxTokensRow(origin("max_tokens")),
+		{"thinking_budget", thinkingRow(s.ThinkingBudget), origin("thinking_budget")},
 		{"gitlab_url", s.GitLabURL, origin("gitlab_url")},
 		{"api_key", Redact(s.APIKey), origin("api_key")},
 		{"gitlab_token", Redact(s.GitLabToken), origin("gitlab_token")},
@@ -495,4 +521,27 @@ func (s *Settings) Rows() [][3]string {
 		rows = append(rows, [3]string{"keys." + a, strings.Join(s.Keys[a], ", "), origin("keys." + a)})
 	}
 	return rows
+}
+
+// maxTokensRow shows the output budget in effect: the configured one, or the
+// default wend asks for with this provider and model.
+func (s *Settings) maxTokensRow(origin string) [3]string {
+	if s.MaxTokens > 0 {
+		return [3]string{"max_tokens", fmt.Sprint(s.MaxTokens), origin}
+	}
+	if d := llm.DefaultMaxTokensFor(s.Provider, s.Model); d > 0 {
+		model := s.Model
+		if model == "" {
+			model = "the provider's default model"
+		}
+		return [3]string{"max_tokens", fmt.Sprint(d), "default for " + model}
+	}
+	return [3]string{"max_tokens", "(not sent)", "default: the server's own limit"}
+}
+
+func thinkingRow(budget int) string {
+	if budget == 0 {
+		return "0 (off)"
+	}
+	return fmt.Sprint(budget)
 }

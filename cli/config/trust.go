@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"gitlab.com/wend/wend/remote/llm"
 )
 
 // A repository's .wend.toml arrives with every clone and pull, and the agent can
@@ -68,6 +70,10 @@ var repoKeyClasses = map[string]keyClass{
 	"response_timeout":    tightenOnlyInRepo,
 	"stream_idle_timeout": tightenOnlyInRepo,
 	"max_response_mb":     tightenOnlyInRepo,
+
+	// A larger output or thinking budget spends more per request.
+	"max_tokens":      tightenOnlyInRepo,
+	"thinking_budget": tightenOnlyInRepo,
 }
 
 // TrustState says whether a repository's .wend.toml applies in full.
@@ -374,6 +380,17 @@ func (s *Settings) loosens(key string, f *File) bool {
 		return s.PlanApproval && !*f.PlanApproval
 	case "max_turns":
 		return *f.MaxTurns > s.MaxTurns
+	case "max_tokens":
+		// Against the budget in effect so far: the user's, else the default for
+		// the provider and model so far (0, an OpenAI-compatible server's own
+		// limit: any budget the repository sets is lower).
+		cur := s.MaxTokens
+		if cur == 0 {
+			cur = llm.DefaultMaxTokensFor(s.Provider, s.Model)
+		}
+		return cur > 0 && *f.MaxTokens > cur
+	case "thinking_budget":
+		return *f.ThinkingBudget > s.ThinkingBudget
 	case "connect_timeout":
 		return longer(*f.ConnectTimeout, s.ConnectTimeout)
 	case "response_timeout":

@@ -27,6 +27,9 @@ func DefaultMaxTokensFor(provider, model string) int {
 	if provider != "anthropic" {
 		return 0
 	}
+	if model == "" {
+		return 32000 // no model named: wend's default Anthropic model is a Claude 4 one
+	}
 	if m := claudeNew.FindStringSubmatch(model); m != nil {
 		if n, _ := strconv.Atoi(m[1]); n >= 4 {
 			return 32000

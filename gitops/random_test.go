@@ -76,6 +76,8 @@ func TestRandomized(t *testing.T) {
 	}
 	close(seeds)
 	wg.Wait()
+	t.Logf("%d crashes inside decisions and agent writes, %d with a user edit before recovery, %d kept a decision of the interrupted action",
+		crashStats.crashes.Load(), crashStats.userEdits.Load(), crashStats.kept.Load())
 }
 
 type randCase struct {
@@ -96,6 +98,15 @@ type randCase struct {
 	agentBin     map[string]string // last binary content the agent wrote
 	accepted     []acceptRec
 	conflicts    int
+	// userEdited paths the user changed during the session since the
+	// agent last wrote them (their file is not the agent's version).
+	userEdited map[string]bool
+	// crash mode (random_crash_test.go): parked releases the goroutines
+	// of crashed actions at the end of the case; decisionsBefore counts
+	// the journal's decisions before the action that crashed.
+	parked          []func()
+	decisionsBefore int
+	crashes         int
 }
 
 type acceptRec struct {
@@ -123,8 +134,14 @@ func (c *randCase) run() {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer func() { c.s.Close() }()
+	defer func() {
+		c.s.Close()
+		for _, release := range c.parked {
+			release()
+		}
+	}()
 	c.touched, c.noUser, c.agentBin = map[string]bool{}, map[string]bool{}, map[string]string{}
+	c.userEdited = map[string]bool{}
 	for range 3 + c.rng.IntN(10) {
 		switch k := c.rng.IntN(24); {
 		case k < 7:
@@ -143,6 +160,7 @@ func (c *randCase) run() {
 			}
 		}
 		c.checkProposals()
+		c.checkAgreement()
 	}
 	c.finish()
 }
@@ -273,28 +291,40 @@ func (c *randCase) agentOp() {
 	case k < 4 && len(files) > 0:
 		p := c.pick(files)
 		c.logf("agent writes %q", p)
-		c.must(c.s.WriteFile(bg, p, []byte(c.agentEdit(c.r.mustRead(p))), 0o644))
-		c.touched[p] = true
+		data := []byte(c.agentEdit(c.r.mustRead(p)))
+		c.agentWrote(p, data, func() error { return c.s.WriteFile(bg, p, data, 0o644) })
 	case k < 5:
 		p := c.next("new") + ".txt"
 		c.logf("agent creates %q", p)
-		c.must(c.s.WriteFile(bg, p, []byte(c.next("A")+"\n"+c.next("A")+"\n"), 0o644))
-		c.touched[p], c.noUser[p] = true, true
+		data := []byte(c.next("A") + "\n" + c.next("A") + "\n")
+		c.noUser[p] = true
+		c.agentWrote(p, data, func() error { return c.s.WriteFile(bg, p, data, 0o644) })
 	case k < 6 && len(files) > 0:
 		p := c.pick(files)
 		c.logf("agent removes %q", p)
-		c.must(c.s.Remove(bg, p))
-		c.touched[p], c.noUser[p] = true, true
+		c.noUser[p] = true
+		c.agentWrote(p, nil, func() error { return c.s.Remove(bg, p) })
 	case k < 7:
 		if _, ok := c.r.read("bin.dat"); ok {
 			data := "\x00" + c.next("B")
 			c.logf("agent writes binary")
-			c.must(c.s.WriteFile(bg, "bin.dat", []byte(data), 0o644))
+			c.agentWrote("bin.dat", []byte(data), func() error { return c.s.WriteFile(bg, "bin.dat", []byte(data), 0o644) })
 			c.agentBin["bin.dat"] = data
-			c.touched["bin.dat"] = true
 		}
 	default:
 		c.agentCommand(files)
+	}
+}
+
+// agentWrote runs an agent write of p (in crash mode sometimes). Whether it
+// took effect or was rolled back by recovery, the file is the journal's agent
+// version again (checkAgreement), so p counts as not edited by the user.
+func (c *randCase) agentWrote(p string, data []byte, write func() error) {
+	crashed, err := c.crashing(write, "", p)
+	c.must(err)
+	c.touched[p] = true
+	if now, ok := c.r.read(p); !crashed || ok == (data != nil) && now == string(data) {
+		delete(c.userEdited, p) // else rolled back: the file is as before
 	}
 }
 
@@ -350,30 +380,39 @@ func (c *randCase) agentCommand(files []string) {
 			c.t.Fatalf("AfterCommand attributed %q to the agent", p)
 		}
 		c.touched[p] = true
+		delete(c.userEdited, p)
 	}
 }
 
 // userEdit is the user changing a line in an editor during the session. They
 // never change the agent's own lines (A-, M-) nor files the agent created,
 // removed or moved.
-func (c *randCase) userEdit() {
+func (c *randCase) userEdit() { c.userEditPrefer("", "") }
+
+// userEditPrefer edits prefer when the user may, else a random file other
+// than avoid. It returns the path and the line written (none: "").
+func (c *randCase) userEditPrefer(prefer, avoid string) (string, string) {
 	var cand []string
 	for _, p := range c.textFiles() {
-		if _, ok := c.wUser[p]; ok && !c.noUser[p] {
+		if _, ok := c.wUser[p]; ok && !c.noUser[p] && p != avoid {
 			cand = append(cand, p)
 		}
 	}
 	if len(cand) == 0 {
-		return
+		return "", ""
 	}
 	p := c.pick(cand)
+	if slices.Contains(cand, prefer) {
+		p = prefer
+	}
 	old, repl, ok := c.replaceRandomLine(p, c.next("U-m"), func(l string) bool {
 		return strings.HasPrefix(l, "A-") || strings.HasPrefix(l, "M-")
 	})
 	if !ok {
-		return
+		return "", ""
 	}
 	c.logf("user edits %q: %q -> %q", p, old, repl)
+	c.userEdited[p] = true
 	for _, m := range []map[string]string{c.wUser, c.wAcc} {
 		ls := splitLines([]byte(m[p]))
 		i := slices.Index(ls, old)
@@ -383,6 +422,7 @@ func (c *randCase) userEdit() {
 		ls[i] = repl
 		m[p] = string(joinLines(ls))
 	}
+	return p, repl
 }
 
 func (c *randCase) decide() {
@@ -395,22 +435,23 @@ func (c *randCase) decide() {
 	before := c.state()
 	var d Decision
 	var ds []Decision
+	var act func() error
 	all := false
 	switch k := c.rng.IntN(12); {
 	case k < 3 && len(fc.Hunks) > 0:
 		h := fc.Hunks[c.rng.IntN(len(fc.Hunks))]
 		c.logf("accept hunk %s of %q", h.ID, fc.Path)
-		d, err = c.s.AcceptHunk(bg, h.ID, "ok")
+		act = func() (err error) { d, err = c.s.AcceptHunk(bg, h.ID, "ok"); return err }
 	case k < 6 && len(fc.Hunks) > 0:
 		h := fc.Hunks[c.rng.IntN(len(fc.Hunks))]
 		c.logf("reject hunk %s of %q", h.ID, fc.Path)
-		d, err = c.s.RejectHunk(bg, h.ID, "no")
+		act = func() (err error) { d, err = c.s.RejectHunk(bg, h.ID, "no"); return err }
 	case k < 7:
 		c.logf("accept file %q", fc.Path)
-		d, err = c.s.AcceptFile(bg, fc.Path, "")
+		act = func() (err error) { d, err = c.s.AcceptFile(bg, fc.Path, ""); return err }
 	case k < 8:
 		c.logf("reject file %q", fc.Path)
-		d, err = c.s.RejectFile(bg, fc.Path, "")
+		act = func() (err error) { d, err = c.s.RejectFile(bg, fc.Path, ""); return err }
 	case k < 10 && fc.Kind == ChangeModified && !fc.Binary:
 		av, err2 := c.s.AgentVersion(bg, fc.Path)
 		c.must(err2)
@@ -418,17 +459,23 @@ func (c *randCase) decide() {
 		at := c.rng.IntN(len(ls) + 1) // an empty agent version has no line
 		ls = slices.Insert(ls, at, c.next("M")+"\n")
 		c.logf("modify %q", fc.Path)
-		d, err = c.s.Modify(bg, fc.Path, joinLines(ls), "better")
+		act = func() (err error) { d, err = c.s.Modify(bg, fc.Path, joinLines(ls), "better"); return err }
 	case k < 11:
 		c.logf("accept all")
-		ds, err = c.s.AcceptAll(bg, "")
+		act = func() (err error) { ds, err = c.s.AcceptAll(bg, ""); return err }
 		all = true
 	default:
 		c.logf("reject all")
-		ds, err = c.s.RejectAll(bg, "")
+		act = func() (err error) { ds, err = c.s.RejectAll(bg, ""); return err }
 		all = true
 	}
-	if !all && err == nil {
+	crashed, err := c.crashing(act, fc.Path, "")
+	switch {
+	case crashed:
+		// Whichever way recovery went, the journal says which decisions
+		// count: the model follows it.
+		ds, all = c.recovered(c.decisionsBefore), true
+	case !all && err == nil:
 		ds = []Decision{d}
 	}
 	for _, d := range ds {

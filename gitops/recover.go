@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -163,6 +164,11 @@ func (s *Session) moveWrites(ctx context.Context, op *intentOp, forward bool) (c
 		}
 		if !ok {
 			clean = false
+			if !forward {
+				if err := s.takeBackMerged(ctx, d); err != nil {
+					return false, err
+				}
+			}
 			continue
 		}
 		if err := s.setDisk(ctx, d.Path, to, perm); err != nil {
@@ -171,6 +177,46 @@ func (s *Session) moveWrites(ctx context.Context, op *intentOp, forward bool) (c
 		s.dirty[d.Path] = true
 	}
 	return clean, nil
+}
+
+// takeBackMerged takes a write back out of a file the user changed since it
+// was made (or was about to be made): the change New → Old is merged line by
+// line onto the file as it is, as a reject merges, so the file holds what the
+// journal will say (the operation did not happen) plus the user's edit. When
+// the write was never made, the merge changes nothing. Where the user changed
+// the write's own lines, or for files that are not text on both sides, the
+// file is left as the user has it.
+func (s *Session) takeBackMerged(ctx context.Context, d diskChange) error {
+	if !d.Old.Exists() || !d.New.Exists() || d.Old.Mode == "120000" || d.New.Mode == "120000" {
+		return nil
+	}
+	mode, cur, perm, err := s.r.readDisk(d.Path)
+	if err != nil || mode != d.New.Mode && mode != d.Old.Mode {
+		return err
+	}
+	if err := s.content(ctx, d.Old, d.New); err != nil {
+		return err
+	}
+	o, n := s.blobs[d.Old.OID], s.blobs[d.New.OID]
+	if isBinary(cur) || isBinary(o) || isBinary(n) {
+		return nil
+	}
+	out, bad := transfer(splitLines(n), splitLines(cur), splitLines(o))
+	if len(bad) > 0 {
+		return nil
+	}
+	data := joinLines(out)
+	if mode == d.New.Mode && d.New.Mode != d.Old.Mode {
+		mode, perm = d.Old.Mode, d.OldPerm
+	}
+	if bytes.Equal(data, cur) && mode == d.Old.Mode {
+		return nil
+	}
+	if err := s.r.writeDisk(d.Path, mode, data, perm); err != nil {
+		return err
+	}
+	s.dirty[d.Path] = true
+	return nil
 }
 
 // isClean reports whether every write of op is either made or not yet made.

@@ -585,7 +585,16 @@ func (c *randCase) undo() {
 	}
 	before := c.state()
 	c.logf("undo %q", target)
-	d, err := c.s.Undo(bg, target, "")
+	var d Decision
+	crashed, err := c.crashing(func() (err error) { d, err = c.s.Undo(bg, target, ""); return err }, "", "")
+	if crashed {
+		// Recovery either completed the undo or rolled it back.
+		ds := c.recovered(c.decisionsBefore)
+		if len(ds) == 0 {
+			return
+		}
+		d = ds[0]
+	}
 	var ce *ConflictError
 	switch {
 	case want == nil:

@@ -1,0 +1,71 @@
+package gitops
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestCrashThenUserEditKeepsFileAndJournalTogether: a decision interrupted
+// after some of its working-tree writes, then the user edits the same file
+// elsewhere before wend comes back. Recovery rolls the decision back (the
+// user changed its path), and the file must then hold what the journal says
+// is pending (the agent's hunk) plus the user's edit; or, if the decision
+// counts, the file must show it. Found by TestRandomized's crash mode (seed
+// 1068): the rejected hunk stayed rejected on disk while the journal called it
+// pending, so a later accept staged lines the working tree no longer had.
+func TestCrashThenUserEditKeepsFileAndJournalTogether(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		act  func(s *Session, c *crashScene) error
+		gone string // the agent line the decision takes out of the file
+	}{
+		{"reject hunk", func(s *Session, c *crashScene) error { _, err := s.RejectHunk(bg, c.hunkBottom, ""); return err }, "agent 17"},
+		{"reject file", func(s *Session, c *crashScene) error { _, err := s.RejectFile(bg, "a.txt", ""); return err }, "agent 5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for at := 1; ; at++ {
+				c := newCrashScene(t)
+				s, err := Open(bg, c.r.dir, crashID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				point, release, err := crashAt(s, at, func() error { return tc.act(s, c) })
+				if release == nil {
+					s.Close()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if at == 1 {
+						t.Fatal("no write boundary")
+					}
+					return
+				}
+				t.Cleanup(release)
+				what := fmt.Sprintf("crash at boundary %d (%s)", at, point)
+				edited := replaceLine(c.r.mustRead("a.txt"), 10, "user edit 10")
+				c.r.write("a.txt", edited)
+				s, err = Open(bg, c.r.dir, crashID)
+				if err != nil {
+					t.Fatalf("%s: open: %v", what, err)
+				}
+				file := c.r.mustRead("a.txt")
+				if !strings.Contains(file, "user edit 10\n") {
+					t.Fatalf("%s: the user's edit is gone: %q", what, file)
+				}
+				decided := len(s.Decisions()) > 0
+				if has := strings.Contains(file, tc.gone+"\n"); has == decided {
+					t.Fatalf("%s: the journal says decided=%v but a.txt %s %q:\n%s", what, decided,
+						map[bool]string{true: "still has", false: "lacks"}[has], tc.gone, file)
+				}
+				if _, err := s.UndoAll(bg, ""); err != nil {
+					t.Fatalf("%s: undo-all: %v", what, err)
+				}
+				if got, want := c.r.mustRead("a.txt"), replaceLine(c.userFile, 10, "user edit 10"); got != want {
+					t.Fatalf("%s: after undo-all a.txt is\n%q\nwant the user's\n%q", what, got, want)
+				}
+				s.Close()
+			}
+		})
+	}
+}

@@ -391,6 +391,11 @@ func (s *Session) RejectFile(ctx context.Context, path, reason string) (Decision
 }
 
 func (s *Session) decide(ctx context.Context, a Action, c *change, h *textHunk, reason string) (Decision, error) {
+	if a == ActionReject {
+		if err := refuseUncertain(c.ps...); err != nil {
+			return Decision{}, err
+		}
+	}
 	pl, err := s.newPlan(ctx, a, c.ps, a == ActionAccept)
 	if err != nil {
 		return Decision{}, err
@@ -568,6 +573,10 @@ func (s *Session) UndoAll(ctx context.Context, reason string) ([]Decision, error
 	var errs []error
 	for _, p := range paths {
 		ps := s.paths[p]
+		if err := refuseUncertain(ps); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		pl, err := s.newPlan(ctx, ActionUndo, []*pathState{ps}, ps.Base != ps.Orig || ps.Indexed)
 		switch {
 		case err != nil:

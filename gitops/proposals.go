@@ -60,6 +60,9 @@ type FileChange struct {
 	// decides the file.
 	Whole    bool
 	Language string
+	// Uncertain: changed while a command ran without capture; reject and
+	// undo leave its bytes alone (capture.go).
+	Uncertain bool
 }
 
 // change is a FileChange with what decisions need to act on it.
@@ -208,6 +211,7 @@ func (s *Session) describe(old, ps *pathState) *change {
 	fc.Binary = isBinary(a) || isBinary(b) || from.Mode == "120000" || to.Mode == "120000"
 	fc.Whole = fc.Kind != ChangeModified || fc.Binary
 	fc.Language = language(ps.Path)
+	fc.Uncertain = ps.Uncertain || (old != nil && old.Uncertain)
 	if fc.Binary || from.OID == to.OID {
 		return c
 	}

@@ -37,6 +37,10 @@ type pathState struct {
 	// exactly what the user had. Zero: not known (a path a command changed
 	// first, or a journal from before permissions were recorded).
 	OrigPerm fs.FileMode
+	// Uncertain: a command snapshot credited this path while the user could
+	// have been editing it (no capture), so reject and UndoAll refuse to
+	// remove its bytes (capture.go).
+	Uncertain bool
 }
 
 // Session is one agent session's staging area over a repository. Its methods

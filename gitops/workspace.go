@@ -87,6 +87,12 @@ func (s *Session) Remove(ctx context.Context, path string) error {
 }
 
 func (s *Session) agentWrite(ctx context.Context, path, mode string, data []byte) error {
+	return s.agentWriteExact(ctx, path, mode, data, 0)
+}
+
+// agentWriteExact is agentWrite; a non-zero exactPerm writes mode and that
+// permission whatever the file has now (WriteExact, capture.go).
+func (s *Session) agentWriteExact(ctx context.Context, path, mode string, data []byte, exactPerm fs.FileMode) error {
 	if err := checkPath(path); err != nil {
 		return err
 	}
@@ -102,8 +108,8 @@ func (s *Session) agentWrite(ctx context.Context, path, mode string, data []byte
 	if mode == "" && curMode == "" {
 		return fmt.Errorf("gitops: remove %q: %w", path, fs.ErrNotExist)
 	}
-	perm := fs.FileMode(0) // a new file's default
-	if mode != "" && (curMode == "100644" || curMode == "100755") {
+	perm := exactPerm // zero: a new file's default
+	if mode != "" && exactPerm == 0 && (curMode == "100644" || curMode == "100755") {
 		mode, perm = curMode, curPerm
 	}
 	ps, touched := s.paths[path]
@@ -234,6 +240,12 @@ func (s *Session) BeforeCommand(ctx context.Context) error {
 // (formatters, generators, `git mv`). It returns those paths, sorted.
 // Submodule (gitlink) changes are not proposals.
 func (s *Session) AfterCommand(ctx context.Context) ([]string, error) {
+	return s.afterCommand(ctx, false)
+}
+
+// afterCommand is AfterCommand; uncertain marks what it credits Uncertain
+// (AfterUncapturedCommand, capture.go).
+func (s *Session) afterCommand(ctx context.Context, uncertain bool) ([]string, error) {
 	end, err := s.begin(ctx, "taking a snapshot")
 	if err != nil {
 		return nil, err
@@ -283,6 +295,7 @@ func (s *Session) AfterCommand(ctx context.Context) ([]string, error) {
 			}
 		}
 		ps.Agent = after
+		ps.Uncertain = ps.Uncertain || uncertain
 		s.paths[p] = ps
 		changed = append(changed, p)
 		recs = append(recs, *ps)

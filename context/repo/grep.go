@@ -11,11 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"regexp/syntax"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -205,9 +208,11 @@ func (r *Repo) addRipgrepLine(res *GrepResult, line []byte, o GrepOptions, glob 
 	}
 }
 
-// grepGo scans the listed files with a worker pool. Each file is first matched as
-// a whole, so the common case (no match) costs one regexp pass; matching files are
-// then split into lines. Results are assembled in path order.
+// grepGo scans the listed files with a worker pool. Each file is first tested as
+// a whole (the common case, no match, costs one pass: a literal the pattern cannot
+// match without, or the pattern in multi-line mode); only files that pass are split
+// into lines, and with a literal only the lines holding it are tried. Results are
+// assembled in path order.
 func (r *Repo) grepGo(ctx context.Context, re *regexp.Regexp, o GrepOptions, scope string, glob *Glob) (GrepResult, error) {
 	all, err := r.Files(ctx)
 	if err != nil {
@@ -219,32 +224,33 @@ func (r *Repo) grepGo(ctx context.Context, re *regexp.Regexp, o GrepOptions, sco
 			files = append(files, f)
 		}
 	}
+	m := newLineMatcher(re)
 	per := make([][]Match, len(files))
 	counts := make([]int, len(files))
 	// Workers write disjoint slots, so no locking is needed; each keeps at most
-	// MaxMatches per file, which is all the caller can use.
+	// MaxMatches per file, which is all the caller can use. Workers take files in
+	// blocks through an atomic counter: a channel send per file costs more than
+	// opening a small file.
 	workers := runtime.GOMAXPROCS(0)
-	next := make(chan int)
+	var next atomic.Int64
+	const block = 16
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var buf []byte // reused across this worker's files
-			for i := range next {
-				per[i], counts[i], buf = grepFile(filepath.Join(r.root, filepath.FromSlash(files[i])), files[i], re, o, buf)
+			for ctx.Err() == nil {
+				start := int(next.Add(block)) - block
+				if start >= len(files) {
+					return
+				}
+				for i := start; i < min(start+block, len(files)); i++ {
+					per[i], counts[i], buf = grepFile(filepath.Join(r.root, filepath.FromSlash(files[i])), files[i], m, o, buf)
+				}
 			}
 		}()
 	}
-loop:
-	for i := range files {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break loop
-		}
-	}
-	close(next)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return GrepResult{}, err
@@ -262,6 +268,88 @@ loop:
 	return res, nil
 }
 
+// lineMatcher is a pattern prepared for a line-oriented search of whole files.
+type lineMatcher struct {
+	re *regexp.Regexp // matched against one line, without its newline
+	// lit is a string every match contains (nil when there is none, e.g. with
+	// case folding). A file without it is skipped with one bytes.Index, and only
+	// the lines that hold it are matched: what makes a literal search as fast as
+	// reading the files.
+	lit []byte
+	// whole is re in multi-line mode (^ and $ at line ends), matched against a whole
+	// file to reject it in one pass when there is no literal; nil when that could
+	// miss a line's match (\A, \z).
+	whole *regexp.Regexp
+}
+
+func newLineMatcher(re *regexp.Regexp) *lineMatcher {
+	m := &lineMatcher{re: re}
+	tree, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return m
+	}
+	tree = tree.Simplify()
+	if lit := requiredLiteral(tree); len(lit) > 0 && !strings.ContainsAny(lit, "\r\n") {
+		m.lit = []byte(lit)
+	}
+	if !hasTextAnchor(tree) {
+		m.whole, _ = regexp.Compile("(?m)" + re.String())
+	}
+	return m
+}
+
+// requiredLiteral returns the longest case-sensitive literal that every match of
+// re contains, or "".
+func requiredLiteral(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return ""
+		}
+		return string(re.Rune)
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiteral(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiteral(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		best := ""
+		for _, sub := range re.Sub {
+			if l := requiredLiteral(sub); len(l) > len(best) {
+				best = l
+			}
+		}
+		return best
+	}
+	return ""
+}
+
+func hasTextAnchor(re *syntax.Regexp) bool {
+	if re.Op == syntax.OpBeginText || re.Op == syntax.OpEndText {
+		return true
+	}
+	for _, sub := range re.Sub {
+		if hasTextAnchor(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayMatch is the whole-file test: false means no line of data can match.
+func (m *lineMatcher) mayMatch(data []byte) bool {
+	switch {
+	case m.lit != nil:
+		return bytes.Contains(data, m.lit)
+	case m.whole != nil && bytes.IndexByte(data, '\r') < 0:
+		// With a CR before a newline, "x$" matches the line (the CR is cut) but
+		// not the multi-line text, so such files go line by line.
+		return m.whole.Match(data)
+	}
+	return true
+}
+
 // binarySniff is how much of a file is checked for NUL bytes (as git and rg do).
 const binarySniff = 8000
 
@@ -275,8 +363,9 @@ func IsBinary(data []byte) bool {
 
 // grepFile returns the file's matches (at most MaxMatches), their count, and buf,
 // grown if needed, for the next file.
-func grepFile(abs, rel string, re *regexp.Regexp, o GrepOptions, buf []byte) ([]Match, int, []byte) {
-	f, err := os.Open(abs)
+func grepFile(abs, rel string, m *lineMatcher, o GrepOptions, buf []byte) ([]Match, int, []byte) {
+	// O_NOFOLLOW: rg does not follow symlinks either, and it saves an Lstat.
+	f, err := os.OpenFile(abs, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, 0, buf
 	}
@@ -284,10 +373,6 @@ func grepFile(abs, rel string, re *regexp.Regexp, o GrepOptions, buf []byte) ([]
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		// A directory (submodule) or a device.
-		return nil, 0, buf
-	}
-	if lfi, err := os.Lstat(abs); err != nil || lfi.Mode()&os.ModeSymlink != 0 {
-		// rg does not follow symlinks either.
 		return nil, 0, buf
 	}
 	if n := int(fi.Size()) + 1; cap(buf) < n {
@@ -309,25 +394,36 @@ func grepFile(abs, rel string, re *regexp.Regexp, o GrepOptions, buf []byte) ([]
 		}
 	}
 	buf = data
-	if IsBinary(data) || !re.Match(data) {
+	if IsBinary(data) || !m.mayMatch(data) {
 		return nil, 0, buf
 	}
 	var out []Match
 	count := 0
-	for n := 1; len(data) > 0; n++ {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
+	line, pos := 1, 0 // pos is where line starts in data
+	for pos < len(data) {
+		if m.lit != nil {
+			// Jump to the next line holding the literal.
+			j := bytes.Index(data[pos:], m.lit)
+			if j < 0 {
+				break
+			}
+			start := pos + bytes.LastIndexByte(data[pos:pos+j], '\n') + 1
+			line += bytes.Count(data[pos:start], []byte{'\n'})
+			pos = start
 		}
-		line = bytes.TrimSuffix(line, []byte{'\r'})
-		if re.Match(line) {
+		end := len(data)
+		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+			end = pos + i
+		}
+		text := bytes.TrimSuffix(data[pos:end], []byte{'\r'})
+		if m.re.Match(text) {
 			count++
 			if len(out) < o.MaxMatches {
-				out = append(out, Match{Path: rel, Line: n, Text: cutLine(line, o.MaxLineLen)})
+				out = append(out, Match{Path: rel, Line: line, Text: cutLine(text, o.MaxLineLen)})
 			}
 		}
+		line++
+		pos = end + 1
 	}
 	return out, count, buf
 }

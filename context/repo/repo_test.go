@@ -128,5 +128,8 @@ func TestMain(m *testing.M) {
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}
+	if largeDir != "" {
+		os.RemoveAll(largeDir)
+	}
 	os.Exit(code)
 }

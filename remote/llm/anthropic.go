@@ -169,7 +169,9 @@ func anthropicBlocks(in []Block, cacheLast bool) ([]anthropic.ContentBlockParamU
 			out = append(out, anthropic.ContentBlockParamUnion{OfText: &anthropic.TextBlockParam{Text: b.Text}})
 		case BlockToolUse:
 			input := b.Input
-			if len(bytes.TrimSpace(input)) == 0 {
+			if t := bytes.TrimSpace(input); len(t) == 0 || t[0] != '{' {
+				// The API takes only an object back; unusable arguments (see
+				// Block.InputError) go back as an empty call.
 				input = json.RawMessage(`{}`)
 			}
 			out = append(out, anthropic.ContentBlockParamUnion{OfToolUse: &anthropic.ToolUseBlockParam{

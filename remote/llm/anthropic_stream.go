@@ -215,7 +215,11 @@ func finishBlocks(resp *Response, blocks map[int64]*partialBlock, cls classifier
 				resp.Message.Content = append(resp.Message.Content, Block{Type: BlockToolUse, ID: b.id, Name: b.name,
 					Input: json.RawMessage(`{}`), CutAtLimit: true})
 			case err != nil:
-				return nil, cls.malformed(fmt.Sprintf("the arguments of tool call %q are not valid JSON: %v", b.name, err))
+				// Bad JSON the model wrote is the call's error, for the model to fix;
+				// the raw text is kept (as a JSON string) to show it what it sent.
+				raw, _ := json.Marshal(b.text.String())
+				resp.Message.Content = append(resp.Message.Content, Block{Type: BlockToolUse, ID: b.id, Name: b.name,
+					Input: raw, InputError: argumentsProblem(b.text.String(), err)})
 			default:
 				resp.Message.Content = append(resp.Message.Content, Block{Type: BlockToolUse, ID: b.id, Name: b.name, Input: input})
 			}
@@ -229,7 +233,23 @@ func finishBlocks(resp *Response, blocks map[int64]*partialBlock, cls classifier
 			resp.Message.Content = append(resp.Message.Content, Block{Type: BlockRedactedThinking, Data: b.data})
 		}
 	}
+	if (resp.StopReason == StopEnd || resp.StopReason == StopToolUse) && !answered(resp.Message) {
+		return nil, &Error{Kind: ErrEmpty, Provider: cls.provider, Message: fmt.Sprintf(
+			"the answer from %s had no text and no tool call (stop_reason %q); the model produced nothing: try again, or narrow the task",
+			cls.where(), resp.StopReason)}
+	}
 	return resp, nil
+}
+
+// answered reports whether a message says anything or calls a tool; thinking
+// alone is not an answer.
+func answered(m Message) bool {
+	for _, b := range m.Content {
+		if b.Type == BlockToolUse || (b.Type == BlockText && strings.TrimSpace(b.Text) != "") {
+			return true
+		}
+	}
+	return false
 }
 
 // toolInput validates and compacts streamed tool arguments; an empty stream

@@ -91,14 +91,29 @@ func TestAnthropicMaxTokensInsideToolUse(t *testing.T) {
 	}
 }
 
-// TestAnthropicBrokenToolInputIsStillMalformed: without a budget stop, bad
-// tool JSON is the server's fault and says so.
-func TestAnthropicBrokenToolInputIsStillMalformed(t *testing.T) {
-	_, err, _, _, _ := anthropicOnce(t, llmtest.Turn{StopReason: "tool_use",
-		ToolCalls: []llmtest.ToolCall{{Name: "grep", Args: json.RawMessage(`{"pattern":"abcdef"}`)}},
+// TestAnthropicBrokenToolInputIsTheCallsError: without a budget stop, tool
+// JSON that does not parse is the call's error, for the model to fix, as with
+// the OpenAI dialects; the session goes on.
+func TestAnthropicBrokenToolInputIsTheCallsError(t *testing.T) {
+	resp, err, _, _, _ := anthropicOnce(t, llmtest.Turn{StopReason: "tool_use",
+		ToolCalls: []llmtest.ToolCall{{ID: "toolu_bad", Name: "grep", Args: json.RawMessage(`{"pattern":"abcdef"}`)}},
 		Anthropic: &llmtest.AnthropicTurn{CutInputAt: 8}})
-	e := mustKind(t, err, llm.ErrMalformed)
-	if !strings.Contains(e.Message, "--base-url") {
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := resp.Message.Content[0]
+	if b.ID != "toolu_bad" || b.CutAtLimit || !strings.Contains(b.InputError, "not a valid JSON object") || string(b.Input) != `"{\"patter"` {
+		t.Errorf("block %+v", b)
+	}
+}
+
+// TestAnthropicEmptyAnswerIsAnError: end_turn with nothing said is not a
+// finished task.
+func TestAnthropicEmptyAnswerIsAnError(t *testing.T) {
+	_, err, _, _, _ := anthropicOnce(t, llmtest.Turn{StopReason: "end_turn",
+		Anthropic: &llmtest.AnthropicTurn{Thinking: []llmtest.ThinkingBlock{{Thinking: "hmm", Signature: "c2ln"}}}})
+	e := mustKind(t, err, llm.ErrEmpty)
+	if !strings.Contains(e.Message, "no text and no tool call") {
 		t.Errorf("message %q", e.Message)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"gitlab.com/wend/wend/remote/llm"
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/tools"
 )
 
@@ -58,15 +59,20 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 		Role:    llm.RoleUser,
 		Content: []llm.Block{llm.Text(firstMessage(task, e.cfg))},
 	})
+	var stops stopState
 	for turn := 0; turn < e.cfg.MaxTurns; turn++ {
 		if err := e.ctl.Gate(ctx); err != nil {
 			return outcome{state: session.StateStopped}
 		}
 		// Whatever reached the boundary while the model was busy goes into the last
-		// user message, which has not been sent yet.
-		last := &conv.messages[len(conv.messages)-1]
-		blocks, sent := e.takeBoundary()
-		last.Content = append(last.Content, blocks...)
+		// user message, which has not been sent yet. After a paused turn the last
+		// message is the model's own, sent back unchanged: the notes wait a turn.
+		var sent []steer.Note
+		if last := &conv.messages[len(conv.messages)-1]; last.Role == llm.RoleUser {
+			var blocks []llm.Block
+			blocks, sent = e.takeBoundary()
+			last.Content = append(last.Content, blocks...)
+		}
 
 		resp, err := e.callModel(ctx, conv)
 		if err != nil {
@@ -78,6 +84,11 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 		for _, n := range sent {
 			e.ctl.Delivered(n)
 		}
+		if end, next := e.afterStop(conv, resp, &stops); end != nil {
+			return *end
+		} else if next {
+			continue
+		}
 		raw := sanitizeToolInputs(&resp.Message)
 		conv.messages = append(conv.messages, resp.Message)
 		results, end := e.runTools(ctx, resp.Message, raw)
@@ -86,7 +97,7 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 		}
 		if len(results) == 0 {
 			// The model answered without calling a tool: its text is the summary.
-			return outcome{state: session.StateFinished, summary: textOf(resp.Message)}
+			return e.answered(resp, &stops)
 		}
 		conv.messages = append(conv.messages, llm.Message{Role: llm.RoleUser, Content: results})
 	}
@@ -170,7 +181,13 @@ func (e *Engine) runTools(ctx context.Context, m llm.Message, raw map[string]jso
 		}
 		start := time.Now()
 		e.log.Append(session.ToolCalled{CallID: call.ID, Tool: call.Name, Args: call.Args, StepID: e.currentStep()})
-		res, stop := e.dispatch(ctx, call)
+		var res tools.Result
+		var stop *outcome
+		if b.CutAtLimit || b.InputError != "" {
+			res = e.unusableCall(b, call.Args)
+		} else {
+			res, stop = e.dispatch(ctx, call)
+		}
 		if ctx.Err() != nil && stop == nil {
 			return nil, &outcome{state: session.StateStopped}
 		}

@@ -2,6 +2,7 @@ package repo
 
 import (
 	"bytes"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -22,9 +23,13 @@ type FileIndex struct {
 	lower []byte   // every path lowercased, back to back
 	ends  []uint32 // ends[i] is where path i ends in lower
 
+	// mu serialises Match: one user types one query at a time, and the two
+	// buffers below are reused from key to key (a 100,000-entry slice grown by
+	// append on every key costs more than the matching).
 	mu       sync.Mutex
 	lastQ    string
 	lastHits []int32 // indexes of the paths lastQ matched; nil means none cached
+	spare    []int32 // the buffer the next key's hits are written into
 }
 
 // NewFileIndex indexes paths (kept, not copied: the caller must not modify them).
@@ -81,14 +86,60 @@ func (ix *FileIndex) Match(query string, limit int) []string {
 	}, query))
 
 	ix.mu.Lock()
+	defer ix.mu.Unlock()
 	var cands []int32
 	narrowing := ix.lastHits != nil && strings.HasPrefix(query, ix.lastQ)
 	if narrowing {
 		cands = ix.lastHits
 	}
-	ix.mu.Unlock()
+	hits := ix.spare[:0]
+	if cap(hits) < len(ix.paths) {
+		hits = make([]int32, 0, len(ix.paths))
+	}
+	var top []scored
+	if narrowing {
+		hits, top = ix.scan(q, limit, hits, cands, 0, 0)
+	} else {
+		// The first key tests every path: split it between the cores, each
+		// writing its hits into its own part of the buffer, then join them.
+		parts := min(runtime.GOMAXPROCS(0), 1+len(ix.paths)/20000)
+		chunk := (len(ix.paths) + parts - 1) / parts
+		results := make([]struct {
+			hits []int32
+			top  []scored
+		}, parts)
+		var wg sync.WaitGroup
+		for k := 0; k < parts; k++ {
+			lo, hi := k*chunk, min((k+1)*chunk, len(ix.paths))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res := &results[k]
+				res.hits, res.top = ix.scan(q, limit, hits[lo:lo:hi], nil, lo, hi)
+			}()
+		}
+		wg.Wait()
+		for _, res := range results {
+			hits = append(hits, res.hits...) // part 0 is already in place: a no-op copy
+			for _, t := range res.top {
+				top = insertScored(top, t, limit, ix)
+			}
+		}
+	}
+	// The old hits become the next key's buffer.
+	ix.spare = ix.lastHits
+	ix.lastQ, ix.lastHits = query, hits
 
-	hits := make([]int32, 0, 1024)
+	out := make([]string, len(top))
+	for k, t := range top {
+		out[k] = ix.paths[t.i]
+	}
+	return out
+}
+
+// scan tests the candidates (cands, or the paths lo to hi when cands is nil) and
+// returns the hits appended to hits and the best limit of them.
+func (ix *FileIndex) scan(q []byte, limit int, hits, cands []int32, lo, hi int) ([]int32, []scored) {
 	top := make([]scored, 0, limit+1)
 	test := func(i int32) {
 		p := ix.path(i)
@@ -102,25 +153,16 @@ func (ix *FileIndex) Match(query string, limit int) []string {
 		}
 		top = insertScored(top, scored{s, i}, limit, ix)
 	}
-	if narrowing {
+	if cands != nil {
 		for _, i := range cands {
 			test(i)
 		}
 	} else {
-		for i := range ix.paths {
+		for i := lo; i < hi; i++ {
 			test(int32(i))
 		}
 	}
-
-	ix.mu.Lock()
-	ix.lastQ, ix.lastHits = query, hits
-	ix.mu.Unlock()
-
-	out := make([]string, len(top))
-	for k, t := range top {
-		out[k] = ix.paths[t.i]
-	}
-	return out
+	return hits, top
 }
 
 type scored struct {

@@ -108,19 +108,7 @@ func BenchmarkLargeRepo(b *testing.B) {
 	}
 	query := "svc03ordm4file"
 	b.Run("picker", func(b *testing.B) {
-		var worst, total time.Duration
-		keys := 0
-		for b.Loop() {
-			ix := NewFileIndex(files)
-			for k := 1; k <= len(query); k++ {
-				start := time.Now()
-				ix.Match(query[:k], 8)
-				d := time.Since(start)
-				worst, total, keys = max(worst, d), total+d, keys+1
-			}
-		}
-		b.ReportMetric(ms(worst), "worst-key-ms")
-		b.ReportMetric(ms(total)/float64(keys), "mean-key-ms")
+		typeQuery(b, files, query)
 	})
 	// What the picker did before FileIndex (sahilm/fuzzy over every path per key).
 	b.Run("picker-sahilm", func(b *testing.B) {

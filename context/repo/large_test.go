@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"gitlab.com/wend/wend/internal/gittest"
 )
@@ -86,4 +87,18 @@ func sortedCopy(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
+}
+
+func TestSortedUnique(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{nil, nil},
+		{[]string{"a", "b"}, []string{"a", "b"}},
+		// Untracked first, then the index, a path in both.
+		{[]string{"b", "d", "x", "a", "c", "d", "e"}, []string{"a", "b", "c", "d", "e", "x"}},
+		{[]string{"c", "a", "b", "a"}, []string{"a", "b", "c"}},
+	} {
+		if got := sortedUnique(append([]string(nil), tc.in...)); !cmp.Equal(got, tc.want, cmpopts.EquateEmpty()) {
+			t.Errorf("sortedUnique(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
 }

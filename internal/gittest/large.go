@@ -215,3 +215,14 @@ func largeFile(i int) (string, []byte, fileKind) {
 	}
 	return fmt.Sprintf("%s/file%06d%s", dir, i, ext), []byte(b.String()), kind
 }
+
+// LargePaths returns the paths GenerateLarge would write for n listed files
+// (without the root files), without touching the disk: the input of benchmarks
+// that need a big file list but no repository.
+func LargePaths(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i], _, _ = largeFile(i)
+	}
+	return out
+}

@@ -238,11 +238,21 @@ func (s *Session) commit(ctx context.Context, pl *plan, d Decision) (Decision, e
 	if err != nil {
 		return Decision{}, err
 	}
+	if s.mirror != nil {
+		if op.User, err = s.userIntent(ctx, s.mirror); err != nil {
+			return Decision{}, err
+		}
+	}
 	in := &record{Kind: "intent", Paths: pl.states, Decision: &d, Op: op}
 	if err := s.persist(ctx, *in); err != nil {
 		return Decision{}, err
 	}
 	s.r.crashPoint("intent")
+	if s.mirror != nil {
+		if err := s.writeUser(ctx, s.mirror); err != nil {
+			return Decision{}, s.abortIntent(ctx, in, err)
+		}
+	}
 	if err := s.writeIndex(ctx, pl); err != nil {
 		return Decision{}, s.abortIntent(ctx, in, err)
 	}

@@ -42,6 +42,9 @@ type intentOp struct {
 	// file Tmp, in the path's directory; empty Tmp for a removal).
 	Agent bool
 	Tmp   string
+	// User is the user's own index and working tree, which a mirrored
+	// (--worktree) accept writes in the same operation (mirror.go).
+	User *userSide
 }
 
 // indexWrite is one index entry going from Old to New (zero: absent).
@@ -93,7 +96,13 @@ func (s *Session) intentOf(ctx context.Context, pl *plan) (*intentOp, error) {
 
 // diskIs reports whether a working-tree path holds e (zero: absent).
 func (s *Session) diskIs(ctx context.Context, path string, e Entry) (bool, error) {
-	mode, data, _, err := s.r.readDisk(path)
+	return s.diskIsIn(s.r, path, e)
+}
+
+// diskIsIn is diskIs in the working tree of r (the session's, or the user's
+// for a mirrored session: both share the object format).
+func (s *Session) diskIsIn(r *repo, path string, e Entry) (bool, error) {
+	mode, data, _, err := r.readDisk(path)
 	if err != nil || mode != e.Mode {
 		return false, err
 	}
@@ -103,15 +112,44 @@ func (s *Session) diskIs(ctx context.Context, path string, e Entry) (bool, error
 	return s.r.objectID("blob", data) == e.OID, nil
 }
 
-// setDisk writes e (zero: removes the path) with perm.
-func (s *Session) setDisk(ctx context.Context, path string, e Entry, perm fs.FileMode) error {
+// setDisk writes e (zero: removes the path) with perm in r's working tree.
+func (s *Session) setDisk(ctx context.Context, r *repo, path string, e Entry, perm fs.FileMode) error {
 	if !e.Exists() {
-		return s.r.writeDisk(path, "", nil, 0)
+		return r.writeDisk(path, "", nil, 0)
 	}
 	if err := s.content(ctx, e); err != nil {
 		return err
 	}
-	return s.r.writeDisk(path, e.Mode, s.blobs[e.OID], perm)
+	return r.writeDisk(path, e.Mode, s.blobs[e.OID], perm)
+}
+
+// writeSide is one repository's share of an operation's writes: the
+// session's own, or the user's for a mirrored accept (mirror.go).
+type writeSide struct {
+	r     *repo
+	user  bool // the user's index is written through git, with a check
+	index []indexWrite
+	disk  []diskChange
+}
+
+// sides lists op's writes by repository. The returned func releases what
+// was opened for the user's side.
+func (s *Session) sides(op *intentOp) ([]writeSide, func()) {
+	out := []writeSide{{r: s.r, index: op.Index, disk: op.Disk}}
+	if op.User == nil {
+		return out, func() {}
+	}
+	u, done := s.userRepo(op.User.Root)
+	return append(out, writeSide{r: u, user: true, index: op.User.Index, disk: op.User.Disk}), done
+}
+
+// indexNow reads the current index entries of a side's writes.
+func (s *Session) indexNow(ctx context.Context, sd writeSide) (map[string]Entry, error) {
+	paths := make([]string, len(sd.index))
+	for i, w := range sd.index {
+		paths[i] = w.Path
+	}
+	return sd.r.indexEntries(ctx, "", paths)
 }
 
 // moveWrites makes the op's writes go forward (to New, where they still hold
@@ -119,18 +157,29 @@ func (s *Session) setDisk(ctx context.Context, path string, e Entry, perm fs.Fil
 // write was in one of those two states; the ones that were not are left
 // alone.
 func (s *Session) moveWrites(ctx context.Context, op *intentOp, forward bool) (clean bool, err error) {
+	sides, done := s.sides(op)
+	defer done()
 	clean = true
-	if len(op.Index) > 0 {
-		paths := make([]string, len(op.Index))
-		for i, w := range op.Index {
-			paths[i] = w.Path
+	for _, sd := range sides {
+		ok, err := s.moveSide(ctx, sd, forward)
+		if err != nil {
+			return false, err
 		}
-		cur, err := s.r.indexEntries(ctx, "", paths)
+		clean = clean && ok
+	}
+	return clean, nil
+}
+
+// moveSide is moveWrites for one repository.
+func (s *Session) moveSide(ctx context.Context, sd writeSide, forward bool) (clean bool, err error) {
+	clean = true
+	if len(sd.index) > 0 {
+		cur, err := s.indexNow(ctx, sd)
 		if err != nil {
 			return false, err
 		}
 		pl := &plan{action: "recover", index: map[string]Entry{}, idx: map[string]Entry{}}
-		for _, w := range op.Index {
+		for _, w := range sd.index {
 			from, to := w.New, w.Old
 			if forward {
 				from, to = w.Old, w.New
@@ -143,38 +192,45 @@ func (s *Session) moveWrites(ctx context.Context, op *intentOp, forward bool) (c
 				clean = false
 			}
 		}
-		if err := s.writeIndex(ctx, pl); err != nil {
+		if sd.user {
+			err = sd.r.updateIndex(ctx, "", pl.index)
+		} else {
+			err = s.writeIndex(ctx, pl)
+		}
+		if err != nil {
 			return false, err
 		}
 	}
-	for _, d := range op.Disk {
+	for _, d := range sd.disk {
 		from, to, perm := d.New, d.Old, d.OldPerm
 		if forward {
 			from, to, perm = d.Old, d.New, d.Perm
 		}
-		if ok, err := s.diskIs(ctx, d.Path, to); err != nil || ok {
+		if ok, err := s.diskIsIn(sd.r, d.Path, to); err != nil || ok {
 			if err != nil {
 				return false, err
 			}
 			continue
 		}
-		ok, err := s.diskIs(ctx, d.Path, from)
+		ok, err := s.diskIsIn(sd.r, d.Path, from)
 		if err != nil {
 			return false, err
 		}
 		if !ok {
 			clean = false
 			if !forward {
-				if err := s.takeBackMerged(ctx, d); err != nil {
+				if err := s.takeBackMerged(ctx, sd.r, d); err != nil {
 					return false, err
 				}
 			}
 			continue
 		}
-		if err := s.setDisk(ctx, d.Path, to, perm); err != nil {
+		if err := s.setDisk(ctx, sd.r, d.Path, to, perm); err != nil {
 			return false, err
 		}
-		s.dirty[d.Path] = true
+		if !sd.user {
+			s.dirty[d.Path] = true
+		}
 	}
 	return clean, nil
 }
@@ -186,11 +242,11 @@ func (s *Session) moveWrites(ctx context.Context, op *intentOp, forward bool) (c
 // the write was never made, the merge changes nothing. Where the user changed
 // the write's own lines, or for files that are not text on both sides, the
 // file is left as the user has it.
-func (s *Session) takeBackMerged(ctx context.Context, d diskChange) error {
+func (s *Session) takeBackMerged(ctx context.Context, r *repo, d diskChange) error {
 	if !d.Old.Exists() || !d.New.Exists() || d.Old.Mode == "120000" || d.New.Mode == "120000" {
 		return nil
 	}
-	mode, cur, perm, err := s.r.readDisk(d.Path)
+	mode, cur, perm, err := r.readDisk(d.Path)
 	if err != nil || mode != d.New.Mode && mode != d.Old.Mode {
 		return err
 	}
@@ -212,41 +268,43 @@ func (s *Session) takeBackMerged(ctx context.Context, d diskChange) error {
 	if bytes.Equal(data, cur) && mode == d.Old.Mode {
 		return nil
 	}
-	if err := s.r.writeDisk(d.Path, mode, data, perm); err != nil {
+	if err := r.writeDisk(d.Path, mode, data, perm); err != nil {
 		return err
 	}
-	s.dirty[d.Path] = true
+	if r == s.r {
+		s.dirty[d.Path] = true
+	}
 	return nil
 }
 
 // isClean reports whether every write of op is either made or not yet made.
 func (s *Session) isClean(ctx context.Context, op *intentOp) (bool, error) {
-	if len(op.Index) > 0 {
-		paths := make([]string, len(op.Index))
-		for i, w := range op.Index {
-			paths[i] = w.Path
-		}
-		cur, err := s.r.indexEntries(ctx, "", paths)
-		if err != nil {
-			return false, err
-		}
-		for _, w := range op.Index {
-			if c := cur[w.Path]; c != w.Old && c != w.New {
-				return false, nil
-			}
-		}
-	}
-	for _, d := range op.Disk {
-		for i, e := range []Entry{d.New, d.Old} {
-			ok, err := s.diskIs(ctx, d.Path, e)
+	sides, done := s.sides(op)
+	defer done()
+	for _, sd := range sides {
+		if len(sd.index) > 0 {
+			cur, err := s.indexNow(ctx, sd)
 			if err != nil {
 				return false, err
 			}
-			if ok {
-				break
+			for _, w := range sd.index {
+				if c := cur[w.Path]; c != w.Old && c != w.New {
+					return false, nil
+				}
 			}
-			if i == 1 {
-				return false, nil
+		}
+		for _, d := range sd.disk {
+			for i, e := range []Entry{d.New, d.Old} {
+				ok, err := s.diskIsIn(sd.r, d.Path, e)
+				if err != nil {
+					return false, err
+				}
+				if ok {
+					break
+				}
+				if i == 1 {
+					return false, nil
+				}
 			}
 		}
 	}
@@ -307,8 +365,12 @@ func (s *Session) finishAgentWrite(ctx context.Context, op *intentOp) (bool, err
 // removeTmps removes the session's temporary files in the directories of the
 // op's paths.
 func (s *Session) removeTmps(op *intentOp) {
-	for _, d := range op.Disk {
-		s.r.removeTmps(d.Path, s.r.tmpPrefix)
+	sides, done := s.sides(op)
+	defer done()
+	for _, sd := range sides {
+		for _, d := range sd.disk {
+			sd.r.removeTmps(d.Path, s.r.tmpPrefix)
+		}
 	}
 }
 

@@ -77,6 +77,9 @@ type Session struct {
 	pending  *record
 	// others caches other sessions' held paths (attribution.go).
 	others map[string]otherJournal
+	// mirror, set by a Mirrored accept for its one commit (s.mu held), is
+	// the user-side writes that commit makes in the same intent (mirror.go).
+	mirror *userPlan
 }
 
 // Option configures Start and Open.

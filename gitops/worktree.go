@@ -393,7 +393,7 @@ type Mirrored struct {
 
 // Mirror wraps the worktree's session s.
 func (w *Worktree) Mirror(s *Session) *Mirrored {
-	return &Mirrored{Session: s, user: &repo{git: w.g, root: w.UserRoot}}
+	return &Mirrored{Session: s, user: &repo{git: w.g, root: w.UserRoot, format: s.r.format, tmpPrefix: s.r.tmpPrefix}}
 }
 
 // Close closes the session and releases the user's working tree's Root.
@@ -477,8 +477,9 @@ func (m *Mirrored) AcceptAll(ctx context.Context, reason string) ([]Decision, er
 	return ds, errors.Join(errs...)
 }
 
-// acceptChange checks the user's side, applies it, then accepts in the
-// worktree; if that fails the user's side is put back. s.mu is held.
+// acceptChange plans the user's side (a clash refuses the accept before
+// anything changes), then accepts in the worktree, whose commit writes the
+// user's side too, under the same intent. s.mu is held.
 func (m *Mirrored) acceptChange(ctx context.Context, c *change, h *textHunk, reason string) (Decision, error) {
 	s := m.Session
 	var moves []move
@@ -502,14 +503,11 @@ func (m *Mirrored) acceptChange(ctx context.Context, c *change, h *textHunk, rea
 	if err != nil {
 		return Decision{}, err
 	}
-	if err := m.applyUser(ctx, ws); err != nil {
-		return Decision{}, err
-	}
-	d, err := s.decide(ctx, ActionAccept, c, h, reason)
-	if err != nil {
-		return Decision{}, errors.Join(err, m.rollbackUser(ctx, ws))
-	}
-	return d, nil
+	// The user's writes join the worktree accept's own intent (mirror.go):
+	// one crash-atomic operation over both trees.
+	s.mirror = &userPlan{r: m.user, ws: ws}
+	defer func() { s.mirror = nil }()
+	return s.decide(ctx, ActionAccept, c, h, reason)
 }
 
 // UndoAll takes the accepted changes back out of the user's index and working

@@ -53,14 +53,19 @@ func (r *Registry) runCommand(ctx context.Context, raw json.RawMessage) Result {
 			timeout = r.cfg.MaxTimeout
 		}
 	}
-	// Snapshot first, so the command is credited only with what changed while it
-	// ran, not with edits the user made since the last snapshot.
-	if err := r.ws.BeforeCommand(ctx); err != nil {
-		return failf("run_command: recording the working tree before the command failed: %v", err)
+	// A captured command needs no snapshots: its writes are known exactly
+	// (capture.go). Otherwise snapshot first, so the command is credited
+	// only with what changed while it ran, not with edits the user made
+	// since the last snapshot.
+	capt, snapshot := r.commandCapture()
+	if snapshot {
+		if err := r.ws.BeforeCommand(ctx); err != nil {
+			return failf("run_command: recording the working tree before the command failed: %v", err)
+		}
 	}
-	run := r.shell(ctx, a.Command, timeout, a.Network)
+	run := r.shell(ctx, a.Command, timeout, a.Network, capt)
 	// Record the command's changes even when the user stopped it.
-	changed, afterErr := r.ws.AfterCommand(context.WithoutCancel(ctx))
+	changed, notes, afterErr := r.afterCommand(context.WithoutCancel(ctx), capt)
 	r.repo.Invalidate()
 
 	short := shorten(strings.Join(strings.Fields(a.Command), " "), 60)
@@ -98,6 +103,9 @@ func (r *Registry) runCommand(ctx context.Context, raw json.RawMessage) Result {
 	if len(changed) > 0 {
 		fmt.Fprintf(&b, "\nFiles changed by the command: %s", strings.Join(changed, ", "))
 	}
+	for _, n := range notes {
+		b.WriteString("\n" + n)
+	}
 	res.Output = b.String()
 	return res
 }
@@ -108,7 +116,7 @@ func (r *Registry) runCommand(ctx context.Context, raw json.RawMessage) Result {
 // it left running in the background is killed too, so no process outlives the
 // call. It blocks until the output pipe is drained (at most drainGrace after the
 // kill).
-func (r *Registry) shell(ctx context.Context, command string, timeout time.Duration, network bool) commandRun {
+func (r *Registry) shell(ctx context.Context, command string, timeout time.Duration, network bool, capt *sandbox.Capture) commandRun {
 	start := time.Now()
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -122,7 +130,7 @@ func (r *Registry) shell(ctx context.Context, command string, timeout time.Durat
 		cmd.Env = commandEnv(os.Environ(), r.cfg.StripEnv, r.cfg.Env)
 		return cmd
 	}
-	cmd, cleanup, notice, err := r.startCommand(newCmd, network)
+	cmd, cleanup, notice, err := r.startCommand(newCmd, network, capt)
 	pw.Close() // only the children hold the write end now
 	if err != nil {
 		return commandRun{exitCode: -1, startErr: err}
@@ -185,12 +193,12 @@ func (r *Registry) shell(ctx context.Context, command string, timeout time.Durat
 // with a notice the first time, unless the sandbox is required. cleanup runs
 // after the command was waited for. In both cases killing cmd's process
 // group ends the command and everything it started.
-func (r *Registry) startCommand(newCmd func() *exec.Cmd, network bool) (cmd *exec.Cmd, cleanup func(), notice string, err error) {
+func (r *Registry) startCommand(newCmd func() *exec.Cmd, network bool, capt *sandbox.Capture) (cmd *exec.Cmd, cleanup func(), notice string, err error) {
 	if sb := r.cfg.Sandbox; sb != nil {
 		tell, why := sb.Unavailable()
 		if why == nil {
 			cmd = newCmd()
-			cleanup, err := sb.Start(cmd, sandbox.Options{Root: r.realRoot, Network: network})
+			cleanup, err := sb.Start(cmd, sandbox.Options{Root: r.realRoot, Network: network, Capture: capt})
 			if err != nil {
 				return nil, nil, "", fmt.Errorf("the sandbox did not start: %w", err)
 			}

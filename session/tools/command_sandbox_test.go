@@ -170,14 +170,15 @@ func TestRunCommandDiesWithWend(t *testing.T) {
 	}
 	dir := newGitRepo(t, nil)
 	marker := fmt.Sprintf("wend-orphan-%d-%d", os.Getpid(), time.Now().UnixNano())
-	wend := exec.Command(os.Args[0], "__wend", dir, `sh -c 'sleep 100; echo `+marker+`' & setsid sh -c 'sleep 100; echo `+marker+`' & echo > running; wait`)
+	wend := exec.Command(os.Args[0], "__wend", dir, `sh -c 'sleep 100; echo `+marker+`' & setsid sh -c 'sleep 100; echo `+marker+`' & echo > .git/running; wait`)
 	if err := wend.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait for the command to run: it writes "running" in the repository.
+	// Wait for the command to run: it writes "running" in the real .git (its
+	// writes to the tree are captured until it ends).
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "running")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, ".git", "running")); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -212,14 +213,19 @@ func TestRunCommandSandboxedKeepsExitCodesTimeoutsAndOutputCap(t *testing.T) {
 		t.Errorf("output cap under the sandbox:\n%s", res.Output)
 	}
 	marker := fmt.Sprintf("wend-timeout-%d-%d", os.Getpid(), time.Now().UnixNano())
-	f.mustFail(ToolRunCommand, obj{"command": "sh -c 'sleep 30; echo " + marker + "' & echo started; wait", "timeout_seconds": 1},
+	f.mustFail(ToolRunCommand, obj{"command": "sh -c 'sleep 30; echo " + marker + "' & echo started; echo kept > timed.txt; wait", "timeout_seconds": 1},
 		"started\n", "timed out after 1s")
 	if pids := processesWith(marker); len(pids) > 0 {
 		killPIDs(pids)
 		t.Errorf("a timed-out command's child survived: %v", pids)
 	}
-	if f.ws.afterCalls != 3 {
-		t.Errorf("AfterCommand ran %d times for 3 commands", f.ws.afterCalls)
+	// Captured commands need no snapshot; what a timed-out one wrote still
+	// reaches the tree (capture.go).
+	if f.ws.afterCalls != 0 || f.reg.capture.Load() != captureWorks {
+		t.Errorf("AfterCommand ran %d times for 3 captured commands (capture state %d)", f.ws.afterCalls, f.reg.capture.Load())
+	}
+	if got := f.read("timed.txt"); got != "kept\n" {
+		t.Errorf("the timed-out command's write: timed.txt = %q", got)
 	}
 }
 

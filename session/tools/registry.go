@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gitlab.com/wend/wend/context/repo"
@@ -90,6 +91,7 @@ type Registry struct {
 	ws       Workspace
 	repo     *repo.Repo
 	reads    *readTracker
+	capture  atomic.Int32 // captureUnknown, captureWorks or captureBroken (capture.go)
 	protect  protector
 	// tree is realRoot opened as an os.Root: the tools read every file
 	// through it (confine.go).

@@ -143,6 +143,8 @@ Run a task headless:               wend run "fix the failing test"`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
+		// --version prints the line `wend version` prints (cli/version.go).
+		Version: buildVersion(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runInteractive(cmd.Context(), g, args)
 		},
@@ -159,9 +161,10 @@ Run a task headless:               wend run "fix the failing test"`,
 	f.StringVar(&g.recordFile, "record", "", "record the model conversation to `FILE` for later replay")
 	f.BoolVar(&g.worktree, "worktree", false, "run the agent in a separate git worktree; accepted hunks are applied to your tree")
 	addDuoFlags(g, f)
+	root.SetVersionTemplate("{{.Version}}")
 	g.changed = func(name string) bool { return root.PersistentFlags().Changed(name) }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErr("%v\nRun 'wend %s --help' for usage.", err, c.Name())
+		return usageErr("%v\nRun '%s --help' for usage.", err, c.CommandPath())
 	})
 	for _, add := range commands {
 		root.AddCommand(add(g))

@@ -18,25 +18,34 @@ import (
 // about what was there beyond its position.
 const Mask = "[REDACTED]"
 
-var patterns = []*regexp.Regexp{
-	// PEM private keys, whole block (any key type), or a dangling BEGIN when the
-	// text was cut before the END line.
-	regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----(?s:.*?)(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)`),
-	// GitLab tokens: personal, OAuth, deploy, runner, CI build, trigger, feed,
-	// incoming mail, agent, SCIM, feature flags client.
-	regexp.MustCompile(`\b(glpat|gloas|gldt|glrt|glrtr|glcbt|glptt|glft|glimt|glagent|glsoat|glffct|gltst)-[0-9A-Za-z_.\-]{16,}`),
-	// AWS access key ids, plus the secret when it is labelled.
-	regexp.MustCompile(`\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b`),
-	// Model provider keys, GitHub, Slack, Google.
-	regexp.MustCompile(`\bsk-(ant-)?[0-9A-Za-z_\-]{20,}`),
-	regexp.MustCompile(`\b(ghp|gho|ghu|ghs|ghr|github_pat)_[0-9A-Za-z_]{20,}`),
-	regexp.MustCompile(`\bxox[abposr]-[0-9A-Za-z\-]{10,}`),
-	regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}`),
-	// JSON Web Tokens.
-	regexp.MustCompile(`\beyJ[0-9A-Za-z_\-]{8,}\.eyJ[0-9A-Za-z_\-]{8,}\.[0-9A-Za-z_\-]{8,}`),
-	// Credentials inside URLs: scheme://user:secret@host.
-	regexp.MustCompile(`(?i)([a-z][a-z0-9+.\-]*://[^/\s:@]+:)[^/\s@]+(@)`),
-}
+// The expressions below compile on first use (sync.OnceValue), not at package
+// init: every wend verb imports this package, most never redact (`wend --help`),
+// and compiling them allocated 145 KB at every start.
+var patterns = sync.OnceValue(func() []*regexp.Regexp {
+	ps := []*regexp.Regexp{
+		// PEM private keys, whole block (any key type), or a dangling BEGIN when the
+		// text was cut before the END line.
+		regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----(?s:.*?)(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)`),
+		// GitLab tokens: personal, OAuth, deploy, runner, CI build, trigger, feed,
+		// incoming mail, agent, SCIM, feature flags client.
+		regexp.MustCompile(`\b(glpat|gloas|gldt|glrt|glrtr|glcbt|glptt|glft|glimt|glagent|glsoat|glffct|gltst)-[0-9A-Za-z_.\-]{16,}`),
+		// AWS access key ids, plus the secret when it is labelled.
+		regexp.MustCompile(`\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b`),
+		// Model provider keys, GitHub, Slack, Google.
+		regexp.MustCompile(`\bsk-(ant-)?[0-9A-Za-z_\-]{20,}`),
+		regexp.MustCompile(`\b(ghp|gho|ghu|ghs|ghr|github_pat)_[0-9A-Za-z_]{20,}`),
+		regexp.MustCompile(`\bxox[abposr]-[0-9A-Za-z\-]{10,}`),
+		regexp.MustCompile(`\bAIza[0-9A-Za-z_\-]{35}`),
+		// JSON Web Tokens.
+		regexp.MustCompile(`\beyJ[0-9A-Za-z_\-]{8,}\.eyJ[0-9A-Za-z_\-]{8,}\.[0-9A-Za-z_\-]{8,}`),
+		// Credentials inside URLs: scheme://user:secret@host.
+		regexp.MustCompile(`(?i)([a-z][a-z0-9+.\-]*://[^/\s:@]+:)[^/\s@]+(@)`),
+	}
+	if len(patternHints) != len(ps) {
+		panic("redact: patternHints and patterns differ in length")
+	}
+	return ps
+})
 
 // patternHints[i] are literals of which patterns[i] needs one, so a pattern
 // runs only over text that may match it (most tool output holds none).
@@ -52,12 +61,6 @@ var patternHints = [][]string{
 	{"://"},
 }
 
-func init() {
-	if len(patternHints) != len(patterns) {
-		panic("redact: patternHints and patterns differ in length")
-	}
-}
-
 func containsAny(s string, subs []string) bool {
 	for _, sub := range subs {
 		if strings.Contains(s, sub) {
@@ -70,7 +73,9 @@ func containsAny(s string, subs []string) bool {
 // assignment matches `key=value`, `key: value`, `"key": "value"` and
 // `Authorization: Bearer value` for keys that name a secret. Group 1 keeps the
 // key and separator so the reader still sees what was set.
-var assignment = regexp.MustCompile(`(?i)((?:["']?)(?:[a-z0-9_\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?)|authorization|private-token|job-token)["']?\s*[:=]\s*(?:bearer\s+|basic\s+|token\s+)?["']?)([^\s"'&,;]{4,})`)
+var assignment = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)((?:["']?)(?:[a-z0-9_\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?)|authorization|private-token|job-token)["']?\s*[:=]\s*(?:bearer\s+|basic\s+|token\s+)?["']?)([^\s"'&,;]{4,})`)
+})
 
 var (
 	mu       sync.RWMutex
@@ -120,7 +125,7 @@ func String(s string) string {
 	if !mayContainSecret(s) {
 		return s
 	}
-	for i, re := range patterns {
+	for i, re := range patterns() {
 		if containsAny(s, patternHints[i]) {
 			s = replaceKeepingPrefix(re, s)
 		}
@@ -175,19 +180,19 @@ func maskAssignments(line string) string {
 		return line
 	}
 	if strings.Contains(lower, "bearer") {
-		line = bearer.ReplaceAllString(line, "${1}"+Mask)
+		line = bearer().ReplaceAllString(line, "${1}"+Mask)
 	}
 	if strings.IndexByte(line, '=') >= 0 && containsAny(line, upperWords) {
-		line = envAssignment.ReplaceAllStringFunc(line, func(m string) string {
-			sub := envAssignment.FindStringSubmatch(m)
+		line = envAssignment().ReplaceAllStringFunc(line, func(m string) string {
+			sub := envAssignment().FindStringSubmatch(m)
 			if !secretEnvName(sub[2]) || notASecret(sub[4]) || allDigits(sub[4]) {
 				return m
 			}
 			return sub[1] + sub[2] + sub[3] + Mask
 		})
 	}
-	return assignment.ReplaceAllStringFunc(line, func(m string) string {
-		sub := assignment.FindStringSubmatch(m)
+	return assignment().ReplaceAllStringFunc(line, func(m string) string {
+		sub := assignment().FindStringSubmatch(m)
 		if notASecret(sub[2]) || codeReference(sub[1], sub[2]) {
 			return m
 		}
@@ -197,7 +202,7 @@ func maskAssignments(line string) string {
 
 // bearer is a bearer credential outside an Authorization header (curl -H,
 // logs); group 1 keeps the word.
-var bearer = regexp.MustCompile(`(?i)\b(bearer\s+)([0-9a-z._~+/\-]{20,}=*)`)
+var bearer = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b(bearer\s+)([0-9a-z._~+/\-]{20,}=*)`) })
 
 // envAssignment is `NAME=value` with an upper-case variable name, as in .env
 // files, shell exports, `env` output and /proc/<pid>/environ (NUL-separated).
@@ -206,7 +211,9 @@ var bearer = regexp.MustCompile(`(?i)\b(bearer\s+)([0-9a-z._~+/\-]{20,}=*)`)
 // to SCREAMING_CASE names, so this catches configuration, not source lines.
 // Group 1 is what precedes the name (a line start, a NUL, read_file's line
 // number, grep's "path:line:"), 2 the name, 3 the `=` and an opening quote.
-var envAssignment = regexp.MustCompile(`(^|[\s\x00:;'"(` + "`" + `](?:export[ \t]+)?)([A-Z][A-Z0-9_]*)([ \t]*=[ \t]*["']?)([^\s"'\x00#]{4,})`)
+var envAssignment = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(^|[\s\x00:;'"(` + "`" + `](?:export[ \t]+)?)([A-Z][A-Z0-9_]*)([ \t]*=[ \t]*["']?)([^\s"'\x00#]{4,})`)
+})
 
 // secretWords are the name segments that mark an environment variable as a
 // secret.
@@ -234,7 +241,9 @@ func allDigits(v string) bool {
 }
 
 // identPath is a variable or a field selection: token, cfg.Token, self.api_key.
-var identPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+var identPath = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+})
 
 // codeReference recognises an assignment in source code whose value is another
 // variable rather than a literal: `GitLabToken: cfg.Token,`, `token = nextToken`.
@@ -244,7 +253,7 @@ var identPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-
 // (configuration, not code) and a bearer/basic/token prefix never count.
 func codeReference(key, value string) bool {
 	value = strings.TrimRight(value, ",;")
-	if !identPath.MatchString(value) || strings.ContainsAny(value, "0123456789") {
+	if !identPath().MatchString(value) || strings.ContainsAny(value, "0123456789") {
 		return false
 	}
 	name := strings.TrimRight(strings.TrimSpace(key), "\"' \t:=")

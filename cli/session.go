@@ -110,7 +110,8 @@ func newProvider(s *config.Settings, o providerOptions) (llm.Provider, string, e
 		if s.APIKey == "" && s.BaseURL == "" {
 			return nil, "", usageErr("no API key for %s: set %s (or api_key_file in ~/.config/wend/config.toml, mode 0600).\nFor a local server use --base-url, e.g. --provider openai --base-url http://127.0.0.1:11434/v1", name, envName)
 		}
-		cfg := llm.Config{APIKey: s.APIKey, BaseURL: s.BaseURL, HTTPClient: o.client, Limits: modelLimits(s)}
+		cfg := llm.Config{APIKey: s.APIKey, BaseURL: s.BaseURL, HTTPClient: o.client, Limits: modelLimits(s),
+			MaxTokens: s.MaxTokens, ThinkingBudget: s.ThinkingBudget}
 		if name == "anthropic" {
 			p = llm.NewAnthropic(cfg)
 		} else {

@@ -29,7 +29,9 @@ type Config struct {
 	Facts        string
 	Instructions string
 	MaxTurns     int
-	MaxTokens    int
+	// MaxTokens is the output budget of each model request; 0 leaves it to
+	// the provider (the max_tokens setting, else the model family's default).
+	MaxTokens int
 	// Attach, when set, runs at the start of the run to fetch what the task's
 	// references point at (GitLab issues, merge requests, files); notify reports
 	// progress and failures to the user as notices.
@@ -61,9 +63,6 @@ type Engine struct {
 func New(cfg Config) *Engine {
 	if cfg.MaxTurns <= 0 {
 		cfg.MaxTurns = 200
-	}
-	if cfg.MaxTokens <= 0 {
-		cfg.MaxTokens = 8192
 	}
 	if cfg.Policy == "" {
 		cfg.Policy = session.PolicyAsk

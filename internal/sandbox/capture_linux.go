@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,6 +28,7 @@ func (c *Capture) prepare(root, common string) error {
 		if err := os.MkdirAll(parent, 0o700); err != nil {
 			parent = ""
 		}
+		removeStale(parent)
 	}
 	dir, err := os.MkdirTemp(parent, "cmd-")
 	if err != nil {
@@ -53,6 +55,24 @@ func (c *Capture) prepare(root, common string) error {
 	}
 	c.started = ts
 	return nil
+}
+
+// staleAfter: a capture directory this old belongs to a wend that died
+// mid-command (a live one is removed when its command ends, and commands are
+// bounded far below it).
+const staleAfter = 24 * time.Hour
+
+// removeStale removes capture directories left by a wend that died.
+func removeStale(parent string) {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), "cmd-") && time.Since(fi.ModTime()) > staleAfter {
+			_ = (&Capture{dir: filepath.Join(parent, e.Name())}).Close()
+		}
+	}
 }
 
 // overlayPathOK: overlayfs splits its options at commas and lowerdir at

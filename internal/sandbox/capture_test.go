@@ -101,3 +101,34 @@ echo gitwrite > .git/written
 		t.Errorf("captured changes:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// BenchmarkCommandCaptured is BenchmarkCommand's sandboxed case with the
+// repository mounted as a capturing overlay (plus reading the empty capture).
+func BenchmarkCommandCaptured(b *testing.B) {
+	exe, _ := os.Executable()
+	root := b.TempDir()
+	if err := os.Mkdir(filepath.Join(root, ".git"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	sb := &Sandbox{InitPath: exe}
+	for b.Loop() {
+		cmd := exec.Command("/bin/sh", "-c", "true")
+		cmd.Dir = root
+		capt := &Capture{}
+		cleanup, err := sb.Start(cmd, Options{Root: root, Capture: capt})
+		if err != nil {
+			b.Skip(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			b.Fatal(err)
+		}
+		cleanup()
+		if !capt.Active() {
+			b.Skip("no capture here")
+		}
+		if _, err := capt.Changes(); err != nil {
+			b.Fatal(err)
+		}
+		capt.Close()
+	}
+}

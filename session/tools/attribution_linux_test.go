@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -345,4 +346,43 @@ func mustJSON(v any) json.RawMessage {
 		panic(err)
 	}
 	return b
+}
+
+// BenchmarkRunCommandGitops is one short sandboxed run_command on a gitops
+// session over a 2,000-file repository: with the two snapshots of the
+// fallback, and captured.
+func BenchmarkRunCommandGitops(b *testing.B) {
+	files := map[string]string{}
+	for i := range 2000 {
+		files[fmt.Sprintf("pkg%d/file%d.go", i/50, i)] = fmt.Sprintf("package pkg\n\n// %d\n", i)
+	}
+	dir := newGitRepo(b, files)
+	gs, err := gitops.Start(context.Background(), dir, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gs.Close()
+	sb := &sandbox.Sandbox{InitPath: os.Args[0]}
+	if err := sb.Available(); err != nil {
+		b.Skip(err)
+	}
+	reg, err := New(Config{Root: dir, Workspace: gs, Sandbox: sb})
+	if err != nil {
+		b.Fatal(err)
+	}
+	args := mustJSON(obj{"command": "true"})
+	for _, mode := range []string{"snapshots", "captured"} {
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				if mode == "snapshots" {
+					reg.capture.Store(captureBroken)
+				} else {
+					reg.capture.Store(captureWorks)
+				}
+				if res := reg.Execute(context.Background(), Call{Name: ToolRunCommand, Args: args}); res.IsError {
+					b.Fatal(res.Output)
+				}
+			}
+		})
+	}
 }

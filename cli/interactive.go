@@ -117,6 +117,16 @@ func (f repoFiles) Files() []string {
 	return files
 }
 
+// Match ranks the files for the `@` picker with the repository's index, which
+// narrows the previous answer on each key instead of rescanning every path.
+func (f repoFiles) Match(query string, limit int) []string {
+	ix, err := f.r.FileIndex(f.ctx)
+	if err != nil {
+		return nil
+	}
+	return ix.Match(query, limit)
+}
+
 // Content is the proposed file, which "modify in $EDITOR" opens.
 func (r *reviewer) Content(ctx context.Context, path string) (string, error) {
 	// The agent's version, not the working tree's, which may hold the user's edits.

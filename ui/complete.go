@@ -98,6 +98,15 @@ func (c *completion) query(m *Model) tea.Cmd {
 	c.seq++
 	seq, q, kind := c.seq, c.q, c.kind
 	if kind == "@" {
+		if fm, ok := m.opts.Files.(FileMatcher); ok {
+			return func() tea.Msg {
+				var items []Suggestion
+				for _, f := range fm.Match(q, maxCompletions) {
+					items = append(items, Suggestion{Value: f})
+				}
+				return completionMsg{seq: seq, items: items}
+			}
+		}
 		if !c.filesLoaded {
 			if c.filesLoading {
 				return nil

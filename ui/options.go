@@ -56,6 +56,14 @@ type Files interface {
 	Files() []string
 }
 
+// FileMatcher is optionally implemented by a Files port: it ranks the files for a
+// typed query itself (an index built once, narrowed key by key), so the UI never
+// copies or scans a 100,000-file list. It is called from commands; a slow answer
+// for an old query is ignored.
+type FileMatcher interface {
+	Match(query string, limit int) []string
+}
+
 // Suggestion is one completion for a `#` (issue), `!` (merge request) or `&` (epic)
 // reference.
 type Suggestion struct {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +42,9 @@ type Repo struct {
 	listedAt  time.Time
 	indexTime time.Time
 	indexSize int64
+
+	pickMu sync.Mutex
+	pick   *FileIndex // the picker's index of pick.paths; see FileIndex
 }
 
 // Open finds the work tree containing dir and returns it rooted at its top level.
@@ -101,6 +105,22 @@ func (r *Repo) Files(ctx context.Context) ([]string, error) {
 	files := sortedUnique(splitNUL(out))
 	r.files, r.listedAt, r.indexTime, r.indexSize = files, time.Now(), mtime, size
 	return files, nil
+}
+
+// FileIndex returns the `@` picker's index of the current listing. It is rebuilt
+// only when the listing's content changed, so the picker keeps narrowing its
+// previous answer while the user types.
+func (r *Repo) FileIndex(ctx context.Context) (*FileIndex, error) {
+	files, err := r.Files(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.pickMu.Lock()
+	defer r.pickMu.Unlock()
+	if r.pick == nil || !slices.Equal(r.pick.paths, files) {
+		r.pick = NewFileIndex(files)
+	}
+	return r.pick, nil
 }
 
 // Invalidate drops the cached listing; call it after writing files.

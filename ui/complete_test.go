@@ -1,0 +1,33 @@
+package ui_test
+
+import (
+	"testing"
+
+	"gitlab.com/wend/wend/ui"
+	"gitlab.com/wend/wend/ui/uitest"
+)
+
+// indexedFiles is a Files port with its own index: the picker must ask the index,
+// never pull the whole list into the UI (on 100,000 files that took over a second
+// per key).
+type indexedFiles struct{ t *testing.T }
+
+func (f indexedFiles) Files() []string {
+	f.t.Error("the picker read the whole file list although the port ranks matches itself")
+	return nil
+}
+
+func (indexedFiles) Match(q string, limit int) []string {
+	if q == "" {
+		return []string{"first.go"}
+	}
+	return []string{"index/answer_for_" + q + ".go"}
+}
+
+func TestFilePickerAsksThePortsIndex(t *testing.T) {
+	be := uitest.NewBackend()
+	tm := newTM(t, be, ui.Options{Files: indexedFiles{t}})
+	tm.Type("see @svc")
+	waitOut(t, tm, "@index/answer_for_svc.go")
+	finalView(t, tm)
+}

@@ -99,14 +99,17 @@ func TestStartupInitialisationStaysWithinBudget(t *testing.T) {
 			if !named {
 				budget = otherPackageBudget
 			}
-			if n > budget {
+			// Map growth depends on the per-process hash seed, so the same
+			// init allocates a little more or less from run to run (client-go:
+			// 250 KB to 276 KB seen); allow that, not real growth.
+			if n > budget+budget/4 {
 				t.Errorf("wend %v: package %s allocates %d bytes at init, budget %d: make it lazy (sync.OnceValue) or keep it out of the CLI's imports", args, pkg, n, budget)
 			}
 		}
 		if own > ownBudget {
 			t.Errorf("wend %v: wend's own packages allocate %d bytes at init, budget %d", args, own, ownBudget)
 		}
-		if total > totalBudget {
+		if total > totalBudget+totalBudget/20 {
 			t.Errorf("wend %v: initialisation allocates %d bytes in all, budget %d", args, total, totalBudget)
 		}
 		t.Logf("wend %v: %d packages, %d bytes at init (wend's own %d)", args, len(got), total, own)

@@ -75,6 +75,9 @@ func detectCommands(root string, files []string) ([]Command, []string) {
 	if py := pythonTests(read); py != "" {
 		add(py, "pytest")
 	}
+	if has("tox.ini") {
+		add("tox.ini", "tox")
+	}
 	if has("Gemfile") {
 		if has("Rakefile") {
 			add("Rakefile", "bundle exec rake")

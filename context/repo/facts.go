@@ -12,6 +12,11 @@ import (
 	"strings"
 )
 
+// OutlineTokenBudget bounds the outline Markdown renders without the instruction
+// files (tokens, counted as bytes/4): the caps below keep it there on any
+// repository, and a test holds them to it.
+const OutlineTokenBudget = 2000
+
 // Caps on what Facts gathers, so the first request stays small on huge repositories.
 const (
 	maxLayoutDirs     = 40
@@ -54,10 +59,12 @@ type DirCount struct {
 	Files int
 }
 
-// LangCount is a language and how many files are written in it.
+// LangCount is a language, how many files are written in it, and their share of
+// the files whose language is known (whole percent, at least 1).
 type LangCount struct {
 	Language string
 	Files    int
+	Percent  int
 }
 
 // Command is a way to build, test or check the project.
@@ -150,13 +157,15 @@ func (f *Facts) layout(files []string) {
 
 func (f *Facts) languages(files []string) {
 	counts := map[string]int{}
+	known := 0
 	for _, p := range files {
 		if l := Language(p); l != "" {
 			counts[l]++
+			known++
 		}
 	}
 	for l, n := range counts {
-		f.Languages = append(f.Languages, LangCount{Language: l, Files: n})
+		f.Languages = append(f.Languages, LangCount{Language: l, Files: n, Percent: max(1, (n*100+known/2)/known)})
 	}
 	sort.Slice(f.Languages, func(i, j int) bool {
 		a, b := f.Languages[i], f.Languages[j]
@@ -207,7 +216,7 @@ func (f *Facts) Markdown() string {
 	if len(f.Languages) > 0 {
 		parts := make([]string, len(f.Languages))
 		for i, l := range f.Languages {
-			parts[i] = fmt.Sprintf("%s (%d)", l.Language, l.Files)
+			parts[i] = fmt.Sprintf("%s %d%% (%d)", l.Language, l.Percent, l.Files)
 		}
 		fmt.Fprintf(&b, "- Languages: %s\n", strings.Join(parts, ", "))
 	}

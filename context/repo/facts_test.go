@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,7 +52,7 @@ func TestFactsOnGoProject(t *testing.T) {
 	if len(f.Commits) != 2 || !strings.HasSuffix(f.Commits[0], " second commit") {
 		t.Errorf("Commits = %q", f.Commits)
 	}
-	if f.Languages[0] != (LangCount{"Go", 3}) {
+	if f.Languages[0] != (LangCount{"Go", 3, 27}) {
 		t.Errorf("top language = %+v", f.Languages[0])
 	}
 
@@ -59,7 +60,7 @@ func TestFactsOnGoProject(t *testing.T) {
 	for _, want := range []string{
 		"- Branch: main\n",
 		"- Files known to git: 12\n",
-		"- Languages: Go (3), Markdown (3), JSON (1), Makefile (1), Shell (1), TypeScript (1), YAML (1)\n",
+		"- Languages: Go 27% (3), Markdown 27% (3), JSON 9% (1), Makefile 9% (1), Shell 9% (1), TypeScript 9% (1), YAML 9% (1)\n",
 		"- internal/ (3 files)\n",
 		"- files: .gitlab-ci.yml, AGENTS.md, Makefile, go.mod, main.go, package.json\n",
 		"- `go test ./...` (go.mod)\n",
@@ -116,5 +117,43 @@ func TestReadFactsOutsideARepository(t *testing.T) {
 	_, err := ReadFacts(context.Background(), dir)
 	if !errors.Is(err, ErrNotRepo) || !strings.Contains(err.Error(), "not a git repository: "+dir) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestOutlineGolden is the whole outline of a small polyglot repository, byte for
+// byte (commits left out: their hashes change with the clock).
+func TestOutlineGolden(t *testing.T) {
+	dir := newGitRepo(t, map[string]string{
+		"go.mod":         "module example.com/x\n\ngo 1.26\n",
+		"cmd/x/main.go":  "package main\n",
+		"internal/a.go":  "package internal\n",
+		"web/src/app.ts": "export {}\n",
+		"web/src/b.ts":   "export {}\n",
+		"py/tool.py":     "print()\n",
+		"tox.ini":        "[tox]\n[testenv]\ncommands = pytest\n",
+		"Makefile":       "build:\n\tgo build ./...\ntest:\n\tgo test ./...\n",
+		"package.json":   `{"scripts": {"test": "vitest"}}`,
+		"yarn.lock":      "\n",
+		".gitlab-ci.yml": "stages: [test]\ntest:\n  script: make test\n",
+	})
+	f, err := openRepo(t, dir).Facts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Commits = nil
+	want := "# Repository\n\n" +
+		"- Root: " + filepath.Base(dir) + "\n- Branch: main\n- Files known to git: 11\n" +
+		"- Languages: Go 25% (2), TypeScript 25% (2), JSON 13% (1), Makefile 13% (1), Python 13% (1), YAML 13% (1)\n" +
+		"\n## Layout\n\n" +
+		"- cmd/ (1 file)\n- internal/ (1 file)\n- py/ (1 file)\n- web/ (2 files)\n" +
+		"- files: .gitlab-ci.yml, Makefile, go.mod, package.json, tox.ini, yarn.lock\n" +
+		"\n## Build and test\n\n" +
+		"- `go build ./...` (go.mod)\n- `go test ./...` (go.mod)\n- `go vet ./...` (go.mod)\n" +
+		"- `make build` (Makefile)\n- `make test` (Makefile)\n" +
+		"- `yarn run test` (package.json)\n" +
+		"- `pytest` (tox.ini)\n- `tox` (tox.ini)\n" +
+		"- GitLab CI jobs (.gitlab-ci.yml): test\n"
+	if diff := cmp.Diff(want, f.Markdown()); diff != "" {
+		t.Errorf("outline (-want +got):\n%s", diff)
 	}
 }

@@ -85,6 +85,18 @@ func BenchmarkLargeRepo(b *testing.B) {
 			s.Close()
 		}, func() { mustRun(b, dir, "git", "status", "--porcelain") })
 	})
+	b.Run("outline", func(b *testing.B) {
+		var md string
+		for b.Loop() {
+			r.Invalidate()
+			f, err := r.Facts(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			md = f.Markdown()
+		}
+		b.ReportMetric(float64(len(md)/4), "tokens")
+	})
 	b.Run("index-memory", func(b *testing.B) {
 		var files []string
 		var ix *FileIndex

@@ -19,7 +19,7 @@ import (
 // the model sees when rg is missing).
 func TestGeneratedMonorepo(t *testing.T) {
 	dir := t.TempDir()
-	st := gittest.GenerateLarge(t, dir, gittest.LargeSpec{Listed: 3000})
+	st := gittest.GenerateLarge(t, dir, gittest.LargeSpec{Listed: 2000})
 	r := openRepo(t, dir)
 	ctx := context.Background()
 
@@ -35,6 +35,15 @@ func TestGeneratedMonorepo(t *testing.T) {
 		if strings.HasPrefix(f, "build/") || strings.Contains(f, "node_modules/") || strings.HasSuffix(f, ".o") || strings.HasSuffix(f, ".generated.ts") {
 			t.Fatalf("ignored file listed: %s", f)
 		}
+	}
+
+	f, err := r.Facts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Instructions = nil
+	if tokens := len(f.Markdown()) / 4; tokens > OutlineTokenBudget || f.FileCount != st.Listed {
+		t.Errorf("outline of %d files: %d tokens (budget %d)\n%s", f.FileCount, tokens, OutlineTokenBudget, f.Markdown())
 	}
 
 	if _, err := exec.LookPath("rg"); err != nil {

@@ -191,6 +191,8 @@ func anthropicBlocks(in []Block, cacheLast bool) ([]anthropic.ContentBlockParamU
 				Thinking: b.Thinking, Signature: b.Signature}})
 		case BlockRedactedThinking:
 			out = append(out, anthropic.ContentBlockParamUnion{OfRedactedThinking: &anthropic.RedactedThinkingBlockParam{Data: b.Data}})
+		case BlockOpaque:
+			out = append(out, param.Override[anthropic.ContentBlockParamUnion](b.Raw))
 		default:
 			return nil, errors.New("unknown block type " + string(b.Type))
 		}

@@ -21,6 +21,7 @@ type partialBlock struct {
 	text      strings.Builder // text, thinking, or the tool input's JSON pieces
 	signature strings.Builder // a thinking block's signature
 	data      string          // a redacted_thinking block's payload
+	raw       json.RawMessage // an opaque block as it started
 	done      bool
 }
 
@@ -63,8 +64,11 @@ func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.Messa
 				blocks[ev.Index] = b
 			case "redacted_thinking":
 				blocks[ev.Index] = &partialBlock{typ: BlockRedactedThinking, data: cb.Data}
+			default:
+				// The provider's own tools (web search...) are not wend's to run,
+				// but they are part of the turn: kept whole to be sent back.
+				blocks[ev.Index] = &partialBlock{typ: BlockOpaque, raw: json.RawMessage(cb.RawJSON())}
 			}
-			// Other block types (server tools) are not part of wend's contract.
 		case "content_block_delta":
 			b := blocks[ev.Index]
 			if b == nil {
@@ -78,7 +82,7 @@ func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.Messa
 				if ev.Delta.Text != "" {
 					onDelta(Delta{Text: ev.Delta.Text})
 				}
-			case ev.Delta.Type == "input_json_delta" && b.typ == BlockToolUse:
+			case ev.Delta.Type == "input_json_delta" && (b.typ == BlockToolUse || b.typ == BlockOpaque):
 				b.text.WriteString(ev.Delta.PartialJSON)
 			case ev.Delta.Type == "thinking_delta" && b.typ == BlockThinking:
 				b.text.WriteString(ev.Delta.Thinking)
@@ -231,6 +235,15 @@ func finishBlocks(resp *Response, blocks map[int64]*partialBlock, cls classifier
 				Thinking: b.text.String(), Signature: b.signature.String()})
 		case BlockRedactedThinking:
 			resp.Message.Content = append(resp.Message.Content, Block{Type: BlockRedactedThinking, Data: b.data})
+		case BlockOpaque:
+			raw, err := opaqueBlock(b)
+			if err != nil && (resp.StopReason == StopMaxTokens || resp.StopReason == StopRefusal) {
+				continue // cut while the model wrote it: it cannot go back whole
+			}
+			if err != nil {
+				return nil, cls.malformed(fmt.Sprintf("content block %s: %v", b.raw, err))
+			}
+			resp.Message.Content = append(resp.Message.Content, Block{Type: BlockOpaque, Raw: raw})
 		}
 	}
 	if (resp.StopReason == StopEnd || resp.StopReason == StopToolUse) && !answered(resp.Message) {
@@ -239,6 +252,24 @@ func finishBlocks(resp *Response, blocks map[int64]*partialBlock, cls classifier
 			cls.where(), resp.StopReason)}
 	}
 	return resp, nil
+}
+
+// opaqueBlock is the block as it started, with the input its deltas carried
+// (a server_tool_use starts with "input": {} like a tool_use).
+func opaqueBlock(b *partialBlock) (json.RawMessage, error) {
+	if b.text.Len() == 0 {
+		return b.raw, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b.raw, &fields); err != nil {
+		return nil, err
+	}
+	input, err := toolInput(b.text.String())
+	if err != nil {
+		return nil, err
+	}
+	fields["input"] = input
+	return json.Marshal(fields)
 }
 
 // answered reports whether a message says anything or calls a tool; thinking

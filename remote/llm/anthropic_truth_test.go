@@ -309,3 +309,51 @@ func TestAnthropicMaxTokensPerModel(t *testing.T) {
 		t.Errorf("OpenAI-compatible default %d, want 0 (left to the server)", got)
 	}
 }
+
+// TestAnthropicPauseTurnContentGoesBackUnchanged: a turn paused in the middle
+// of the provider's own tool (web search) comes back as StopPauseTurn, and
+// sending its content back repeats every block, the provider's included, so
+// the model can continue where it paused.
+func TestAnthropicPauseTurnContentGoesBackUnchanged(t *testing.T) {
+	use := `{"type":"server_tool_use","id":"srvtoolu_01","name":"web_search","input":{"query":"go 1.26 release notes"}}`
+	result := `{"type":"web_search_tool_result","tool_use_id":"srvtoolu_01","content":[{"type":"web_search_result","title":"Go 1.26","url":"https://go.dev/doc/go1.26","encrypted_content":"EqgfCioIARgB","page_age":null}]}`
+	srv := llmtest.Start(t, llmtest.Anthropic, llmtest.Script{Turns: []llmtest.Turn{
+		{Text: "Let me look that up.", StopReason: "pause_turn",
+			Anthropic: &llmtest.AnthropicTurn{ServerBlocks: []json.RawMessage{json.RawMessage(use), json.RawMessage(result)}}},
+		ok,
+	}})
+	var sl sleeper
+	p := newProvider(llmtest.Anthropic, srv.URL, &sl)
+	req := testRequest("m")
+	resp, err := p.Stream(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StopReason != llm.StopPauseTurn || len(resp.Message.Content) != 3 {
+		t.Fatalf("stop %q, content %+v", resp.StopReason, resp.Message.Content)
+	}
+	req.Messages = append(req.Messages, resp.Message)
+	if _, err := p.Stream(context.Background(), req, nil); err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Messages []struct {
+			Content []json.RawMessage `json:"content"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(srv.Requests()[1].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	sent := body.Messages[len(body.Messages)-1].Content
+	if len(sent) != 3 {
+		t.Fatalf("blocks sent back: %s", srv.Requests()[1].Body)
+	}
+	for i, want := range []string{use, result} {
+		var a, b any
+		_ = json.Unmarshal([]byte(want), &a)
+		_ = json.Unmarshal(sent[i+1], &b)
+		if diff := cmp.Diff(a, b); diff != "" {
+			t.Errorf("block %d changed (-want +got):\n%s", i+1, diff)
+		}
+	}
+}

@@ -34,6 +34,10 @@ const (
 	// continuation without them. Their text is never part of the answer.
 	BlockThinking         BlockType = "thinking"
 	BlockRedactedThinking BlockType = "redacted_thinking"
+	// BlockOpaque is a provider block wend does not interpret (Anthropic's
+	// server tools: server_tool_use, web_search_tool_result...). Raw holds it
+	// as received and it goes back verbatim, so a paused turn continues.
+	BlockOpaque BlockType = "opaque"
 )
 
 // Block is one piece of a message.
@@ -53,6 +57,8 @@ type Block struct {
 	Thinking  string `json:"thinking,omitempty"`
 	Signature string `json:"signature,omitempty"`
 	Data      string `json:"data,omitempty"`
+	// Raw is an opaque block's JSON.
+	Raw json.RawMessage `json:"raw,omitempty"`
 	// CutAtLimit marks a tool_use whose input the model was still writing when
 	// its output budget (max_tokens) ran out: Input is then {} and the call
 	// must not run; the model should be told to take a smaller step.

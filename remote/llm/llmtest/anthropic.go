@@ -47,6 +47,7 @@ func anthropicEvents(t Turn, model string, seq int, nextID func() string) []stri
 		add("content_block_stop", obj{"type", "content_block_stop", "index", index})
 		index++
 	}
+	index = anthropicServerBlocks(a.ServerBlocks, index, add, ping)
 	for n, c := range t.ToolCalls {
 		id := c.ID
 		if id == "" {

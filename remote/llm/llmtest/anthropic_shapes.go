@@ -1,5 +1,7 @@
 package llmtest
 
+import "encoding/json"
+
 // The Anthropic stream shapes beyond plain text and tool calls, as the
 // Messages API documents them (streaming, extended thinking, errors) and as
 // the SDKs' own stream tests record them:
@@ -22,6 +24,10 @@ package llmtest
 type AnthropicTurn struct {
 	// Thinking blocks are streamed first, in order, before any text.
 	Thinking []ThinkingBlock `json:"thinking,omitempty"`
+	// ServerBlocks are content blocks of the provider's own tools
+	// (server_tool_use, web_search_tool_result), streamed after the text as the
+	// API does: a block's "input" arrives as input_json_delta pieces.
+	ServerBlocks []json.RawMessage `json:"server_blocks,omitempty"`
 	// CutInputAt, when positive, ends the last tool call's input after that
 	// many bytes, as a max_tokens stop does: the block is closed but its JSON
 	// is incomplete. Pair it with stop_reason "max_tokens".
@@ -75,6 +81,32 @@ func anthropicThinking(blocks []ThinkingBlock, index int, add func(string, obj),
 		if b.Signature != "" {
 			add("content_block_delta", obj{"type", "content_block_delta", "index", index,
 				"delta", obj{"type", "signature_delta", "signature", b.Signature}})
+		}
+		add("content_block_stop", obj{"type", "content_block_stop", "index", index})
+		index++
+	}
+	return index
+}
+
+// anthropicServerBlocks streams the provider's own blocks from index on and
+// returns the next free index.
+func anthropicServerBlocks(blocks []json.RawMessage, index int, add func(string, obj), ping func()) int {
+	for _, raw := range blocks {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			panic("llmtest: a server block is not a JSON object: " + string(raw))
+		}
+		input, hasInput := fields["input"]
+		if hasInput {
+			fields["input"] = json.RawMessage(`{}`)
+		}
+		add("content_block_start", obj{"type", "content_block_start", "index", index, "content_block", fields})
+		ping()
+		if hasInput {
+			for _, p := range split(string(input), argsPiece) {
+				add("content_block_delta", obj{"type", "content_block_delta", "index", index,
+					"delta", obj{"type", "input_json_delta", "partial_json", p}})
+			}
 		}
 		add("content_block_stop", obj{"type", "content_block_stop", "index", index})
 		index++

@@ -75,8 +75,12 @@
 // not (the user asked for it; it completes as planned), and rolls back
 // where the user changed one of its paths since the crash; an agent write
 // finishes the rename of its complete temporary file, or else rolls back (no
-// proposal the file does not hold). The session's .wend-tmp-<id>-* files there
-// are removed.
+// proposal the file does not hold). A write rolled back under a user's later
+// edit of the same file is taken out by a line merge, keeping the edit, so the
+// file holds the pending change again. A mirrored (--worktree) accept
+// journals the user's index and file writes in the same intent as the
+// worktree's (mirror.go) and is settled as one. The session's
+// .wend-tmp-<id>-* files there are removed.
 //
 // One writer at a time: each changing operation holds a flock on
 // <git dir>/wend/<id>/lock (holder's pid, start time and activity, for the

@@ -34,8 +34,13 @@ func envInt(name string, def int) int {
 
 // TestRandomized drives random user edits (staged, unstaged, untracked, and
 // during the session), random agent edits (modify, create, delete, rename,
-// binary; by writes and by commands) and random decisions, with crashes, and
-// checks after every failed decision that nothing changed, and at the end:
+// binary; by writes and by commands) and random decisions, with reopens and
+// crashes inside decisions and agent writes (random_crash_test.go: the action
+// stops at a random write boundary, the user may edit a file, a fresh Open
+// settles it, and the model follows whichever way recovery went), and checks
+// after every step that the index is the user's plus the journal's accepts
+// and every touched file the user left alone is the journal's agent version,
+// after every failed decision that nothing changed, and at the end:
 //   - a path the agent never touched is no proposal and is byte for byte what
 //     the user left, in the working tree and the index;
 //   - the index is the user's index plus exactly the accepted hunks;

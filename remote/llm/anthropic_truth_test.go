@@ -129,6 +129,7 @@ func TestAnthropicErrorEvents(t *testing.T) {
 		{"overloaded after output", llmtest.StreamError{Type: "overloaded_error", Message: "Overloaded"}, llm.ErrOverloaded, false, "Overloaded"},
 		{"api_error after output", llmtest.StreamError{Type: "api_error", Message: "Internal server error"}, llm.ErrServer, false, "Internal server error"},
 		{"overloaded before output", llmtest.StreamError{Type: "overloaded_error", Message: "Overloaded", Early: true}, llm.ErrOverloaded, true, "Overloaded"},
+		{"prompt too long", llmtest.StreamError{Type: "invalid_request_error", Message: "prompt is too long: 210000 tokens > 200000 maximum", Early: true}, llm.ErrContextLength, false, "new session"},
 		{"rate limited before output", llmtest.StreamError{Type: "rate_limit_error", Message: "Number of requests has exceeded your rate limit", Early: true}, llm.ErrRateLimit, true, "exceeded your rate limit"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

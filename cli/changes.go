@@ -148,6 +148,9 @@ or all.`,
 	return cmd
 }
 
+// uncertainNote marks a change wend cannot attribute: reject and undo keep it.
+const uncertainNote = "changed while the command ran: reject and undo keep these bytes"
+
 func printChange(g *globals, fc gitops.FileChange, stat bool) {
 	name := fc.Path
 	if fc.OldPath != "" {
@@ -159,6 +162,9 @@ func printChange(g *globals, fc gitops.FileChange, stat bool) {
 	}
 	if fc.OldMode != "" && fc.NewMode != "" && fc.OldMode != fc.NewMode {
 		extra += fmt.Sprintf(" (mode %s → %s)", fc.OldMode, fc.NewMode)
+	}
+	if fc.Uncertain {
+		extra += " (" + uncertainNote + ")"
 	}
 	fmt.Fprintf(g.stdout, "\n%s  %s  +%d -%d%s\n", name, fc.Kind, fc.Added, fc.Deleted, extra)
 	for _, h := range fc.Hunks {

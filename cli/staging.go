@@ -72,7 +72,7 @@ func toFileChange(fc gitops.FileChange) session.FileChange {
 		}
 	}
 	return session.FileChange{
-		Path: fc.Path, OldPath: fc.OldPath, Kind: session.ChangeKind(fc.Kind), Binary: fc.Binary,
+		Path: fc.Path, OldPath: fc.OldPath, Kind: session.ChangeKind(fc.Kind), Binary: fc.Binary, Uncertain: fc.Uncertain,
 		OldMode: fc.OldMode, NewMode: fc.NewMode, Added: fc.Added, Deleted: fc.Deleted,
 		Hunks: hunks, Language: fc.Language,
 	}

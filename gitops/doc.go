@@ -30,10 +30,16 @@
 // the user edits a touched file between two agent writes, the edit is
 // folded into Orig and Base before the next agent version is recorded, so it
 // does not show as the agent's. Limits: user edits to lines inside an agent
-// hunk cannot be told apart and stay in that hunk; user edits made while a
-// command runs (or since the last snapshot when BeforeCommand is not called)
-// are attributed to the command. Binary files the user changes take the
-// user's version as their new baseline.
+// hunk cannot be told apart and stay in that hunk. Binary files the user
+// changes take the user's version as their new baseline.
+//
+// Commands: a sandboxed command's writes are captured apart from the user's
+// (session/tools applies them here as agent writes, WriteExact and Remove),
+// so nothing the user saves meanwhile is credited to the agent. Without
+// capture, AfterUncapturedCommand credits what changed between the snapshots
+// but marks it Uncertain: reject and UndoAll refuse to remove those bytes
+// (ErrUncertain), because the user may have written them while the command
+// ran. A path another open session holds is never credited to this one.
 //
 // Two sessions in one repository: a command snapshot never credits a path
 // that another open session (a Session value of a live process) holds, by a

@@ -48,6 +48,10 @@ type FileChange struct {
 	Hunks   []Hunk     `json:"hunks"`
 	// Language is a highlighting hint ("go", "python"), from the file name.
 	Language string `json:"language,omitempty"`
+	// Uncertain marks a change seen after a command that ran without the
+	// sandbox's capture: wend cannot tell the user's edits made meanwhile from
+	// the command's, so reject and undo leave these bytes alone.
+	Uncertain bool `json:"uncertain,omitempty"`
 }
 
 // ReviewAction is a decision on proposed changes.

@@ -63,6 +63,9 @@ func (d *Doc) render(r Row) string {
 			}
 		}
 		meta := fmt.Sprintf(" %s +%d -%d", f.Kind, f.Added, f.Deleted)
+		if f.Uncertain {
+			meta += " · changed while the command ran"
+		}
 		if acc+rej > 0 {
 			meta += fmt.Sprintf("  %d/%d decided", acc+rej, total)
 		}

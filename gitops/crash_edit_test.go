@@ -69,3 +69,58 @@ func TestCrashThenUserEditKeepsFileAndJournalTogether(t *testing.T) {
 		})
 	}
 }
+
+// TestCrashThenUserEditOfTheSameLinesKeepsTheEdit: the interrupted reject
+// rewrote lines the user then edits before wend comes back, so the write
+// cannot be taken back without undoing the user's edit. Recovery must then
+// complete the reject (the user's edit sits on the rejected version), not
+// leave the journal calling the agent's lines pending while the file lacks
+// them: a later agent write and undo-all lost the user's line (seed 150).
+func TestCrashThenUserEditOfTheSameLinesKeepsTheEdit(t *testing.T) {
+	for at := 1; ; at++ {
+		c := newCrashScene(t)
+		s, err := Open(bg, c.r.dir, crashID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Line 17 is the agent's; the reject puts the user's back.
+		point, release, err := crashAt(s, at, func() error { _, err := s.RejectHunk(bg, c.hunkBottom, ""); return err })
+		if release == nil {
+			s.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Cleanup(release)
+		what := fmt.Sprintf("crash at boundary %d (%s)", at, point)
+		file := c.r.mustRead("a.txt")
+		if strings.Contains(file, "agent 17\n") {
+			continue // the reject's write was not made: the user edits around it
+		}
+		edited := replaceLine(file, 17, "user wrote 17")
+		c.r.write("a.txt", edited)
+		s, err = Open(bg, c.r.dir, crashID)
+		if err != nil {
+			t.Fatalf("%s: open: %v", what, err)
+		}
+		if got := c.r.mustRead("a.txt"); got != edited {
+			t.Fatalf("%s: recovery changed the user's file:\n%q\nwant\n%q", what, got, edited)
+		}
+		if len(s.Decisions()) != 1 {
+			t.Fatalf("%s: the reject the file shows is not in the journal (decisions %+v)", what, s.Decisions())
+		}
+		// The agent writes again, then everything is undone: the user's
+		// line stays.
+		if err := s.WriteFile(bg, "a.txt", []byte(replaceLine(edited, 3, "agent 3")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UndoAll(bg, ""); err != nil {
+			t.Fatalf("%s: undo-all: %v", what, err)
+		}
+		if got, want := c.r.mustRead("a.txt"), replaceLine(c.userFile, 17, "user wrote 17"); got != want {
+			t.Fatalf("%s: after undo-all a.txt is\n%q\nwant\n%q", what, got, want)
+		}
+		s.Close()
+	}
+}

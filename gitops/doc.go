@@ -83,7 +83,8 @@
 // finishes the rename of its complete temporary file, or else rolls back (no
 // proposal the file does not hold). A write rolled back under a user's later
 // edit of the same file is taken out by a line merge, keeping the edit, so the
-// file holds the pending change again. A mirrored (--worktree) accept
+// file holds the pending change again; where the user rewrote the write's own
+// lines, the decision completes instead and the file stays theirs. A mirrored (--worktree) accept
 // journals the user's index and file writes in the same intent as the
 // worktree's (mirror.go) and is settled as one. The session's
 // .wend-tmp-<id>-* files there are removed.

@@ -24,8 +24,10 @@ import (
 //     user asked for it, and it applies exactly as planned. When the user
 //     changed one of its paths (index entry or file) between the crash and
 //     the reopen, it rolls back instead: the writes already made are taken
-//     back where they are still intact, the user's later content is kept,
-//     and the change is pending again.
+//     back, in a file the user edited by a line merge that keeps their edit,
+//     and the change is pending again. When taking a write back would undo
+//     lines the user wrote over it, it completes instead and that file stays
+//     as the user has it (settleForward).
 //   - An agent write rolls forward only when its temporary file is complete
 //     (the rename is made) or the file already holds the new content; else it
 //     rolls back: the agent's tool call never returned, so there is no
@@ -218,10 +220,8 @@ func (s *Session) moveSide(ctx context.Context, sd writeSide, forward bool) (cle
 		}
 		if !ok {
 			clean = false
-			if !forward {
-				if err := s.takeBackMerged(ctx, sd.r, d); err != nil {
-					return false, err
-				}
+			if _, err := s.mergeMove(ctx, sd.r, d, forward, true); err != nil {
+				return false, err
 			}
 			continue
 		}
@@ -235,46 +235,93 @@ func (s *Session) moveSide(ctx context.Context, sd writeSide, forward bool) (cle
 	return clean, nil
 }
 
-// takeBackMerged takes a write back out of a file the user changed since it
-// was made (or was about to be made): the change New → Old is merged line by
-// line onto the file as it is, as a reject merges, so the file holds what the
-// journal will say (the operation did not happen) plus the user's edit. When
-// the write was never made, the merge changes nothing. Where the user changed
-// the write's own lines, or for files that are not text on both sides, the
-// file is left as the user has it.
-func (s *Session) takeBackMerged(ctx context.Context, r *repo, d diskChange) error {
+// mergeMove moves a write forward (Old → New) or back (New → Old) in a file
+// the user changed since the write was made or about to be made: the change
+// is merged line by line onto the file as it is, as decisions merge, so the
+// file keeps the user's edit. When the file already has that side of the
+// change, the merge changes nothing. It reports false, and writes nothing,
+// where the user changed the write's own lines, or for files that are not
+// text on both sides; apply false only checks.
+func (s *Session) mergeMove(ctx context.Context, r *repo, d diskChange, forward, apply bool) (bool, error) {
 	if !d.Old.Exists() || !d.New.Exists() || d.Old.Mode == "120000" || d.New.Mode == "120000" {
-		return nil
+		return false, nil
 	}
 	mode, cur, perm, err := r.readDisk(d.Path)
 	if err != nil || mode != d.New.Mode && mode != d.Old.Mode {
-		return err
+		return false, err
 	}
 	if err := s.content(ctx, d.Old, d.New); err != nil {
-		return err
+		return false, err
 	}
-	o, n := s.blobs[d.Old.OID], s.blobs[d.New.OID]
-	if isBinary(cur) || isBinary(o) || isBinary(n) {
-		return nil
+	from, to, toPerm := d.New, d.Old, d.OldPerm
+	if forward {
+		from, to, toPerm = d.Old, d.New, d.Perm
 	}
-	out, bad := transfer(splitLines(n), splitLines(cur), splitLines(o))
+	f, n := s.blobs[from.OID], s.blobs[to.OID]
+	if isBinary(cur) || isBinary(f) || isBinary(n) {
+		return false, nil
+	}
+	out, bad := transfer(splitLines(f), splitLines(cur), splitLines(n))
 	if len(bad) > 0 {
-		return nil
+		return false, nil
 	}
 	data := joinLines(out)
-	if mode == d.New.Mode && d.New.Mode != d.Old.Mode {
-		mode, perm = d.Old.Mode, d.OldPerm
+	if mode == from.Mode && from.Mode != to.Mode {
+		mode, perm = to.Mode, toPerm
 	}
-	if bytes.Equal(data, cur) && mode == d.Old.Mode {
-		return nil
+	if !apply || bytes.Equal(data, cur) && mode == to.Mode {
+		return true, nil
 	}
 	if err := r.writeDisk(d.Path, mode, data, perm); err != nil {
-		return err
+		return false, err
 	}
 	if r == s.r {
 		s.dirty[d.Path] = true
 	}
-	return nil
+	return true, nil
+}
+
+// mergeable reports whether every write of op can move in the direction
+// asked: index entries hold either side, and (when files is set) files hold
+// either side or take the change by a clean merge (mergeMove).
+func (s *Session) mergeable(ctx context.Context, op *intentOp, forward, files bool) (bool, error) {
+	sides, done := s.sides(op)
+	defer done()
+	for _, sd := range sides {
+		if len(sd.index) > 0 {
+			cur, err := s.indexNow(ctx, sd)
+			if err != nil {
+				return false, err
+			}
+			for _, w := range sd.index {
+				if c := cur[w.Path]; c != w.Old && c != w.New {
+					return false, nil
+				}
+			}
+		}
+		for _, d := range sd.disk {
+			if !files {
+				break
+			}
+			old, err := s.diskIsIn(sd.r, d.Path, d.Old)
+			if err != nil || old {
+				if err != nil {
+					return false, err
+				}
+				continue
+			}
+			if ok, err := s.diskIsIn(sd.r, d.Path, d.New); err != nil || ok {
+				if err != nil {
+					return false, err
+				}
+				continue
+			}
+			if ok, err := s.mergeMove(ctx, sd.r, d, forward, false); err != nil || !ok {
+				return false, err
+			}
+		}
+	}
+	return true, nil
 }
 
 // isClean reports whether every write of op is either made or not yet made.
@@ -322,7 +369,7 @@ func (s *Session) recoverIntent(ctx context.Context, in *record) error {
 	var err error
 	if op.Agent {
 		forward, err = s.finishAgentWrite(ctx, op)
-	} else if forward, err = s.isClean(ctx, op); err == nil {
+	} else if forward, err = s.settleForward(ctx, op); err == nil {
 		_, err = s.moveWrites(ctx, op, forward)
 	}
 	if err != nil {
@@ -337,6 +384,25 @@ func (s *Session) recoverIntent(ctx context.Context, in *record) error {
 	eff, _ := settle([]record{*in, {Kind: "done"}}, nil)
 	s.apply(eff)
 	return nil
+}
+
+// settleForward decides which way an interrupted decision goes: forward
+// when every write is made or not made yet. When the user changed one of its
+// paths since, back, merging the user's edit out of the way. When taking a
+// write back would undo lines the user wrote over it, forward, leaving that
+// file as the user has it: their lines then sit on the decided version, and
+// the journal records that version, so later agent writes fold the edit into
+// the user's baseline and an undo keeps it. (Back would leave the user's
+// lines inside the agent's hunk, where an undo takes them away.) Only a
+// change the user staged to one of its index entries keeps it back.
+func (s *Session) settleForward(ctx context.Context, op *intentOp) (bool, error) {
+	if clean, err := s.isClean(ctx, op); err != nil || clean {
+		return clean, err
+	}
+	if back, err := s.mergeable(ctx, op, false, true); err != nil || back {
+		return false, err
+	}
+	return s.mergeable(ctx, op, true, false)
 }
 
 // finishAgentWrite reports whether an interrupted agent write took effect:

@@ -124,3 +124,58 @@ func TestCrashThenUserEditOfTheSameLinesKeepsTheEdit(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestCrashBeforeTheWriteThenUserEditNextToItRollsBack: the reject was
+// interrupted before its file write, and the user then edits the line next
+// to the agent's insertion, so neither a merge back nor forward is clean.
+// The file still has the agent's line (the write was never made): recovery
+// must leave the reject undone, not record it over a file that still holds
+// the rejected line, which then became the user's (seeds 7778523, 7779694).
+func TestCrashBeforeTheWriteThenUserEditNextToItRollsBack(t *testing.T) {
+	for at := 1; ; at++ {
+		r := newTestRepo(t)
+		r.write("a.txt", lines(12, "line"))
+		r.commitAll("init")
+		user := r.mustRead("a.txt")
+		s := r.start(crashID)
+		agent := strings.Replace(user, "line 6\n", "agent inserted\nline 6\n", 1)
+		if err := s.WriteFile(bg, "a.txt", []byte(agent), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s, err := Open(bg, r.dir, crashID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		point, release, err := crashAt(s, at, func() error { _, err := s.RejectFile(bg, "a.txt", ""); return err })
+		if release == nil {
+			t.Fatalf("the reject's file write was never reached (%v)", err)
+		}
+		t.Cleanup(release)
+		if !strings.Contains(r.mustRead("a.txt"), "agent inserted\n") {
+			t.Fatalf("no boundary before the file write was found below %d", at)
+		}
+		if point != "index" {
+			continue // crash at the boundary right before the file write
+		}
+		edited := strings.Replace(agent, "line 6\n", "user wrote 6\n", 1)
+		r.write("a.txt", edited)
+		if s, err = Open(bg, r.dir, crashID); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if got := r.mustRead("a.txt"); got != edited {
+			t.Fatalf("recovery changed the user's file:\n%q\nwant\n%q", got, edited)
+		}
+		if len(s.Decisions()) != 0 {
+			t.Fatalf("the journal records the reject, the file still has the rejected line: %+v", s.Decisions())
+		}
+		if _, err := s.RejectFile(bg, "a.txt", ""); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := r.mustRead("a.txt"), strings.Replace(user, "line 6\n", "user wrote 6\n", 1); got != want {
+			t.Fatalf("after the reject a.txt is\n%q\nwant\n%q", got, want)
+		}
+		return
+	}
+}

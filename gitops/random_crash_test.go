@@ -44,6 +44,7 @@ func (c *randCase) crashing(act func() error, prefer, avoid string) (bool, error
 	}
 	at := 1 + c.rng.IntN(8)
 	c.decisionsBefore = len(c.s.Decisions())
+	before := c.readTree()
 	point, release, err := crashAt(c.s, at, act)
 	if release == nil {
 		return false, err
@@ -53,7 +54,14 @@ func (c *randCase) crashing(act func() error, prefer, avoid string) (bool, error
 	c.parked = append(c.parked, release)
 	edited, line := "", ""
 	if c.rng.IntN(2) == 0 {
-		if edited, line = c.userEditPrefer(prefer, avoid); edited != "" {
+		// Not a line the interrupted action itself brought into the file:
+		// whether a write was made that the user then rewrote cannot be
+		// read from the file alone (recover.go settleForward; see the
+		// report on journaling each write's completion).
+		c.userKeep = before
+		edited, line = c.userEditPrefer(prefer, avoid)
+		c.userKeep = nil
+		if edited != "" {
 			crashStats.userEdits.Add(1)
 		}
 	}

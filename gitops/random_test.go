@@ -110,6 +110,7 @@ type randCase struct {
 	// of crashed actions at the end of the case; decisionsBefore counts
 	// the journal's decisions before the action that crashed.
 	parked          []func()
+	userKeep        map[string]string // in the crash window, the user edits only lines files had before the action
 	decisionsBefore int
 	crashes         int
 }
@@ -140,10 +141,12 @@ func (c *randCase) run() {
 		c.t.Fatal(err)
 	}
 	defer func() {
-		c.s.Close()
+		// Parked goroutines first: one may hold the mutex of c.s when the
+		// case failed before the crashed session was reopened.
 		for _, release := range c.parked {
 			release()
 		}
+		c.s.Close()
 	}()
 	c.touched, c.noUser, c.agentBin = map[string]bool{}, map[string]bool{}, map[string]string{}
 	c.userEdited = map[string]bool{}
@@ -411,7 +414,9 @@ func (c *randCase) userEditPrefer(prefer, avoid string) (string, string) {
 		p = prefer
 	}
 	old, repl, ok := c.replaceRandomLine(p, c.next("U-m"), func(l string) bool {
-		return strings.HasPrefix(l, "A-") || strings.HasPrefix(l, "M-")
+		// Contains, not HasPrefix: an agent or modify line inserted after a
+		// last line without a newline joins it ("U-s-1M-12").
+		return strings.Contains(l, "A-") || strings.Contains(l, "M-") || c.userKeep != nil && !slices.Contains(splitLines([]byte(c.userKeep[p])), l)
 	})
 	if !ok {
 		return "", ""

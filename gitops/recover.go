@@ -236,12 +236,13 @@ func (s *Session) moveSide(ctx context.Context, sd writeSide, forward bool) (cle
 }
 
 // mergeMove moves a write forward (Old → New) or back (New → Old) in a file
-// the user changed since the write was made or about to be made: the change
-// is merged line by line onto the file as it is, as decisions merge, so the
-// file keeps the user's edit. When the file already has that side of the
-// change, the merge changes nothing. It reports false, and writes nothing,
-// where the user changed the write's own lines, or for files that are not
-// text on both sides; apply false only checks.
+// the user changed since the write was made or about to be made. The file
+// sits on the side it is closer to, line by line (a tie: New, the write
+// made); when that is the side asked for, nothing is written (a merge would
+// apply the change twice). Else the change is merged onto the file as it is,
+// as decisions merge, so the file keeps the user's edit. It reports false,
+// and writes nothing, where the user changed the write's own lines, or for
+// files that are not text on both sides; apply false only checks.
 func (s *Session) mergeMove(ctx context.Context, r *repo, d diskChange, forward, apply bool) (bool, error) {
 	if !d.Old.Exists() || !d.New.Exists() || d.Old.Mode == "120000" || d.New.Mode == "120000" {
 		return false, nil
@@ -261,7 +262,11 @@ func (s *Session) mergeMove(ctx context.Context, r *repo, d diskChange, forward,
 	if isBinary(cur) || isBinary(f) || isBinary(n) {
 		return false, nil
 	}
-	out, bad := transfer(splitLines(f), splitLines(cur), splitLines(n))
+	lc, lf, ln := splitLines(cur), splitLines(f), splitLines(n)
+	if dt, df := distance(lc, ln), distance(lc, lf); dt < df || dt == df && forward {
+		return true, nil // already on the side asked for, with the user's edit
+	}
+	out, bad := transfer(lf, lc, ln)
 	if len(bad) > 0 {
 		return false, nil
 	}
@@ -281,10 +286,19 @@ func (s *Session) mergeMove(ctx context.Context, r *repo, d diskChange, forward,
 	return true, nil
 }
 
+// distance counts the lines a diff of a and b removes and adds.
+func distance(a, b []string) int {
+	n := 0
+	for _, r := range diffRegions(a, b) {
+		n += r.A1 - r.A0 + r.B1 - r.B0
+	}
+	return n
+}
+
 // mergeable reports whether every write of op can move in the direction
-// asked: index entries hold either side, and (when files is set) files hold
-// either side or take the change by a clean merge (mergeMove).
-func (s *Session) mergeable(ctx context.Context, op *intentOp, forward, files bool) (bool, error) {
+// asked: index entries hold either side, files hold either side, sit on the
+// side asked for, or take the change by a clean merge (mergeMove).
+func (s *Session) mergeable(ctx context.Context, op *intentOp, forward bool) (bool, error) {
 	sides, done := s.sides(op)
 	defer done()
 	for _, sd := range sides {
@@ -300,9 +314,6 @@ func (s *Session) mergeable(ctx context.Context, op *intentOp, forward, files bo
 			}
 		}
 		for _, d := range sd.disk {
-			if !files {
-				break
-			}
 			old, err := s.diskIsIn(sd.r, d.Path, d.Old)
 			if err != nil || old {
 				if err != nil {
@@ -388,21 +399,20 @@ func (s *Session) recoverIntent(ctx context.Context, in *record) error {
 
 // settleForward decides which way an interrupted decision goes: forward
 // when every write is made or not made yet. When the user changed one of its
-// paths since, back, merging the user's edit out of the way. When taking a
-// write back would undo lines the user wrote over it, forward, leaving that
-// file as the user has it: their lines then sit on the decided version, and
-// the journal records that version, so later agent writes fold the edit into
-// the user's baseline and an undo keeps it. (Back would leave the user's
-// lines inside the agent's hunk, where an undo takes them away.) Only a
-// change the user staged to one of its index entries keeps it back.
+// files since, back, the user's edit kept (mergeMove). When taking a made
+// write back would undo lines the user wrote over it, forward: their lines
+// then sit on the decided version the journal records, so later agent writes
+// fold the edit into the user's baseline and an undo keeps it. (Back would
+// leave the user's lines inside the agent's hunk, where an undo takes them
+// away.) When neither merges, back, and such a file stays as the user has it.
 func (s *Session) settleForward(ctx context.Context, op *intentOp) (bool, error) {
 	if clean, err := s.isClean(ctx, op); err != nil || clean {
 		return clean, err
 	}
-	if back, err := s.mergeable(ctx, op, false, true); err != nil || back {
+	if back, err := s.mergeable(ctx, op, false); err != nil || back {
 		return false, err
 	}
-	return s.mergeable(ctx, op, true, false)
+	return s.mergeable(ctx, op, true)
 }
 
 // finishAgentWrite reports whether an interrupted agent write took effect:

@@ -1,7 +1,6 @@
 package gitops
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"gitlab.com/wend/wend/internal/procstat"
 )
 
 // One writer at a time, and locks a crash leaves behind recognised as wend's.
@@ -52,34 +53,13 @@ var ErrSessionBusy = errors.New("gitops: session is busy")
 
 var self = func() lockOwner {
 	host, _ := os.Hostname()
-	start, _ := processStart(os.Getpid())
+	start, _ := procstat.Start(os.Getpid())
 	cmd := filepath.Base(os.Args[0])
 	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
 		cmd += " " + os.Args[1]
 	}
 	return lockOwner{PID: os.Getpid(), Start: start, Host: host, Command: cmd}
 }()
-
-// processStart reads a process's start time (/proc/<pid>/stat field 22, clock
-// ticks since boot), so a reused pid is not taken for the process that
-// recorded it. Fields are counted after the last ')' (the command name may
-// hold spaces and parentheses).
-func processStart(pid int) (uint64, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := bytes.Fields(data[i+1:])
-	if len(f) < 20 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(f[19]), 10, 64)
-	return v, err == nil
-}
 
 // alive reports whether the process pid, started at start (0: unknown), still
 // runs on this host.
@@ -91,7 +71,7 @@ func alive(pid int, start uint64) bool {
 		return false
 	}
 	if start != 0 {
-		if now, ok := processStart(pid); ok && now != start {
+		if now, ok := procstat.Start(pid); ok && now != start {
 			return false
 		}
 	}

@@ -1,13 +1,13 @@
 package store
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
+
+	"gitlab.com/wend/wend/internal/procstat"
 )
 
 // owner records which process has a session open, so another wend (a second
@@ -28,30 +28,9 @@ func ownerPath(dir string) string { return filepath.Join(dir, "owner.json") }
 
 func writeOwner(dir string) error {
 	host, _ := os.Hostname()
-	start, _ := processStart(os.Getpid())
+	start, _ := procstat.Start(os.Getpid())
 	data, _ := json.Marshal(owner{PID: os.Getpid(), Host: host, Start: start})
 	return os.WriteFile(ownerPath(dir), data, 0o600)
-}
-
-// processStart reads a process's start time from /proc/<pid>/stat (field 22).
-// The command name (field 2) may hold spaces and parentheses, so fields are
-// counted after its last ')'.
-func processStart(pid int) (uint64, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, false
-	}
-	fields := bytes.Fields(data[i+1:])
-	// fields[0] is field 3 (state), so field 22 is fields[19].
-	if len(fields) < 20 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(fields[19]), 10, 64)
-	return v, err == nil
 }
 
 // ownerStatus says whether a session's owner process still runs.
@@ -83,7 +62,7 @@ func (s *Store) owner(id string) (owner, ownerStatus) {
 		return o, ownerGone
 	}
 	if o.Start != 0 {
-		if now, ok := processStart(o.PID); ok && now != o.Start {
+		if now, ok := procstat.Start(o.PID); ok && now != o.Start {
 			return o, ownerGone // the pid now belongs to another process
 		}
 	}

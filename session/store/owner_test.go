@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gitlab.com/wend/wend/session"
+
+	"gitlab.com/wend/wend/internal/procstat"
 )
 
 // TestOwnerChildProcess is not a test: it is the child process of
@@ -85,7 +87,7 @@ func TestReusedPidIsNotTheOwner(t *testing.T) {
 	}
 	log := session.NewLog(func(e session.Event) { w.Append(e) })
 	log.Append(session.SessionStarted{SessionID: "s1", Task: "t"})
-	start, ok := processStart(1)
+	start, ok := procstat.Start(1)
 	if !ok {
 		t.Skip("no /proc here")
 	}

@@ -1,10 +1,11 @@
 package tools
 
 import (
-	"bytes"
 	"os"
 	"strconv"
 	"syscall"
+
+	"gitlab.com/wend/wend/internal/procstat"
 )
 
 // setParentDeath has the kernel kill the shell when wend dies, even by
@@ -26,7 +27,7 @@ func descendants(root int) []int {
 		if err != nil {
 			continue
 		}
-		if ppid, ok := parentOf(pid); ok {
+		if ppid, ok := procstat.Parent(pid); ok {
 			children[ppid] = append(children[ppid], pid)
 		}
 	}
@@ -41,23 +42,4 @@ func descendants(root int) []int {
 		}
 	}
 	return out
-}
-
-// parentOf reads field 4 of /proc/<pid>/stat, counted after the last ')'
-// (the command name may hold spaces and parentheses).
-func parentOf(pid int) (int, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := bytes.Fields(data[i+1:])
-	if len(f) < 2 {
-		return 0, false
-	}
-	ppid, err := strconv.Atoi(string(f[1]))
-	return ppid, err == nil
 }

@@ -28,6 +28,6 @@ func TestFilePickerAsksThePortsIndex(t *testing.T) {
 	be := uitest.NewBackend()
 	tm := newTM(t, be, ui.Options{Files: indexedFiles{t}})
 	tm.Type("see @svc")
-	waitOut(t, tm, "@index/answer_for_svc.go")
+	waitOut(t, tm, "answer_for_svc")
 	finalView(t, tm)
 }

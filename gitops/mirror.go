@@ -49,24 +49,9 @@ func (s *Session) userIntent(ctx context.Context, u *userPlan) (*userSide, error
 		if !w.disk {
 			continue
 		}
-		var modes []string
-		var datas [][]byte
-		if w.oldMode != "" {
-			modes, datas = append(modes, w.oldMode), append(datas, w.oldData)
-		}
-		if w.newMode != "" {
-			modes, datas = append(modes, w.newMode), append(datas, w.newData)
-		}
-		es, err := s.newBlobs(ctx, modes, datas)
+		dc, err := s.diskChangeOf(ctx, w.path, w.oldMode, w.oldData, w.newMode, w.newData, w.oldPerm, w.oldPerm)
 		if err != nil {
 			return nil, err
-		}
-		dc := diskChange{Path: w.path, Perm: w.oldPerm, OldPerm: w.oldPerm}
-		if w.oldMode != "" {
-			dc.Old, es = es[0], es[1:]
-		}
-		if w.newMode != "" {
-			dc.New = es[0]
 		}
 		side.Disk = append(side.Disk, dc)
 	}

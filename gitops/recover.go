@@ -72,28 +72,38 @@ func (s *Session) intentOf(ctx context.Context, pl *plan) (*intentOp, error) {
 		op.Index = append(op.Index, indexWrite{Path: p, Old: pl.idx[p], New: pl.index[p]})
 	}
 	for _, w := range pl.disk {
-		var modes []string
-		var datas [][]byte
-		if w.oldMode != "" {
-			modes, datas = append(modes, w.oldMode), append(datas, w.oldData)
-		}
-		if w.mode != "" {
-			modes, datas = append(modes, w.mode), append(datas, w.data)
-		}
-		es, err := s.newBlobs(ctx, modes, datas)
+		dc, err := s.diskChangeOf(ctx, w.path, w.oldMode, w.oldData, w.mode, w.data, w.perm, w.oldPerm)
 		if err != nil {
 			return nil, err
-		}
-		dc := diskChange{Path: w.path, Perm: w.perm, OldPerm: w.oldPerm}
-		if w.oldMode != "" {
-			dc.Old, es = es[0], es[1:]
-		}
-		if w.mode != "" {
-			dc.New = es[0]
 		}
 		op.Disk = append(op.Disk, dc)
 	}
 	return op, nil
+}
+
+// diskChangeOf stores both sides of one file write as blobs (a side whose mode
+// is "" is absent), so recovery can go either way.
+func (s *Session) diskChangeOf(ctx context.Context, path, oldMode string, oldData []byte, newMode string, newData []byte, perm, oldPerm fs.FileMode) (diskChange, error) {
+	var modes []string
+	var datas [][]byte
+	if oldMode != "" {
+		modes, datas = append(modes, oldMode), append(datas, oldData)
+	}
+	if newMode != "" {
+		modes, datas = append(modes, newMode), append(datas, newData)
+	}
+	es, err := s.newBlobs(ctx, modes, datas)
+	if err != nil {
+		return diskChange{}, err
+	}
+	dc := diskChange{Path: path, Perm: perm, OldPerm: oldPerm}
+	if oldMode != "" {
+		dc.Old, es = es[0], es[1:]
+	}
+	if newMode != "" {
+		dc.New = es[0]
+	}
+	return dc, nil
 }
 
 // diskIs reports whether a working-tree path holds e (zero: absent).

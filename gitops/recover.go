@@ -309,44 +309,17 @@ func distance(a, b []string) int {
 // asked: index entries hold either side, files hold either side, sit on the
 // side asked for, or take the change by a clean merge (mergeMove).
 func (s *Session) mergeable(ctx context.Context, op *intentOp, forward bool) (bool, error) {
-	sides, done := s.sides(op)
-	defer done()
-	for _, sd := range sides {
-		if len(sd.index) > 0 {
-			cur, err := s.indexNow(ctx, sd)
-			if err != nil {
-				return false, err
-			}
-			for _, w := range sd.index {
-				if c := cur[w.Path]; c != w.Old && c != w.New {
-					return false, nil
-				}
-			}
-		}
-		for _, d := range sd.disk {
-			old, err := s.diskIsIn(sd.r, d.Path, d.Old)
-			if err != nil || old {
-				if err != nil {
-					return false, err
-				}
-				continue
-			}
-			if ok, err := s.diskIsIn(sd.r, d.Path, d.New); err != nil || ok {
-				if err != nil {
-					return false, err
-				}
-				continue
-			}
-			if ok, err := s.mergeMove(ctx, sd.r, d, forward, false); err != nil || !ok {
-				return false, err
-			}
-		}
-	}
-	return true, nil
+	return s.settles(ctx, op, func(r *repo, d diskChange) (bool, error) { return s.mergeMove(ctx, r, d, forward, false) })
 }
 
 // isClean reports whether every write of op is either made or not yet made.
 func (s *Session) isClean(ctx context.Context, op *intentOp) (bool, error) {
+	return s.settles(ctx, op, func(*repo, diskChange) (bool, error) { return false, nil })
+}
+
+// settles walks op's writes: every index entry must hold either side, and
+// every file either side or, failing that, pass other.
+func (s *Session) settles(ctx context.Context, op *intentOp, other func(*repo, diskChange) (bool, error)) (bool, error) {
 	sides, done := s.sides(op)
 	defer done()
 	for _, sd := range sides {
@@ -362,17 +335,22 @@ func (s *Session) isClean(ctx context.Context, op *intentOp) (bool, error) {
 			}
 		}
 		for _, d := range sd.disk {
-			for i, e := range []Entry{d.New, d.Old} {
+			either := false
+			for _, e := range []Entry{d.Old, d.New} {
 				ok, err := s.diskIsIn(sd.r, d.Path, e)
 				if err != nil {
 					return false, err
 				}
 				if ok {
+					either = true
 					break
 				}
-				if i == 1 {
-					return false, nil
-				}
+			}
+			if either {
+				continue
+			}
+			if ok, err := other(sd.r, d); err != nil || !ok {
+				return false, err
 			}
 		}
 	}

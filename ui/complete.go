@@ -151,6 +151,7 @@ func (c *completion) results(msg completionMsg) {
 		return
 	}
 	c.items, c.sel = msg.items, 0
+	c.shown++ // new rows with the same count and seq must still redraw
 }
 
 // accept replaces the word being typed with the chosen reference.

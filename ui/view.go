@@ -77,6 +77,7 @@ type dockKey struct {
 	lastQueued              string
 	compKind, compQ         string
 	compSel, compN, compSeq int
+	compShown               int
 	dark                    bool
 }
 
@@ -85,7 +86,7 @@ func (m *Model) currentDockKey(w, h int) dockKey {
 		focus: m.focus, approvals: len(m.approvals), denying: m.denying, awaiting: m.plan.Awaiting,
 		prompt: m.prompt.Value(), promptPos: m.prompt.Position(), question: m.question, reject: m.reject,
 		queued: len(m.queued), compKind: m.comp.kind, compQ: m.comp.q, compSel: m.comp.sel,
-		compN: len(m.comp.items), compSeq: m.comp.seq, dark: m.dark}
+		compN: len(m.comp.items), compSeq: m.comp.seq, compShown: m.comp.shown, dark: m.dark}
 	if len(m.approvals) > 0 {
 		k.approval = m.approvals[0].ID
 	}

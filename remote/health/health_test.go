@@ -14,6 +14,7 @@ import (
 	"log"
 	"math/big"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -55,6 +56,11 @@ func testCA(t *testing.T) (tls.Certificate, string) {
 // tlsGitLab starts the fake GitLab over TLS with a generated certificate,
 // HTTP/2 when h2 is set, and the ActionCable endpoint when cable is set.
 func tlsGitLab(t *testing.T, h2, cable bool) (*gitlabtest.Server, string) {
+	return tlsGitLabWatched(t, h2, cable, nil)
+}
+
+// tlsGitLabWatched also reports every new connection's peer address to seen.
+func tlsGitLabWatched(t *testing.T, h2, cable bool, seen func(peer string)) (*gitlabtest.Server, string) {
 	cert, caFile := testCA(t)
 	g := gitlabtest.NewUnstarted()
 	g.BasePath = "/gitlab"
@@ -66,6 +72,13 @@ func tlsGitLab(t *testing.T, h2, cable bool) (*gitlabtest.Server, string) {
 	// The TLS check hangs up right after the handshake; the server would log it.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	if seen != nil {
+		srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				seen(c.RemoteAddr().String())
+			}
+		}
+	}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	g.Server = srv

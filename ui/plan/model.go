@@ -18,7 +18,8 @@ type Model struct {
 	Awaiting bool
 	cursor   int
 	focused  bool
-	editing  int // step index being reworded, -1 none
+	editing  string // id of the step being reworded, "" none: an index would point
+	// at another step once the engine's answer to an earlier edit shifts the plan
 	adding   bool
 	input    textinput.Model
 	rev      int // bumped on every change, so callers can cache Lines
@@ -35,7 +36,7 @@ func New(st styles.Styles) Model {
 	ts := textinput.DefaultStyles(st.Dark)
 	ts.Cursor.Blink = false
 	ti.SetStyles(ts)
-	return Model{editing: -1, input: ti}
+	return Model{input: ti}
 }
 
 // SetPlan replaces the plan, keeping the cursor on the same step id when it still
@@ -51,8 +52,8 @@ func (m *Model) SetPlan(p session.Plan) {
 		m.cursor = i
 	}
 	m.cursor = min(m.cursor, max(len(p.Steps)-1, 0))
-	if m.editing >= len(p.Steps) {
-		m.stopEditing()
+	if m.editing != "" && p.Index(m.editing) < 0 {
+		m.stopEditing() // the step went away under the editor
 	}
 }
 
@@ -68,7 +69,7 @@ func (m *Model) Blur() {
 func (m Model) Focused() bool { return m.focused }
 
 // Editing reports whether the inline editor is open (keys go to it).
-func (m Model) Editing() bool { return m.editing >= 0 || m.adding }
+func (m Model) Editing() bool { return m.editing != "" || m.adding }
 
 // Selected returns the selected step.
 func (m Model) Selected() (session.Step, bool) {
@@ -79,7 +80,7 @@ func (m Model) Selected() (session.Step, bool) {
 }
 
 func (m *Model) stopEditing() {
-	m.editing = -1
+	m.editing = ""
 	m.adding = false
 	m.input.Blur()
 	m.input.SetValue("")
@@ -103,8 +104,7 @@ func (m Model) Update(msg tea.KeyPressMsg, km keys.KeyMap) (Model, *session.Plan
 					after = s.ID
 				}
 				e = &session.PlanEdit{Op: session.EditAdd, Title: title, After: after}
-			} else if m.editing < len(m.Plan.Steps) {
-				s := m.Plan.Steps[m.editing]
+			} else if s, ok := m.Plan.Step(m.editing); ok {
 				// The editor starts from the title as shown; unchanged means no edit.
 				if title != termtext.Sanitize(s.Title) {
 					e = &session.PlanEdit{Op: session.EditReword, StepID: s.ID, Title: title}
@@ -129,7 +129,7 @@ func (m Model) Update(msg tea.KeyPressMsg, km keys.KeyMap) (Model, *session.Plan
 		m.cursor = min(m.cursor+1, max(n-1, 0))
 	case key.Matches(msg, km.PlanReword):
 		if ok && !sel.Status.Finished() {
-			m.editing = m.cursor
+			m.editing = sel.ID
 			m.input.SetValue(termtext.Sanitize(sel.Title))
 			m.input.CursorEnd()
 			return m, nil, m.input.Focus()
@@ -161,7 +161,7 @@ func (m Model) Update(msg tea.KeyPressMsg, km keys.KeyMap) (Model, *session.Plan
 // Lines renders the checklist at width.
 func (m Model) Lines(st styles.Styles, width int, spinner, goKey string) []string {
 	f := Frame{Cursor: m.cursor, Focused: m.focused, Spinner: spinner, Awaiting: m.Awaiting,
-		Editing: m.editing, Adding: m.adding, GoKey: goKey}
+		Editing: m.Plan.Index(m.editing), Adding: m.adding, GoKey: goKey}
 	if m.Editing() {
 		m.input.SetWidth(max(width-4, 4))
 		f.EditLine = m.input.View()

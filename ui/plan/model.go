@@ -20,9 +20,9 @@ type Model struct {
 	focused  bool
 	editing  string // id of the step being reworded, "" none: an index would point
 	// at another step once the engine's answer to an earlier edit shifts the plan
-	adding   bool
-	input    textinput.Model
-	rev      int // bumped on every change, so callers can cache Lines
+	adding bool
+	input  textinput.Model
+	rev    int // bumped on every change, so callers can cache Lines
 }
 
 // Rev changes whenever anything Lines draws (besides its arguments and Awaiting)

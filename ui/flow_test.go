@@ -255,7 +255,8 @@ func TestStartTaskAndStopTwiceQuits(t *testing.T) {
 	}
 	be.Emit(session.SessionStarted{SessionID: "s1"})
 	waitOut(t, tm, "running")
-	tm.Send(key("ctrl+c"))
+	tm.Send(key("ctrl+c")) // asks
+	tm.Send(key("ctrl+c")) // stops
 	waitCalls(t, be, "Stop", 1)
 	tm.Send(key("ctrl+c"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))

@@ -78,10 +78,11 @@ type Model struct {
 
 	comp completion
 
-	help      bool
-	mouseOff  bool
-	quitArmed bool
-	hint      string
+	help     bool
+	mouseOff bool
+	armed    armed     // what the next stop key does, set by the one before
+	armedAt  time.Time // a press long after the first asks again
+	hint     string
 
 	dockCache []string // the rendered bottom block, valid while dockKey holds
 	dockKey   dockKey
@@ -315,22 +316,11 @@ func (m *Model) setFocus(f focusArea) tea.Cmd {
 
 func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	km := m.km
-	if !key.Matches(msg, km.Stop) {
-		m.quitArmed = false
-		m.hint = ""
-	}
 	if key.Matches(msg, km.Stop) {
-		if m.quitArmed {
-			return tea.Quit
-		}
-		m.quitArmed = true
-		m.hint = "press " + km.Stop.Help().Key + " again to quit"
-		if m.state != "" && !m.state.Ended() {
-			m.hint = "stopping · " + m.hint
-			return m.call("stop", false, func(ctx context.Context) error { return m.be.Stop(ctx) })
-		}
-		return nil
+		return m.onStopKey()
 	}
+	m.armed = armNone
+	m.hint = ""
 	if m.opts.FirstRun {
 		if key.Matches(msg, km.Back) || msg.String() == "q" {
 			return tea.Quit

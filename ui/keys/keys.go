@@ -40,7 +40,7 @@ func Default() KeyMap {
 		Submit:      b(k("enter"), "enter", "send task / adjust"),
 		Newline:     b(k("alt+enter", "ctrl+j", "shift+enter"), "alt+enter", "new line"),
 		Pause:       b(k("ctrl+p"), "ctrl+p", "pause / resume"),
-		Stop:        b(k("ctrl+c"), "ctrl+c", "stop (twice: quit)"),
+		Stop:        b(k("ctrl+c"), "ctrl+c", "clear input; twice: stop, quit"),
 		Focus:       b(k("tab"), "tab", "focus: input, plan, changes"),
 		FocusBack:   b(k("shift+tab"), "shift+tab", "focus back"),
 		Review:      b(k("ctrl+r"), "ctrl+r", "review changes"),

@@ -158,6 +158,9 @@ type Task struct {
 	// Context holds rendered GitLab items and files the user referenced, attached to
 	// the first request.
 	Context []ContextItem `json:"context,omitempty"`
+	// Retry marks the task as the previous one again (after it failed or was
+	// stopped): the model is told so, and it has the conversation so far.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // ContextItem is one referenced thing, already rendered for the model.

@@ -42,7 +42,8 @@ func (s State) Ended() bool {
 }
 
 type (
-	// SessionStarted opens every session's log.
+	// SessionStarted opens every session's log, and every later task of the
+	// same session (a follow-up, a retry, a resume).
 	SessionStarted struct {
 		SessionID string `json:"session_id"`
 		Task      string `json:"task"`
@@ -53,6 +54,15 @@ type (
 		Approval  string `json:"approval,omitempty"`
 		// Engine is "wend" or "gitlab-duo".
 		Engine string `json:"engine,omitempty"`
+		// TaskIndex counts the session's tasks: 0 for the first (and in logs
+		// written before follow-ups existed), 1 for the first follow-up typed
+		// after a task ended, and so on. Each task ends with its own
+		// SessionFinished, so a reader waiting for the end of "the run" still
+		// sees one.
+		TaskIndex int `json:"task_index,omitempty"`
+		// Retry is set when the task repeats the previous one (`/retry`,
+		// `wend run --continue --retry`).
+		Retry bool `json:"retry,omitempty"`
 	}
 	// PlanProposed carries the whole plan after the model set it.
 	PlanProposed struct {

@@ -40,6 +40,16 @@ type Config struct {
 	// into the first model request, and each Delivered (which acknowledges it
 	// in the earlier session's journal) runs once that request has succeeded.
 	Carried []steer.Feedback
+	// History is the conversation of a session reopened from the store (see
+	// RestoreConversation): the first task started continues it as a
+	// follow-up, and its tool calls left without a result are answered as
+	// interrupted, never run again.
+	History []llm.Message
+	// Conversation, when set, persists the conversation as it grows, so a
+	// later process can continue it (History).
+	Conversation ConversationLog
+	// Tasks is how many tasks the reopened session's log already holds.
+	Tasks int
 }
 
 // Engine runs one session. All exported methods are safe for concurrent use.
@@ -55,8 +65,12 @@ type Engine struct {
 
 	mu    sync.Mutex
 	plan  session.Plan
-	done  chan struct{}
+	done  chan struct{} // the current task's; replaced when the next one starts
 	usage session.UsageReported
+	// conv is the conversation of every task so far. Only the running task's
+	// goroutine touches it; the next task begins (BeginTask) only after the
+	// previous one recorded its end, which orders the two.
+	conv *conversation
 }
 
 // New returns an engine that has not started.
@@ -70,32 +84,52 @@ func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, log: cfg.Log, done: make(chan struct{})}
 	e.ctl = steer.New(steer.Config{Log: cfg.Log, Policy: cfg.Policy, Interactive: cfg.Interactive,
 		Review: cfg.Review, Listener: "the model"})
+	e.ctl.Restored(cfg.Tasks)
 	return e
 }
 
 var _ session.Backend = (*Engine)(nil)
 
-// Start begins the run in the background. The run ends by itself (finish, failure,
-// max turns) or on Stop; Done reports when.
+// Start begins a task in the background: the session's first, or, once the
+// previous task has finished, failed or been stopped, a follow-up that
+// continues the same conversation (see tasks.go). The task ends by itself
+// (finish, failure, max turns) or on Stop; Done reports when.
 func (e *Engine) Start(ctx context.Context, task session.Task) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	err := e.ctl.Begin(cancel, session.SessionStarted{
+	done := make(chan struct{})
+	e.mu.Lock() // BeginTask does not block: see the locking note on Engine
+	index, err := e.ctl.BeginTask(cancel, session.SessionStarted{
 		SessionID: e.cfg.SessionID, Task: task.Text, Repo: e.cfg.Repo, Branch: e.cfg.Branch,
 		Provider: e.cfg.Provider, Model: e.cfg.ModelName, Approval: string(e.cfg.Policy), Engine: "wend",
+		Retry: task.Retry,
 	})
 	if err != nil {
+		e.mu.Unlock()
 		cancel()
 		return err
 	}
-	for _, fb := range e.cfg.Carried {
-		e.ctl.QueueFeedback(fb)
+	e.done = done
+	if index > 0 {
+		// The plan starts anew for the new task; step ids go on counting.
+		e.plan = session.Plan{NextID: e.plan.NextID}
 	}
-	go e.run(runCtx, task)
+	e.mu.Unlock()
+	if index == 0 {
+		for _, fb := range e.cfg.Carried {
+			e.ctl.QueueFeedback(fb)
+		}
+	}
+	go e.run(runCtx, task, done)
 	return nil
 }
 
-// Done is closed when the run has ended and SessionFinished is in the log.
-func (e *Engine) Done() <-chan struct{} { return e.done }
+// Done is closed when the current task has ended and its SessionFinished is in
+// the log.
+func (e *Engine) Done() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.done
+}
 
 // State is the session state now.
 func (e *Engine) State() session.State { return e.ctl.State() }

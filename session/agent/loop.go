@@ -30,10 +30,16 @@ type conversation struct {
 	system   string
 	tools    []llm.Tool
 	messages []llm.Message
+	// unacked are notes sent in a request that failed: they are in the last
+	// message, and acknowledged once a later request carrying it succeeds.
+	unacked []steer.Note
+	// saved counts the messages persisted (history.go); saveErr stops trying.
+	saved   int
+	saveErr bool
 }
 
-func (e *Engine) run(ctx context.Context, task session.Task) {
-	defer close(e.done)
+func (e *Engine) run(ctx context.Context, task session.Task, done chan struct{}) {
+	defer close(done)
 	out := e.loop(ctx, task)
 	if ctx.Err() != nil && out.state != session.StateFinished {
 		out = outcome{state: session.StateStopped, summary: "stopped by the user"}
@@ -54,11 +60,7 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 			return outcome{state: session.StateStopped}
 		}
 	}
-	conv := &conversation{system: systemPrompt, tools: e.toolSpecs()}
-	conv.messages = append(conv.messages, llm.Message{
-		Role:    llm.RoleUser,
-		Content: []llm.Block{llm.Text(firstMessage(task, e.cfg))},
-	})
+	conv := e.openTask(task)
 	var stops stopState
 	for turn := 0; turn < e.cfg.MaxTurns; turn++ {
 		if err := e.ctl.Gate(ctx); err != nil {
@@ -67,15 +69,19 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 		// Whatever reached the boundary while the model was busy goes into the last
 		// user message, which has not been sent yet. After a paused turn the last
 		// message is the model's own, sent back unchanged: the notes wait a turn.
-		var sent []steer.Note
+		// Notes that went out in a request that failed are in the message
+		// still: they are acknowledged with the next request that succeeds.
+		sent := conv.unacked
+		conv.unacked = nil
 		if last := &conv.messages[len(conv.messages)-1]; last.Role == llm.RoleUser {
-			var blocks []llm.Block
-			blocks, sent = e.takeBoundary()
+			blocks, taken := e.takeBoundary()
+			sent = append(sent, taken...)
 			last.Content = append(last.Content, blocks...)
 		}
 
 		resp, err := e.callModel(ctx, conv)
 		if err != nil {
+			conv.unacked = sent
 			if ctx.Err() != nil {
 				return outcome{state: session.StateStopped}
 			}
@@ -91,8 +97,14 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 		}
 		raw := sanitizeToolInputs(&resp.Message)
 		conv.messages = append(conv.messages, resp.Message)
+		e.save(conv) // before any call runs: see ConversationLog
 		results, end := e.runTools(ctx, resp.Message, raw)
 		if end != nil {
+			// What ran is answered in the history (a next task continues it);
+			// calls that did not run are answered when it does (closeCalls).
+			if len(results) > 0 {
+				conv.messages = append(conv.messages, llm.Message{Role: llm.RoleUser, Content: results})
+			}
 			return *end
 		}
 		if len(results) == 0 {
@@ -173,7 +185,7 @@ func (e *Engine) runTools(ctx context.Context, m llm.Message, raw map[string]jso
 			continue
 		}
 		if err := e.ctl.Gate(ctx); err != nil {
-			return nil, &outcome{state: session.StateStopped}
+			return results, &outcome{state: session.StateStopped}
 		}
 		call := tools.Call{ID: b.ID, Name: b.Name, Args: b.Input}
 		if r, ok := raw[b.ID]; ok {
@@ -189,7 +201,12 @@ func (e *Engine) runTools(ctx context.Context, m llm.Message, raw map[string]jso
 			res, stop = e.dispatch(ctx, call)
 		}
 		if ctx.Err() != nil && stop == nil {
-			return nil, &outcome{state: session.StateStopped}
+			out := "stopped: the user stopped the task before this call finished (it may not have run at all)"
+			if strings.TrimSpace(res.Output) != "" {
+				out += "\n" + clip(res.Output, 2000)
+			}
+			results = append(results, toolResult(call.ID, out, true))
+			return results, &outcome{state: session.StateStopped}
 		}
 		e.log.Append(session.ToolFinished{
 			CallID: call.ID, Tool: call.Name, IsError: res.IsError, Summary: res.Summary,

@@ -92,6 +92,8 @@ type Controls struct {
 	pending  map[string]chan session.Decision
 	// grants remembered for the session: by step and kind, or by command prefix.
 	grants map[string]bool
+	// tasks counts the tasks begun (BeginTask), for SessionStarted.TaskIndex.
+	tasks int
 }
 
 // New returns Controls in StateStarting, not paused, with nothing queued.
@@ -136,6 +138,38 @@ func (c *Controls) Begin(cancel context.CancelFunc, started session.SessionStart
 	c.state = session.StateRunning
 	c.log.Append(started)
 	return nil
+}
+
+// BeginTask is Begin for an engine that holds a conversation of many tasks: it
+// begins the first task, or the next one once the previous task has ended
+// (finished, failed, stopped), and returns its index (started.TaskIndex). The
+// queue survives the boundary on purpose: review feedback decided between
+// tasks reaches the next task's first request. A task that is still running is
+// not interrupted: the caller's sentence is an adjustment then.
+func (c *Controls) BeginTask(cancel context.CancelFunc, started session.SessionStarted) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil && !c.state.Ended() {
+		return 0, errors.New("a task is already running: send the sentence as an adjustment, or stop the task first")
+	}
+	if c.paused { // paused, then stopped: the new task starts unpaused
+		c.paused = false
+		close(c.resumeCh)
+	}
+	started.TaskIndex = c.tasks
+	c.tasks++
+	c.cancel = cancel
+	c.state = session.StateRunning
+	c.log.Append(started)
+	return started.TaskIndex, nil
+}
+
+// Restored tells Controls that the session's log already holds n tasks (a
+// session reopened from the store), so the next BeginTask continues the count.
+func (c *Controls) Restored(n int) {
+	c.mu.Lock()
+	c.tasks = n
+	c.mu.Unlock()
 }
 
 // Stop cancels the run Begin started; the run itself records how it ended

@@ -135,6 +135,7 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 	switch p := e.Payload.(type) {
 	case session.SessionStarted:
 		m.state = session.StateRunning
+		m.plan.Locked = false
 		if m.started.IsZero() || !m.ended.IsZero() {
 			m.started = m.now()
 		}
@@ -183,8 +184,10 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 	case session.ToolCalled:
 		if !planTool(p.Tool) {
 			m.tr.ToolCalled(p.CallID, p.Tool, p.Args)
+			m.openCalls = append(m.openCalls, p.CallID)
 		}
 	case session.ToolFinished:
+		m.closeCall(p.CallID)
 		switch {
 		case !planTool(p.Tool):
 			m.tr.ToolFinished(p.CallID, p.Tool, p.IsError, p.Summary, p.Output, p.Duration)
@@ -300,11 +303,15 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 			m.plan.SetPlan(p.Plan)
 		}
 		m.plan.Awaiting = false
+		m.plan.Locked = true
 		m.approvals, m.question, m.denying = nil, nil, false
 		cmds := []tea.Cmd{m.tr.FinishText()}
+		m.settleInterrupted(p.State)
 		switch {
 		case p.Error != "":
 			m.tr.AddNotice("error", "Session "+string(p.State)+": "+p.Error)
+		case p.State == session.StateStopped:
+			m.tr.AddNotice("info", stoppedNotice(p.Summary))
 		case p.Summary != "":
 			m.tr.AddNotice("info", "Done: "+p.Summary)
 		default:
@@ -356,4 +363,57 @@ func (m *Model) setStep(id string, status session.StepStatus, note, title string
 		s.Note = strings.TrimSpace(note)
 	}
 	m.plan.SetPlan(p)
+}
+
+func (m *Model) closeCall(id string) {
+	for i, c := range m.openCalls {
+		if c == id {
+			m.openCalls = append(m.openCalls[:i:i], m.openCalls[i+1:]...)
+			return
+		}
+	}
+}
+
+// settleInterrupted marks what the end of a run cut short: the engine sends no
+// result for a tool it stopped, nor a finish for the step it was in, and a step
+// or tool left looking busy says the run still goes on. A stopped step is
+// pending again (it was not done); at a failure it failed.
+func (m *Model) settleInterrupted(state session.State) {
+	why := "stopped"
+	if state != session.StateStopped {
+		why = "interrupted: the session " + string(state)
+	}
+	for _, id := range m.openCalls {
+		m.tr.ToolFinished(id, "", true, why, "", 0)
+	}
+	m.openCalls = nil
+	p := m.plan.Plan.Clone()
+	changed := false
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.Status != session.StepRunning {
+			continue
+		}
+		changed = true
+		if state == session.StateStopped {
+			s.Status = session.StepPending
+			if s.Note == "" {
+				s.Note = "stopped here by you"
+			}
+		} else {
+			s.Status = session.StepFailed
+		}
+	}
+	if changed {
+		m.plan.SetPlan(p)
+	}
+}
+
+// stoppedNotice reports a stop the user asked for; the engines' summary for it
+// ("stopped by the user") would otherwise read as "Done:".
+func stoppedNotice(summary string) string {
+	if summary == "" || strings.EqualFold(summary, "stopped by the user") {
+		return "Stopped by you."
+	}
+	return "Stopped by you: " + summary
 }

@@ -72,6 +72,8 @@ type Model struct {
 
 	queued []session.AdjustQueued
 
+	openCalls []string // tool calls with no result yet, oldest first
+
 	changesBusy, changesDirty bool
 	staged                    map[string][2]int // path → added, deleted, from ChangeStaged
 	undo                      [][]string

@@ -74,3 +74,94 @@ func TestCtrlCTwiceQuitsWhenIdle(t *testing.T) {
 		t.Fatalf("idle ctrl+c called %q", got)
 	}
 }
+
+func runningPlan() session.Plan {
+	p := samplePlan()
+	p.Steps[1].Status = session.StepRunning
+	return p
+}
+
+// toolLine is the transcript line of a tool call.
+func toolLine(t *testing.T, v, tool string) string {
+	t.Helper()
+	for _, l := range strings.Split(v, "\n") {
+		if strings.Contains(l, "⚙ "+tool) {
+			return l
+		}
+	}
+	t.Fatalf("no %s line in:\n%s", tool, v)
+	return ""
+}
+
+// A stop leaves no step marked running and no tool waiting for a result, and
+// says who stopped it.
+func TestStopMarksTheRunningStepAndTool(t *testing.T) {
+	be := uitest.NewBackend()
+	be.Emit(session.SessionStarted{SessionID: "s1"}, session.PlanProposed{Plan: samplePlan()},
+		session.StepStarted{StepID: "2", Title: "Fix the expiry check"},
+		session.ToolCalled{CallID: "c1", Tool: "run_command", Args: []byte(`{"command":"go test ./auth/..."}`)},
+		session.SessionFinished{State: session.StateStopped, Summary: "stopped by the user", Plan: runningPlan()})
+	tm := newTM(t, be, ui.Options{})
+	waitOut(t, tm, "Stopped by you")
+	v := finalView(t, tm)
+	if strings.Contains(v, "▸") || strings.Contains(v, "Done: stopped") {
+		t.Fatalf("the stopped step still looks running, or the stop reads as done:\n%s", v)
+	}
+	if l := toolLine(t, v, "run_command"); strings.Contains(l, "…") || !strings.Contains(l, "stopped") {
+		t.Fatalf("the interrupted tool should say stopped: %q", l)
+	}
+}
+
+func TestFailureMarksTheRunningStepAndTool(t *testing.T) {
+	be := uitest.NewBackend()
+	be.Emit(session.SessionStarted{SessionID: "s1"}, session.PlanProposed{Plan: samplePlan()},
+		session.StepStarted{StepID: "2", Title: "Fix the expiry check"},
+		session.ToolCalled{CallID: "c1", Tool: "run_command", Args: []byte(`{"command":"go test ./auth/..."}`)},
+		session.SessionFinished{State: session.StateFailed, Error: "the model is unavailable", Plan: runningPlan()})
+	tm := newTM(t, be, ui.Options{})
+	waitOut(t, tm, "unavailable")
+	v := finalView(t, tm)
+	if strings.Contains(v, "▸") || !strings.Contains(v, "✗ Fix the expiry check") {
+		t.Fatalf("the step running at the failure should be marked failed:\n%s", v)
+	}
+	if l := toolLine(t, v, "run_command"); strings.Contains(l, "…") {
+		t.Fatalf("the interrupted tool still waits: %q", l)
+	}
+}
+
+// On a finished session's plan, the hint line and the help advertise no edits.
+func TestFinishedPlanAdvertisesNoEdits(t *testing.T) {
+	be := uitest.NewBackend()
+	p := samplePlan()
+	p.Steps[1].Status, p.Steps[2].Status = session.StepDone, session.StepDone
+	be.Emit(session.SessionStarted{SessionID: "s1"}, session.PlanProposed{Plan: samplePlan()},
+		session.SessionFinished{State: session.StateFinished, Summary: "fixed", Plan: p})
+	tm := newTM(t, be, ui.Options{})
+	waitOut(t, tm, "Done: fixed")
+	tm.Send(key("tab"))
+	tm.Send(key("d"))
+	tm.Send(key("?"))
+	waitOut(t, tm, "any key closes")
+	v := finalView(t, tm)
+	for _, desc := range []string{"reword step", "delete step", "skip step", "move step", "add step"} {
+		if strings.Contains(v, desc) {
+			t.Errorf("the help offers %q on a finished plan:\n%s", desc, v)
+		}
+	}
+	if n := len(be.CallsOf("EditPlan")); n != 0 {
+		t.Errorf("d on a finished plan sent %d edits", n)
+	}
+}
+
+func TestFinishedPlanHintsNoEdits(t *testing.T) {
+	be := uitest.NewBackend()
+	be.Emit(session.SessionStarted{SessionID: "s1"}, session.PlanProposed{Plan: samplePlan()},
+		session.SessionFinished{State: session.StateFinished, Summary: "fixed", Plan: samplePlan()})
+	tm := newTM(t, be, ui.Options{})
+	waitOut(t, tm, "Done: fixed")
+	tm.Send(key("tab"))
+	v := finalView(t, tm)
+	if strings.Contains(v, "reword step") || strings.Contains(v, "delete step") {
+		t.Errorf("the hints offer edits on a finished plan:\n%s", v)
+	}
+}

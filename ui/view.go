@@ -12,6 +12,7 @@ import (
 	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/ui/dialog"
+	"gitlab.com/wend/wend/ui/keys"
 	"gitlab.com/wend/wend/ui/plan"
 	"gitlab.com/wend/wend/ui/status"
 )
@@ -354,7 +355,11 @@ func itoa(n int) string {
 func (m *Model) helpView(w, h int) string {
 	type cell struct{ title, key, desc string }
 	var cells []cell
-	for gi, g := range m.km.Groups() {
+	km := m.km
+	if m.plan.Locked {
+		km = m.hintKeyMap() // the session is over: no plan edit applies
+	}
+	for gi, g := range km.Groups() {
 		if gi > 0 {
 			cells = append(cells, cell{})
 		}
@@ -419,7 +424,15 @@ func (m *Model) keyHints(w int) string {
 	case len(m.approvals) > 0 || m.question != nil || m.reject != nil:
 		bs = []key.Binding{km.Confirm, km.Back, km.Stop}
 	case m.focus == focusPlan:
-		bs = []key.Binding{km.PlanReword, km.PlanAdd, km.PlanDelete, km.PlanMoveUp, km.PlanMoveDown, km.PlanSkip, km.ApprovePlan, km.Back}
+		hk := m.hintKeyMap()
+		bs = enabled(hk.PlanReword, hk.PlanAdd, hk.PlanDelete, hk.PlanMoveUp, hk.PlanMoveDown, hk.PlanSkip)
+		if len(bs) == 0 {
+			bs = []key.Binding{km.PlanUp, km.PlanDown}
+		}
+		if m.plan.Awaiting || m.planReq != "" {
+			bs = append(bs, km.ApprovePlan)
+		}
+		bs = append(bs, km.Back)
 	case m.focus == focusChanges:
 		bs = []key.Binding{km.NextHunk, km.AcceptHunk, km.AcceptFile, km.RejectHunk, km.RejectFile, km.Modify, km.Undo, km.Back}
 	default:
@@ -445,4 +458,35 @@ func (m *Model) keyHints(w int) string {
 		b.WriteString(item)
 	}
 	return b.String()
+}
+
+// hintKeyMap is the key map as the help and hints advertise it: the plan edits
+// that would be refused where the plan stands (a finished session, a finished
+// step) are left out.
+func (m *Model) hintKeyMap() keys.KeyMap {
+	km := m.km // a copy: disabling here changes what is drawn, not dispatch
+	for op, b := range map[session.PlanEditOp][]*key.Binding{
+		session.EditReword: {&km.PlanReword},
+		session.EditAdd:    {&km.PlanAdd},
+		session.EditDelete: {&km.PlanDelete},
+		session.EditMove:   {&km.PlanMoveUp, &km.PlanMoveDown},
+		session.EditSkip:   {&km.PlanSkip},
+	} {
+		if !m.plan.Can(op) {
+			for _, b := range b {
+				b.SetEnabled(false)
+			}
+		}
+	}
+	return km
+}
+
+func enabled(bs ...key.Binding) []key.Binding {
+	out := bs[:0:0]
+	for _, b := range bs {
+		if b.Enabled() {
+			out = append(out, b)
+		}
+	}
+	return out
 }

@@ -16,9 +16,11 @@ import (
 type Model struct {
 	Plan     session.Plan
 	Awaiting bool
-	cursor   int
-	focused  bool
-	editing  string // id of the step being reworded, "" none: an index would point
+	// Locked: the session is over, so the engine would refuse every edit.
+	Locked  bool
+	cursor  int
+	focused bool
+	editing string // id of the step being reworded, "" none: an index would point
 	// at another step once the engine's answer to an earlier edit shifts the plan
 	adding bool
 	input  textinput.Model
@@ -86,6 +88,27 @@ func (m *Model) stopEditing() {
 	m.input.SetValue("")
 }
 
+// Can reports whether an edit of kind op applies to the selected step, the way
+// session.Plan.Apply would judge it: only pending steps move, skip or go away;
+// finished steps keep their wording; nothing changes once the session is over.
+// Keys for edits that would be refused are neither sent nor advertised.
+func (m Model) Can(op session.PlanEditOp) bool {
+	if m.Locked {
+		return false
+	}
+	if op == session.EditAdd {
+		return true
+	}
+	s, ok := m.Selected()
+	if !ok {
+		return false
+	}
+	if op == session.EditReword {
+		return !s.Status.Finished()
+	}
+	return s.Status == session.StepPending
+}
+
 // Update handles one key. It returns the edit to send to the engine, if any; the
 // plan on screen changes only when the engine answers with PlanEdited.
 func (m Model) Update(msg tea.KeyPressMsg, km keys.KeyMap) (Model, *session.PlanEdit, tea.Cmd) {
@@ -121,37 +144,37 @@ func (m Model) Update(msg tea.KeyPressMsg, km keys.KeyMap) (Model, *session.Plan
 		return m, nil, cmd
 	}
 	n := len(m.Plan.Steps)
-	sel, ok := m.Selected()
+	sel, _ := m.Selected()
 	switch {
 	case key.Matches(msg, km.PlanUp):
 		m.cursor = max(m.cursor-1, 0)
 	case key.Matches(msg, km.PlanDown):
 		m.cursor = min(m.cursor+1, max(n-1, 0))
 	case key.Matches(msg, km.PlanReword):
-		if ok && !sel.Status.Finished() {
+		if m.Can(session.EditReword) {
 			m.editing = sel.ID
 			m.input.SetValue(termtext.Sanitize(sel.Title))
 			m.input.CursorEnd()
 			return m, nil, m.input.Focus()
 		}
-	case key.Matches(msg, km.PlanAdd):
+	case key.Matches(msg, km.PlanAdd) && m.Can(session.EditAdd):
 		m.adding = true
 		m.input.SetValue("")
 		return m, nil, m.input.Focus()
 	case key.Matches(msg, km.PlanDelete):
-		if ok {
+		if m.Can(session.EditDelete) {
 			return m, &session.PlanEdit{Op: session.EditDelete, StepID: sel.ID}, nil
 		}
 	case key.Matches(msg, km.PlanMoveUp):
-		if ok && m.cursor > 0 {
+		if m.Can(session.EditMove) && m.cursor > 0 {
 			return m, &session.PlanEdit{Op: session.EditMove, StepID: sel.ID, By: -1}, nil
 		}
 	case key.Matches(msg, km.PlanMoveDown):
-		if ok && m.cursor < n-1 {
+		if m.Can(session.EditMove) && m.cursor < n-1 {
 			return m, &session.PlanEdit{Op: session.EditMove, StepID: sel.ID, By: 1}, nil
 		}
 	case key.Matches(msg, km.PlanSkip):
-		if ok {
+		if m.Can(session.EditSkip) {
 			return m, &session.PlanEdit{Op: session.EditSkip, StepID: sel.ID}, nil
 		}
 	}

@@ -95,3 +95,32 @@ func TestEditsNameTheSelectedStepAfterTheyReorderThePlan(t *testing.T) {
 		t.Fatalf("delete: %+v", edits)
 	}
 }
+
+// A plan whose session is over takes no edits, and a step that has finished
+// takes none but an added step after it: the keys that would be refused send
+// nothing (and the UI hides them, from Can).
+func TestEditsOnlyWhereTheyApply(t *testing.T) {
+	km := keys.Default()
+	m := New(styles.New(true, true))
+	m.SetPlan(session.Plan{NextID: 3, Steps: []session.Step{
+		{ID: "1", Title: "Read stats.go", Status: session.StepDone},
+		{ID: "2", Title: "Fix the bug", Status: session.StepPending},
+	}})
+	m.Focus()
+	if _, edits := press(t, m, km, "d", "s", "J"); len(edits) != 0 {
+		t.Fatalf("edits of a finished step: %+v", edits)
+	}
+	if m.Can(session.EditDelete) || !m.Can(session.EditAdd) {
+		t.Fatal("on a done step only add applies")
+	}
+	m.Locked = true
+	m, _ = press(t, m, km, "j")
+	if _, edits := press(t, m, km, "d", "s", "K", "e", "x", "enter", "a", "y", "enter"); len(edits) != 0 {
+		t.Fatalf("edits of a finished session's plan: %+v", edits)
+	}
+	for _, op := range []session.PlanEditOp{session.EditReword, session.EditAdd, session.EditDelete, session.EditMove, session.EditSkip} {
+		if m.Can(op) {
+			t.Errorf("a locked plan says it can %s", op)
+		}
+	}
+}

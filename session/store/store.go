@@ -140,6 +140,9 @@ type Summary struct {
 	State   session.State `json:"state"`
 	Done    int           `json:"steps_done"`
 	Steps   int           `json:"steps"`
+	// Tasks counts the session's tasks (a follow-up, a retry and a resume
+	// each begin one); Task, State and the steps are the latest task's.
+	Tasks int `json:"tasks"`
 	// Updated is when the session's log was last written: its last activity,
 	// from which pruning counts a session's age.
 	Updated time.Time `json:"updated"`
@@ -205,7 +208,12 @@ func Summarize(id string, events []session.Event) Summary {
 	for _, e := range events {
 		switch p := e.Payload.(type) {
 		case session.SessionStarted:
-			sum.Started, sum.Task, sum.Model = e.Time, p.Task, p.Model
+			if sum.Tasks == 0 {
+				sum.Started = e.Time
+			}
+			sum.Tasks++
+			sum.Task, sum.Model, sum.State = p.Task, p.Model, session.StateRunning
+			plan = session.Plan{} // each task makes its own plan
 		case session.PlanProposed:
 			plan = p.Plan
 		case session.PlanEdited:

@@ -24,6 +24,8 @@ type Info struct {
 	Changes string
 	// Hint is a transient message ("press ctrl+c again to quit"); it wins space.
 	Hint string
+	// ASCII avoids glyphs common fonts lack (the branch's ⎇).
+	ASCII bool
 }
 
 // Render draws the bar exactly width cells wide. Items are dropped from the least
@@ -45,7 +47,11 @@ func Render(i Info, st styles.Styles, width int) string {
 	}
 	left := i.Repo
 	if i.Branch != "" {
-		left += " ⎇ " + i.Branch
+		if i.ASCII {
+			left += " on " + i.Branch
+		} else {
+			left += " ⎇ " + i.Branch
+		}
 	}
 	// In order of importance: the first ones survive the longest. The first item
 	// is always shown (truncated if it must be).

@@ -2,6 +2,7 @@ package status
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,16 @@ func TestRenderGolden(t *testing.T) {
 func TestHintWins(t *testing.T) {
 	out := ansi.Strip(Render(Info{Repo: "r", State: "idle", Hint: "press ctrl+c again to quit"}, styles.New(true, false), 40))
 	if want := " press ctrl+c again to quit"; out[:len(want)] != want {
+		t.Fatalf("got %q", out)
+	}
+}
+
+// In ASCII mode (fonts without ⎇, non-UTF-8 locales) the bar names the branch
+// with plain letters.
+func TestASCIIBranch(t *testing.T) {
+	i := Info{Repo: "acme/shop", Branch: "fix-login", State: "idle", ASCII: true}
+	out := ansi.Strip(Render(i, styles.New(true, true), 80))
+	if strings.Contains(out, "⎇") || !strings.Contains(out, "acme/shop on fix-login") {
 		t.Fatalf("got %q", out)
 	}
 }

@@ -81,6 +81,7 @@ type Model struct {
 	comp completion
 
 	help     bool
+	helpPage int
 	mouseOff bool
 	armed    armed     // what the next stop key does, set by the one before
 	armedAt  time.Time // a press long after the first asks again
@@ -113,7 +114,7 @@ func New(be session.Backend, opts Options) *Model {
 		dark: !opts.Light, state: ""}
 	m.st = styles.New(m.dark, opts.NoColor)
 	m.input = textarea.New()
-	m.input.Placeholder = "Describe a task… (@file, #issue, !mr)"
+	m.input.Placeholder = placeholderTask
 	m.input.ShowLineNumbers = false
 	m.input.Prompt = ""
 	m.input.CharLimit = 0
@@ -189,7 +190,23 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.clock = m.now() // elapsed time moves with whatever happens, without a timer
 	}
 	cmd := m.update(msg)
+	m.syncPlaceholder()
 	return m, tea.Batch(cmd, m.spinCmd())
+}
+
+const (
+	placeholderTask   = "Describe a task… (@file, #issue, !mr)"
+	placeholderAdjust = "Adjust the running task… (reaches the model at the next step)"
+)
+
+// syncPlaceholder makes the empty input say what Enter will do with it: start
+// a task, or adjust the one that runs (onInputKey decides the same way).
+func (m *Model) syncPlaceholder() {
+	p := placeholderTask
+	if m.state != "" && !m.state.Ended() {
+		p = placeholderAdjust
+	}
+	m.input.Placeholder = p
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
@@ -333,7 +350,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.onDialogKey(msg)
 	}
 	if m.help {
-		m.help = false
+		m.helpKey(km, key.Matches(msg, km.ScrollDown) || msg.String() == "space" || msg.String() == "right",
+			key.Matches(msg, km.ScrollUp) || msg.String() == "left")
 		return nil
 	}
 	typing := m.focus == focusInput && m.input.Value() != ""

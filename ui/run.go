@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -15,6 +16,9 @@ import (
 func Run(ctx context.Context, be session.Backend, opts Options) error {
 	if os.Getenv("NO_COLOR") != "" {
 		opts.NoColor = true
+	}
+	if asciiTerminal(os.Getenv) {
+		opts.ASCII = true
 	}
 	m := New(be, opts)
 	m.ctx = ctx
@@ -28,4 +32,20 @@ func Run(ctx context.Context, be session.Backend, opts Options) error {
 		return nil
 	}
 	return err
+}
+
+// asciiTerminal reports whether to avoid glyphs beyond the common ones:
+// WEND_ASCII=1 asks for it, and a locale that is not UTF-8 cannot show them.
+// The locale is the first of LC_ALL, LC_CTYPE and LANG that is set (POSIX order).
+func asciiTerminal(getenv func(string) string) bool {
+	if v := getenv("WEND_ASCII"); v != "" && v != "0" {
+		return true
+	}
+	for _, k := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if v := getenv(k); v != "" {
+			v = strings.ToLower(v)
+			return !strings.Contains(v, "utf-8") && !strings.Contains(v, "utf8")
+		}
+	}
+	return false // nothing set: assume a modern terminal rather than C
 }

@@ -165,3 +165,17 @@ func TestFinishedPlanHintsNoEdits(t *testing.T) {
 		t.Errorf("the hints offer edits on a finished plan:\n%s", v)
 	}
 }
+
+// The input's placeholder says what Enter does: a new task when nothing runs,
+// an adjustment while a task runs.
+func TestPlaceholderMatchesWhatEnterDoes(t *testing.T) {
+	be := uitest.NewBackend()
+	be.Emit(session.SessionStarted{SessionID: "s1"}, session.StepStarted{StepID: "1", Title: "Work"})
+	tm := newTM(t, be, ui.Options{})
+	waitOut(t, tm, "Adjust the running task")
+	be.Emit(session.SessionFinished{State: session.StateFinished, Summary: "fixed"})
+	waitOut(t, tm, "Done: fixed")
+	if v := finalView(t, tm); !strings.Contains(v, "Describe a task") {
+		t.Fatalf("a finished session takes a new task:\n%s", v)
+	}
+}

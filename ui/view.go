@@ -64,7 +64,7 @@ func (m *Model) layoutRects() rects {
 // the rendered block; the textarea alone costs more than the rest of a frame.
 type dockKey struct {
 	w, h                    int
-	input                   string
+	input, placeholder      string
 	line, col               int
 	focus                   focusArea
 	approval                string
@@ -83,7 +83,7 @@ type dockKey struct {
 }
 
 func (m *Model) currentDockKey(w, h int) dockKey {
-	k := dockKey{w: w, h: h, input: m.input.Value(), line: m.input.Line(), col: m.input.Column(),
+	k := dockKey{w: w, h: h, input: m.input.Value(), placeholder: m.input.Placeholder, line: m.input.Line(), col: m.input.Column(),
 		focus: m.focus, approvals: len(m.approvals), denying: m.denying, awaiting: m.plan.Awaiting,
 		prompt: m.prompt.Value(), promptPos: m.prompt.Position(), question: m.question, reject: m.reject,
 		queued: len(m.queued), compKind: m.comp.kind, compQ: m.comp.q, compSel: m.comp.sel,
@@ -191,7 +191,7 @@ func (m *Model) statusLine() string {
 		Repo: m.opts.Repository, Branch: m.opts.Branch, Model: model,
 		State: state, Spinner: m.spinnerFrame(),
 		InTokens: m.inTok, OutTokens: m.outTok, CostUSD: m.cost, Elapsed: el, Hint: m.hint,
-		Changes: m.changesSummary(),
+		Changes: m.changesSummary(), ASCII: m.opts.ASCII,
 	}, m.st, m.width)
 }
 
@@ -234,11 +234,12 @@ func (m *Model) render() string {
 		// A screen of its own: nothing else works without a provider.
 		return strings.Join(fit(strings.Split(firstRun(m.st, m.width, m.height-1), "\n"), m.height-1), "\n") + "\n" + m.statusLine()
 	}
+	if m.help {
+		return m.helpView() + "\n" + m.statusLine()
+	}
 	r := m.layoutRects()
 	var main string
 	switch {
-	case m.help:
-		main = m.helpView(r.mainW, r.mainH)
 	case m.reviewOpen:
 		main = m.review.View()
 	default:
@@ -350,62 +351,6 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-// helpView is generated from the key map, so it always tells the truth. Groups
-// flow down and then across columns as wide as the terminal allows.
-func (m *Model) helpView(w, h int) string {
-	type cell struct{ title, key, desc string }
-	var cells []cell
-	km := m.km
-	if m.plan.Locked {
-		km = m.hintKeyMap() // the session is over: no plan edit applies
-	}
-	for gi, g := range km.Groups() {
-		if gi > 0 {
-			cells = append(cells, cell{})
-		}
-		cells = append(cells, cell{title: g.Title})
-		for _, b := range g.Bindings {
-			if b.Enabled() {
-				cells = append(cells, cell{key: b.Help().Key, desc: b.Help().Desc})
-			}
-		}
-	}
-	// As many rows as the screen has; if the columns that needs are too wide,
-	// squeeze them, and past that use fewer, longer columns (the bottom is cut).
-	rows := max(h-2, 1)
-	cols := (len(cells) + rows - 1) / rows
-	cw := 40
-	if cols*cw > w {
-		cw = max(w/max(cols, 1), 28)
-	}
-	if cols*cw > w {
-		cols = max(w/cw, 1)
-		rows = (len(cells) + cols - 1) / cols
-	}
-	render := func(c cell) string {
-		if c.title != "" {
-			return m.st.Bold.Render(c.title)
-		}
-		if c.key == "" {
-			return ""
-		}
-		return m.st.Key.Render(pad(ansi.Truncate(c.key, 11, "…"), 12)) + m.st.KeyDesc.Render(ansi.Truncate(c.desc, cw-14, "…"))
-	}
-	out := []string{m.st.Title.Render("Keys") + m.st.Muted.Render("  (any key closes)"), ""}
-	for r := 0; r < rows && r < len(cells); r++ {
-		var line strings.Builder
-		for c := 0; c < cols; c++ {
-			i := c*rows + r
-			if i >= len(cells) {
-				break
-			}
-			line.WriteString(pad(render(cells[i]), cw))
-		}
-		out = append(out, ansi.Truncate(line.String(), w, ""))
-	}
-	return strings.Join(out, "\n")
-}
-
 func pad(s string, w int) string {
 	if d := w - ansi.StringWidth(s); d > 0 {
 		return s + strings.Repeat(" ", d)
@@ -436,28 +381,36 @@ func (m *Model) keyHints(w int) string {
 	case m.focus == focusChanges:
 		bs = []key.Binding{km.NextHunk, km.AcceptHunk, km.AcceptFile, km.RejectHunk, km.RejectFile, km.Modify, km.Undo, km.Back}
 	default:
-		bs = []key.Binding{km.Help, km.Submit, km.Pause, km.Review, km.Focus, km.Stop}
+		// Most important first: what is left out at 80 columns is the least missed.
+		bs = []key.Binding{km.Submit, km.Review, km.Pause, km.Focus, km.Stop}
 		if len(m.queued) > 0 {
-			bs = append(bs, km.Withdraw)
+			bs = append(bs[:2:2], append([]key.Binding{km.Withdraw}, bs[2:]...)...)
 		}
 		if m.plan.Awaiting {
 			bs = append([]key.Binding{km.ApprovePlan}, bs...)
 		}
 	}
+	// The help key always ends the line: it leads to everything left out.
+	help := m.st.Faint.Render(" · ") + m.st.Key.Render(km.Help.Help().Key) + " " + m.st.KeyDesc.Render(km.Help.Help().Desc)
+	room := w - 1 - ansi.StringWidth(help)
 	var b strings.Builder
-	b.WriteByte(' ')
-	for i, k := range bs {
+	n := 0
+	for _, k := range bs {
 		hk := k.Help()
 		item := m.st.Key.Render(hk.Key) + " " + m.st.KeyDesc.Render(hk.Desc)
-		if i > 0 {
+		if n > 0 {
 			item = m.st.Faint.Render(" · ") + item
 		}
-		if ansi.StringWidth(b.String())+ansi.StringWidth(item) > w {
-			break
+		if ansi.StringWidth(b.String())+ansi.StringWidth(item) > room {
+			continue // a shorter one further on may still fit
 		}
 		b.WriteString(item)
+		n++
 	}
-	return b.String()
+	if n == 0 {
+		help = help[len(m.st.Faint.Render(" · ")):]
+	}
+	return " " + b.String() + help
 }
 
 // hintKeyMap is the key map as the help and hints advertise it: the plan edits

@@ -320,11 +320,15 @@ func (m *Model) setFocus(f focusArea) tea.Cmd {
 	m.plan.Blur()
 	m.input.Blur()
 	m.comp.close()
+	// Every focus change may change the layout (the review takes the whole
+	// width, a focused narrow plan grows), so the parts are resized each time:
+	// a transcript left at the review's size ran under the plan's divider.
 	switch f {
 	case focusInput:
 		m.reviewOpen = false
-		return m.input.Focus()
+		return tea.Batch(m.input.Focus(), m.layout())
 	case focusPlan:
+		m.reviewOpen = false
 		m.plan.Focus()
 	case focusChanges:
 		m.reviewOpen = true
@@ -522,8 +526,13 @@ type pendingCall struct {
 }
 
 func (m *Model) startTask(text string) tea.Cmd {
+	task := session.Task{Text: text}
+	if text == "/retry" {
+		// The engine repeats the session's newest task, telling the model so.
+		task = session.Task{Retry: true}
+	}
 	return m.call("start", false, func(ctx context.Context) error {
-		return m.be.Start(ctx, session.Task{Text: text})
+		return m.be.Start(ctx, task)
 	})
 }
 

@@ -188,9 +188,18 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 		}
 	case session.ToolFinished:
 		m.closeCall(p.CallID)
+		d := p.Duration
+		if at, ok := m.approvedAt[p.CallID]; ok {
+			// The engine times a call from its start, approval wait included;
+			// what the user wants to know is how long the work took.
+			delete(m.approvedAt, p.CallID)
+			if w := e.Time.Sub(at); w >= 0 && w < d {
+				d = w
+			}
+		}
 		switch {
 		case !planTool(p.Tool):
-			m.tr.ToolFinished(p.CallID, p.Tool, p.IsError, p.Summary, p.Output, p.Duration)
+			m.tr.ToolFinished(p.CallID, p.Tool, p.IsError, p.Summary, p.Output, d)
 		case p.IsError:
 			m.tr.AddNotice("error", p.Tool+": "+p.Summary)
 		}
@@ -229,6 +238,13 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 		if p.RequestID == m.planReq {
 			m.planReq = ""
 			m.plan.Awaiting = false
+		}
+		if n := len(m.openCalls); n > 0 && m.reqText[p.RequestID] != "" && p.Approved && !e.Time.IsZero() {
+			// Tools run one at a time, so the approval is the open call's.
+			if m.approvedAt == nil {
+				m.approvedAt = map[string]time.Time{}
+			}
+			m.approvedAt[m.openCalls[n-1]] = e.Time
 		}
 		for i, a := range m.approvals {
 			if a.ID == p.RequestID {

@@ -72,7 +72,8 @@ type Model struct {
 
 	queued []session.AdjustQueued
 
-	openCalls []string // tool calls with no result yet, oldest first
+	openCalls  []string             // tool calls with no result yet, oldest first
+	approvedAt map[string]time.Time // call id → when its approval came (event time)
 
 	changesBusy, changesDirty bool
 	staged                    map[string][2]int // path → added, deleted, from ChangeStaged

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,15 +28,14 @@ func TestCtrlCClearsTheInputFirst(t *testing.T) {
 	be.Emit(session.SessionStarted{SessionID: "s1"}, session.StepStarted{StepID: "1", Title: "Work"})
 	tm := newTM(t, be, ui.Options{})
 	waitOut(t, tm, "running")
-	tm.Type("half a thought")
-	waitOut(t, tm, "thought")
+	tm.Type("XYZZY 9")
 	tm.Send(key("ctrl+c"))
 	tm.Send(key("ctrl+p")) // calls run in order: a Stop would come before this Pause
 	waitCalls(t, be, "Pause", 1)
 	if got := methods(be); got != "Pause" {
 		t.Fatalf("ctrl+c with text in the input called %q; it should only clear the input", got)
 	}
-	if v := finalView(t, tm); strings.Contains(v, "half a thought") {
+	if v := finalView(t, tm); strings.Contains(v, "XYZZY") {
 		t.Fatalf("the input should be empty:\n%s", v)
 	}
 }
@@ -177,5 +177,28 @@ func TestPlaceholderMatchesWhatEnterDoes(t *testing.T) {
 	waitOut(t, tm, "Done: fixed")
 	if v := finalView(t, tm); !strings.Contains(v, "Describe a task") {
 		t.Fatalf("a finished session takes a new task:\n%s", v)
+	}
+}
+
+// A command's duration counts from its approval: the time the user took to
+// approve it is not the command's.
+func TestCommandDurationLeavesOutTheApprovalWait(t *testing.T) {
+	be := uitest.NewBackend()
+	var after atomic.Int64 // the fake engine's clock, read from the UI's goroutine
+	be.Clock = func() time.Time { return epoch.Add(time.Duration(after.Load())) }
+	be.Emit(session.SessionStarted{SessionID: "s1"},
+		session.ToolCalled{CallID: "c1", Tool: "run_command", Args: []byte(`{"command":"go test ./..."}`)},
+		session.ApprovalRequested{Request: session.ApprovalRequest{ID: "a1", Kind: session.ApproveCommand, Tool: "run_command", Command: "go test ./..."}})
+	tm := newTM(t, be, ui.Options{})
+	waitOut(t, tm, "Allow this command?")
+	after.Store(int64(24 * time.Second)) // the user thinks it over
+	tm.Send(key("y"))
+	waitCalls(t, be, "Resolve", 1)
+	waitOut(t, tm, "Approved: go test")
+	after.Store(int64(51200 * time.Millisecond))
+	be.Emit(session.ToolFinished{CallID: "c1", Tool: "run_command", Summary: "ok", Duration: 51200 * time.Millisecond})
+	waitOut(t, tm, "→ ok")
+	if l := toolLine(t, finalView(t, tm), "run_command"); !strings.Contains(l, "(27.2s)") {
+		t.Fatalf("the duration should count from the approval (27.2s): %q", l)
 	}
 }

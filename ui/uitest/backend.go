@@ -36,6 +36,8 @@ type Backend struct {
 	// Auto, when set, makes control calls emit the events a real engine would
 	// (Paused after Pause, AdjustQueued after Adjust, ...).
 	Auto bool
+	// Clock stamps emitted events; nil stamps them all with the Unix epoch.
+	Clock func() time.Time
 }
 
 // NewBackend returns an empty fake with Auto on.
@@ -78,8 +80,12 @@ func (b *Backend) Summary() string {
 // Emit appends events to the log with the next sequence numbers.
 func (b *Backend) Emit(ps ...session.Payload) {
 	b.mu.Lock()
+	at := time.Unix(0, 0)
+	if b.Clock != nil {
+		at = b.Clock()
+	}
 	for _, p := range ps {
-		b.events = append(b.events, session.Event{Seq: int64(len(b.events) + 1), Time: time.Unix(0, 0), Payload: p})
+		b.events = append(b.events, session.Event{Seq: int64(len(b.events) + 1), Time: at, Payload: p})
 	}
 	close(b.wake)
 	b.wake = make(chan struct{})

@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 
 	"gitlab.com/wend/wend/remote/llm"
@@ -48,8 +50,12 @@ type Config struct {
 	// Conversation, when set, persists the conversation as it grows, so a
 	// later process can continue it (History).
 	Conversation ConversationLog
-	// Tasks is how many tasks the reopened session's log already holds.
-	Tasks int
+	// Tasks is how many tasks the reopened session's log already holds, and
+	// NextStepID its plan's step counter, so step ids are never reused.
+	Tasks      int
+	NextStepID int
+	// LastTask is the reopened session's last task, for a retry.
+	LastTask string
 }
 
 // Engine runs one session. All exported methods are safe for concurrent use.
@@ -67,6 +73,8 @@ type Engine struct {
 	plan  session.Plan
 	done  chan struct{} // the current task's; replaced when the next one starts
 	usage session.UsageReported
+	// lastTask is the text of the newest task, which a retry repeats.
+	lastTask string
 	// conv is the conversation of every task so far. Only the running task's
 	// goroutine touches it; the next task begins (BeginTask) only after the
 	// previous one recorded its end, which orders the two.
@@ -81,7 +89,8 @@ func New(cfg Config) *Engine {
 	if cfg.Policy == "" {
 		cfg.Policy = session.PolicyAsk
 	}
-	e := &Engine{cfg: cfg, log: cfg.Log, done: make(chan struct{})}
+	e := &Engine{cfg: cfg, log: cfg.Log, done: make(chan struct{}), lastTask: cfg.LastTask}
+	e.plan.NextID = cfg.NextStepID
 	e.ctl = steer.New(steer.Config{Log: cfg.Log, Policy: cfg.Policy, Interactive: cfg.Interactive,
 		Review: cfg.Review, Listener: "the model"})
 	e.ctl.Restored(cfg.Tasks)
@@ -95,9 +104,16 @@ var _ session.Backend = (*Engine)(nil)
 // continues the same conversation (see tasks.go). The task ends by itself
 // (finish, failure, max turns) or on Stop; Done reports when.
 func (e *Engine) Start(ctx context.Context, task session.Task) error {
+	e.mu.Lock() // BeginTask does not block: see the locking note on Engine
+	if task.Retry && strings.TrimSpace(task.Text) == "" {
+		// A retry without text (`/retry`) repeats the newest task.
+		if task.Text = e.lastTask; task.Text == "" {
+			e.mu.Unlock()
+			return errors.New("nothing to retry: no task has run in this session yet")
+		}
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
-	e.mu.Lock() // BeginTask does not block: see the locking note on Engine
 	index, err := e.ctl.BeginTask(cancel, session.SessionStarted{
 		SessionID: e.cfg.SessionID, Task: task.Text, Repo: e.cfg.Repo, Branch: e.cfg.Branch,
 		Provider: e.cfg.Provider, Model: e.cfg.ModelName, Approval: string(e.cfg.Policy), Engine: "wend",
@@ -109,12 +125,13 @@ func (e *Engine) Start(ctx context.Context, task session.Task) error {
 		return err
 	}
 	e.done = done
+	e.lastTask = task.Text
 	if index > 0 {
 		// The plan starts anew for the new task; step ids go on counting.
 		e.plan = session.Plan{NextID: e.plan.NextID}
 	}
 	e.mu.Unlock()
-	if index == 0 {
+	if index == e.cfg.Tasks { // this engine's first task
 		for _, fb := range e.cfg.Carried {
 			e.ctl.QueueFeedback(fb)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -223,4 +224,31 @@ func TestRestoredConversationAnswersTheInterruptedCall(t *testing.T) {
 	}
 	h.engine.Stop(context.Background())
 	h.wait()
+}
+
+// A retry without text (the TUI's /retry) repeats the newest task, telling
+// the model it is the same task again; with no task run yet it is refused.
+func TestRetryRepeatsTheLastTask(t *testing.T) {
+	model := newScripted(
+		func(ctx context.Context, req llm.Request) (*llm.Response, error) { return nil, errors.New("overloaded") },
+		reply("", "finish", `{"summary":"ok"}`),
+	)
+	h := newHarness(t, calcFiles, model, nil)
+	if err := h.engine.Start(context.Background(), session.Task{Retry: true}); err == nil {
+		t.Fatal("a retry before any task started")
+	}
+	h.start("fix Add")
+	if fin := h.wait(); fin.State != session.StateFailed {
+		t.Fatalf("first: %+v", fin)
+	}
+	if err := h.engine.Start(context.Background(), session.Task{Retry: true}); err != nil {
+		t.Fatal(err)
+	}
+	if fin := h.wait(); fin.State != session.StateFinished {
+		t.Fatalf("retry: %+v\n%s", fin, h.dump())
+	}
+	got := lastUserText(model.request(1))
+	if !strings.Contains(got, "again") || strings.Count(got, "fix Add") != 2 {
+		t.Fatalf("the retry request: %q", got)
+	}
 }

@@ -230,7 +230,9 @@ func TestRestoredConversationAnswersTheInterruptedCall(t *testing.T) {
 // the model it is the same task again; with no task run yet it is refused.
 func TestRetryRepeatsTheLastTask(t *testing.T) {
 	model := newScripted(
-		func(ctx context.Context, req llm.Request) (*llm.Response, error) { return nil, errors.New("overloaded") },
+		func(ctx context.Context, req llm.Request) (*llm.Response, error) {
+			return nil, errors.New("overloaded")
+		},
 		reply("", "finish", `{"summary":"ok"}`),
 	)
 	h := newHarness(t, calcFiles, model, nil)

@@ -18,6 +18,9 @@ func init() { register(newRunCmd) }
 type runOptions struct {
 	json     bool
 	taskFile string
+	// cont continues the latest (or named) session with a new task; retry,
+	// with cont, repeats its last task instead (run_continue.go).
+	cont, retry bool
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -28,12 +31,26 @@ func newRunCmd(g *globals) *cobra.Command {
 		Long: `Run a task without the terminal UI. Progress lines and the plan checklist are
 printed as they change; --json writes every event as one JSON object per line.
 
+--continue [ID] goes on with the latest session of this repository (or the one
+named): the model sees that session's conversation so far, its staged changes
+stay reviewable, and rejection reasons it never received reach it. With
+--retry instead of a task, the session's last task runs again (after it
+failed, was stopped, or its wend was killed).
+
 Exit codes: 0 finished, 1 failed or stopped, 2 usage error, 3 waiting for input.
 Approvals the policy would ask for are denied unless --approval allows them.`,
 		Example: `  wend run "fix the failing test"
   wend run --json --approval full-auto "make the linter pass"
-  wend run --task-file task.md`,
+  wend run --task-file task.md
+  wend run --continue "now also add a Median function"
+  wend run --continue 20261204-204500-a1b2c3 --retry`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.retry && !o.cont {
+				return usageErr("--retry goes with --continue: wend run --continue [ID] --retry")
+			}
+			if o.cont {
+				return continueHeadless(cmd.Context(), g, args, o) // run_continue.go
+			}
 			task, err := readTask(args, o.taskFile, g.stdin)
 			if err != nil {
 				return err
@@ -44,6 +61,8 @@ Approvals the policy would ask for are denied unless --approval allows them.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.json, "json", false, "write events as JSON lines")
 	f.StringVar(&o.taskFile, "task-file", "", "read the task from `FILE` (- for standard input)")
+	f.BoolVar(&o.cont, "continue", false, "continue the latest session (or the ID given first) with the task")
+	f.BoolVar(&o.retry, "retry", false, "with --continue: run the session's last task again")
 	return cmd
 }
 
@@ -92,8 +111,14 @@ func runHeadless(ctx context.Context, g *globals, task string, o runOptions) err
 // drive starts the session, prints its events until it ends, and maps the end to an
 // exit code. An interrupt stops the session cleanly; the plan's state is recorded.
 func drive(ctx context.Context, ls *liveSession, task string, p *printer) error {
-	events := ls.log.Subscribe(context.WithoutCancel(ctx), 0)
-	if err := ls.engine.Start(ctx, session.Task{Text: task}); err != nil {
+	return driveTask(ctx, ls, session.Task{Text: task}, p)
+}
+
+// driveTask is drive for any task; a continued session's earlier events are
+// not printed again.
+func driveTask(ctx context.Context, ls *liveSession, task session.Task, p *printer) error {
+	events := ls.log.Subscribe(context.WithoutCancel(ctx), ls.restored)
+	if err := ls.engine.Start(ctx, task); err != nil {
 		return err
 	}
 	stopped := false

@@ -9,16 +9,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"gitlab.com/wend/wend/cli/config"
 	"gitlab.com/wend/wend/context/repo"
-	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/remote/llm"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/agent"
-	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/store"
 	"gitlab.com/wend/wend/session/tools"
 )
@@ -170,6 +167,10 @@ type liveSession struct {
 	// what build needs from openLive
 	provider llm.Provider
 	policy   session.ApprovalPolicy
+	// reopened is set for a session continued from the store (run_continue.go);
+	// restored is the last seq its log held then, where a printer starts.
+	reopened *reopened
+	restored int64
 }
 
 // openSessionLog creates the session's persisted event log.
@@ -182,17 +183,7 @@ func openSessionLog(ctx context.Context, ws *workspace, id string) (*session.Log
 	if err != nil {
 		return nil, nil, err
 	}
-	var warned sync.Once
-	log := session.NewLog(func(e session.Event) {
-		// A failed write (a full disk) is reported once; the session goes on, since
-		// the working tree, not the log, holds the user's work.
-		if err := w.Append(e); err != nil {
-			warned.Do(func() {
-				fmt.Fprintln(os.Stderr, "wend: the session log cannot be written:", termtext.Sanitize(err.Error()))
-			})
-		}
-	})
-	return log, w, nil
+	return persistedLog(w), w, nil // run_continue.go
 }
 
 // prepareSession builds everything a new session needs, before it starts.
@@ -235,7 +226,13 @@ func openLive(ctx context.Context, g *globals, ws *workspace, po providerOptions
 // build takes the baseline snapshot, sets up the tools (GitLab's too, when the
 // repository has an instance), reads the repository's facts and makes the engine.
 func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, interactive bool) error {
-	stage, err := newStaging(ctx, g, ws, ls.id)
+	var stage *staging
+	var err error
+	if ls.reopened != nil {
+		stage, err = reopenStaging(ctx, ws, ls.id) // run_continue.go
+	} else {
+		stage, err = newStaging(ctx, g, ws, ls.id)
+	}
 	if err != nil {
 		return err
 	}
@@ -265,17 +262,25 @@ func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, int
 	if err != nil {
 		return err
 	}
-	var carried []steer.Feedback
-	if st, err := sessionStore(ctx, ws.repo); err == nil {
-		carried = carriedFeedback(ctx, ws.repo.Root(), st, ls.id) // carry.go
-	}
-	ls.engine = agent.New(agent.Config{
+	cfg := agent.Config{
 		SessionID: ls.id, Model: ls.provider, ModelName: ls.model, Provider: ws.settings.Provider,
 		Tools: reg, Review: stage.review, Log: ls.log, Policy: ls.policy,
 		Interactive: interactive, PlanApproval: ws.settings.PlanApproval,
 		Repo: filepath.Base(ws.repo.Root()), Branch: ws.branch, Facts: facts.Markdown(),
-		MaxTurns: ws.settings.MaxTurns, Attach: attacher(ws.repo.Root(), gl), Carried: carried,
-	})
+		MaxTurns: ws.settings.MaxTurns, Attach: attacher(ws.repo.Root(), gl),
+	}
+	if st, err := sessionStore(ctx, ws.repo); err == nil {
+		if ls.reopened != nil {
+			ls.continuation(st, stage, &cfg) // run_continue.go
+		}
+		cfg.Carried = append(cfg.Carried, carriedFeedback(ctx, ws.repo.Root(), st, ls.id)...) // carry.go
+		// The conversation is kept so another wend can continue the session.
+		if conv, err := st.OpenConversation(ls.id); err == nil {
+			cfg.Conversation = conv
+			ls.closers = append(ls.closers, func() { conv.Close() })
+		}
+	}
+	ls.engine = agent.New(cfg)
 	ls.changes = stage.changes
 	return nil
 }

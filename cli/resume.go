@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"gitlab.com/wend/wend/remote/gitlab"
+	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/ui"
+)
+
+func init() { register(newResumeCmd) }
+
+func newResumeCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "resume [ID]",
+		Short: "Reopen the latest session (or ID) in the terminal UI and go on where it stopped",
+		Long: `Reopen this repository's latest session (or the one named) in the terminal UI:
+its transcript, plan and proposed changes come back from the store, and the
+model keeps the conversation so far. A task whose wend was killed or crashed
+runs again from where the files are now; a call that was in flight then is not
+repeated: the model is told it was interrupted. A session that had ended
+waits for your next task (or /retry).`,
+		Example: "  wend resume\n  wend resume 20261204-204500-a1b2c3\n  wend run --continue --retry   (the same, headless)",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return resumeInteractive(cmd.Context(), g, args)
+		},
+	}
+}
+
+func resumeInteractive(ctx context.Context, g *globals, args []string) error {
+	ws, err := g.openWorkspace(ctx)
+	if err != nil {
+		return err
+	}
+	if ws.settings.Provider == "gitlab-duo" {
+		return usageErr("wend resume works with wend's own engine, not GitLab Duo")
+	}
+	st, err := sessionStore(ctx, ws.repo)
+	if err != nil {
+		return err
+	}
+	id, rest, err := pickContinued(st, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageErr("no session %q in this repository (see wend sessions)", rest[0])
+	}
+	ls, err := reopenLive(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, id)
+	if err != nil {
+		return err
+	}
+	defer ls.close()
+	d := buildInBackground(ctx, ls, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
+	opts := ui.Options{
+		Repository: filepath.Base(ws.repo.Root()), Branch: ws.branch,
+		Provider: ws.settings.Provider, Model: ls.model,
+		Keys: ws.settings.Keys, Files: repoFiles{ctx: ctx, r: ws.repo},
+		Changes: deferredChanges{d: d, ls: ls},
+		Suggest: &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }},
+	}
+	if ls.reopened.killed {
+		// The UI replays the log (the interrupted end included) and then sees
+		// the retry begin like any task.
+		go d.Start(ctx, session.Task{Retry: true})
+	}
+	err = runUIOn(ctx, d, opts)
+	tellWaiting(g.stdout, ls.id, opts.Changes) // quitnote.go
+	return err
+}

@@ -185,6 +185,10 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 		if !planTool(p.Tool) {
 			m.tr.ToolCalled(p.CallID, p.Tool, p.Args)
 			m.openCalls = append(m.openCalls, p.CallID)
+			if m.callArgs == nil {
+				m.callArgs = map[string]openCall{}
+			}
+			m.callArgs[p.CallID] = openCall{tool: p.Tool, args: p.Args}
 		}
 	case session.ToolFinished:
 		m.closeCall(p.CallID)
@@ -382,6 +386,7 @@ func (m *Model) setStep(id string, status session.StepStatus, note, title string
 }
 
 func (m *Model) closeCall(id string) {
+	delete(m.callArgs, id)
 	for i, c := range m.openCalls {
 		if c == id {
 			m.openCalls = append(m.openCalls[:i:i], m.openCalls[i+1:]...)
@@ -402,7 +407,7 @@ func (m *Model) settleInterrupted(state session.State) {
 	for _, id := range m.openCalls {
 		m.tr.ToolFinished(id, "", true, why, "", 0)
 	}
-	m.openCalls = nil
+	m.openCalls, m.callArgs = nil, nil
 	p := m.plan.Plan.Clone()
 	changed := false
 	for i := range p.Steps {

@@ -73,6 +73,7 @@ type Model struct {
 	queued []session.AdjustQueued
 
 	openCalls  []string             // tool calls with no result yet, oldest first
+	callArgs   map[string]openCall  // their tools and arguments, for approval previews
 	approvedAt map[string]time.Time // call id → when its approval came (event time)
 
 	changesBusy, changesDirty bool
@@ -311,6 +312,21 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// browsingPastApproval reports whether a key goes past a waiting approval:
+// the user may look at the changes, the plan and the help before deciding
+// (the review and the plan then have the keyboard until they are left). Not
+// while a reason or an answer is being typed.
+func (m *Model) browsingPastApproval(msg tea.KeyPressMsg) bool {
+	if len(m.approvals) == 0 || m.denying || m.question != nil || m.reject != nil {
+		return false
+	}
+	if m.help || m.focus != focusInput {
+		return true
+	}
+	km := m.km
+	return key.Matches(msg, km.Review, km.Help, km.Focus, km.FocusBack, km.ScrollUp, km.ScrollDown, km.Tools)
+}
+
 // modal reports whether a dialog has the keyboard.
 func (m *Model) modal() bool {
 	return len(m.approvals) > 0 || m.question != nil || m.reject != nil
@@ -351,7 +367,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if m.modal() {
+	if m.modal() && !m.browsingPastApproval(msg) {
 		return m.onDialogKey(msg)
 	}
 	if m.help {
@@ -594,4 +610,17 @@ func (m *Model) editorName() string {
 		}
 	}
 	return "vi"
+}
+
+type openCall struct {
+	tool string
+	args []byte
+}
+
+// lastOpenCall is the call in flight (tools run one at a time), or "".
+func (m *Model) lastOpenCall() string {
+	if n := len(m.openCalls); n > 0 {
+		return m.openCalls[n-1]
+	}
+	return ""
 }

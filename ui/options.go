@@ -94,6 +94,9 @@ type Options struct {
 	NoColor bool
 	// Light starts with the light theme until the terminal reports its background.
 	Light bool
+	// WorkDir is where commands run (the checkout's root), shown in command
+	// approvals. Run finds it from the current directory when unset.
+	WorkDir string
 	// ASCII replaces glyphs that common fonts lack (the status bar's ⎇). Run
 	// sets it when WEND_ASCII=1 or the locale is not UTF-8.
 	ASCII bool

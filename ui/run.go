@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -19,6 +20,9 @@ func Run(ctx context.Context, be session.Backend, opts Options) error {
 	}
 	if asciiTerminal(os.Getenv) {
 		opts.ASCII = true
+	}
+	if opts.WorkDir == "" {
+		opts.WorkDir = checkoutRoot()
 	}
 	m := New(be, opts)
 	m.ctx = ctx
@@ -48,4 +52,23 @@ func asciiTerminal(getenv func(string) string) bool {
 		}
 	}
 	return false // nothing set: assume a modern terminal rather than C
+}
+
+// checkoutRoot is the nearest directory up from the current one holding .git
+// (where the tools run commands), else the current directory; "" when unknown.
+func checkoutRoot() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			return wd
+		}
+		d = up
+	}
 }

@@ -141,7 +141,12 @@ func (m *Model) planLines(width int) []string {
 func (m *Model) dockLines(w int) []string {
 	switch {
 	case len(m.approvals) > 0:
-		return strings.Split(dialog.Approval(m.approvals[0], m.km, m.st, w, m.denying, m.prompt.View()), "\n")
+		r := m.approvals[0]
+		seen := dialog.Seen{Dir: m.opts.WorkDir}
+		if c, ok := m.callArgs[m.lastOpenCall()]; ok && r.Kind != session.ApproveCommand && r.Kind != session.ApproveNetwork {
+			seen.Preview = dialog.EditPreview(c.tool, c.args, 8)
+		}
+		return strings.Split(dialog.ApprovalSeen(r, seen, m.km, m.st, w, m.denying, m.prompt.View()), "\n")
 	case m.question != nil:
 		return strings.Split(dialog.Question(m.question.Question, m.st, w, m.prompt.View()), "\n")
 	case m.reject != nil:
@@ -364,11 +369,14 @@ func (m *Model) keyHints(w int) string {
 	km := m.km
 	var bs []key.Binding
 	switch {
-	case len(m.approvals) > 0 && !m.denying:
-		bs = []key.Binding{km.ApproveOnce, km.ApproveStep, km.ApprovePrefix, km.Deny, km.Stop}
-	case len(m.approvals) > 0 || m.question != nil || m.reject != nil:
+	case len(m.approvals) > 0 && !m.denying && m.focus == focusInput:
+		bs = []key.Binding{km.ApproveOnce, km.ApproveStep, km.Deny, km.Review}
+		if m.approvals[0].Prefix != "" {
+			bs = append(bs[:2:2], append([]key.Binding{km.ApprovePrefix}, bs[2:]...)...)
+		}
+	case m.denying || m.question != nil || m.reject != nil:
 		bs = []key.Binding{km.Confirm, km.Back, km.Stop}
-	case m.focus == focusPlan:
+	case m.focus == focusPlan: // also while an approval waits: its keys apply again on return
 		hk := m.hintKeyMap()
 		bs = enabled(hk.PlanReword, hk.PlanAdd, hk.PlanDelete, hk.PlanMoveUp, hk.PlanMoveDown, hk.PlanSkip)
 		if len(bs) == 0 {

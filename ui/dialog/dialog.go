@@ -3,6 +3,8 @@
 package dialog
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -17,9 +19,22 @@ import (
 // BoxWidth is the outer width of a dialog on a terminal width cells wide.
 func BoxWidth(width int) int { return max(min(width-2, 76), 20) }
 
+// Seen is what the UI knows about an approval beyond the request itself.
+type Seen struct {
+	// Dir is where a command runs (the checkout's root), shown under it.
+	Dir string
+	// Preview is a few lines of the edit ("-old", "+new"), shown as a diff.
+	Preview []string
+}
+
 // Approval draws the approval request. When denying is set, input is the rendered
 // reason editor shown instead of the choices.
 func Approval(r session.ApprovalRequest, km keys.KeyMap, st styles.Styles, width int, denying bool, input string) string {
+	return ApprovalSeen(r, Seen{}, km, st, width, denying, input)
+}
+
+// ApprovalSeen is Approval with the working directory and an edit's preview.
+func ApprovalSeen(r session.ApprovalRequest, seen Seen, km keys.KeyMap, st styles.Styles, width int, denying bool, input string) string {
 	bw := BoxWidth(width)
 	inner := bw - 4 // border 2 + padding 2
 	// The request is the model's: what it asks to run must read exactly as
@@ -60,9 +75,29 @@ func Approval(r session.ApprovalRequest, km keys.KeyMap, st styles.Styles, width
 			lines = append(lines, st.Bold.Render(p+l))
 		}
 	}
+	if r.Command != "" && seen.Dir != "" {
+		for _, l := range wrapHard("in "+termtext.Sanitize(seen.Dir), inner) {
+			lines = append(lines, st.Muted.Render(l))
+		}
+	}
 	if r.Detail != "" {
 		for _, l := range wrapHard(r.Detail, inner) {
 			lines = append(lines, st.Muted.Render(l))
+		}
+	}
+	if len(seen.Preview) > 0 {
+		lines = append(lines, "")
+		for _, l := range seen.Preview {
+			// The model's text: sanitized, one row each, never wider than the box.
+			l = ansi.Truncate(strings.ReplaceAll(termtext.Sanitize(l), "\t", "    "), inner, "…")
+			switch {
+			case strings.HasPrefix(l, "-"):
+				lines = append(lines, st.DiffDel.Render(l))
+			case strings.HasPrefix(l, "+"):
+				lines = append(lines, st.DiffAdd.Render(l))
+			default:
+				lines = append(lines, st.Muted.Render(l))
+			}
 		}
 	}
 	lines = append(lines, "")
@@ -123,4 +158,48 @@ func wrapHard(s string, w int) []string {
 		w = 1
 	}
 	return strings.Split(ansi.Wrap(s, w, " /"), "\n")
+}
+
+// EditPreview is the few lines an edit_file or create_file call changes, from
+// its arguments, as "- old" and "+ new" rows (at most max of them, the rest
+// counted). Other tools have none.
+func EditPreview(tool string, args []byte, max int) []string {
+	var a struct {
+		OldString string  `json:"old_string"`
+		NewString string  `json:"new_string"`
+		Content   *string `json:"content"`
+	}
+	if json.Unmarshal(args, &a) != nil {
+		return nil
+	}
+	var out []string
+	add := func(sign string, text string) {
+		for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			out = append(out, sign+" "+l)
+		}
+	}
+	switch tool {
+	case "edit_file":
+		if a.OldString == "" && a.NewString == "" {
+			return nil
+		}
+		if a.OldString != "" {
+			add("-", a.OldString)
+		}
+		if a.NewString != "" {
+			add("+", a.NewString)
+		}
+	case "create_file":
+		if a.Content == nil {
+			return nil
+		}
+		add("+", *a.Content)
+	default:
+		return nil
+	}
+	if len(out) > max {
+		more := len(out) - (max - 1)
+		out = append(out[:max-1:max-1], fmt.Sprintf("  … %d more lines", more))
+	}
+	return out
 }

@@ -6,11 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
 	"strings"
-
-	"github.com/anthropics/anthropic-sdk-go/v2"
-	"github.com/anthropics/anthropic-sdk-go/v2/packages/ssestream"
 )
 
 // partialBlock accumulates one content block while its deltas arrive.
@@ -25,19 +24,88 @@ type partialBlock struct {
 	done      bool
 }
 
+// anthropicEvent is the part of a Messages stream event wend reads; one
+// struct serves every event type (absent fields stay zero).
+type anthropicEvent struct {
+	Type    string `json:"type"`
+	Index   int64  `json:"index"`
+	Message struct {
+		Usage anthropicUsage `json:"usage"`
+	} `json:"message"`
+	// ContentBlock is kept raw: a block wend does not know goes back whole.
+	ContentBlock json.RawMessage `json:"content_block"`
+	Delta        struct {
+		Type        string `json:"type"`
+		Text        string `json:"text"`
+		PartialJSON string `json:"partial_json"`
+		Thinking    string `json:"thinking"`
+		Signature   string `json:"signature"`
+		StopReason  string `json:"stop_reason"`
+		StopDetails *struct {
+			Explanation string `json:"explanation"`
+		} `json:"stop_details"`
+	} `json:"delta"`
+	Usage anthropicUsage `json:"usage"`
+}
+
+type anthropicUsage struct {
+	InputTokens              int64 `json:"input_tokens"`
+	OutputTokens             int64 `json:"output_tokens"`
+	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+}
+
+// anthropicBlockStart is a content_block_start's block.
+type anthropicBlockStart struct {
+	Type      string `json:"type"`
+	Text      string `json:"text"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Thinking  string `json:"thinking"`
+	Signature string `json:"signature"`
+	Data      string `json:"data"`
+}
+
 // readAnthropic consumes one Messages stream. It calls onDelta for text as it
 // arrives and once when a tool call starts (its input JSON arrives in pieces and
 // is only usable whole); thinking is kept in its own blocks and never shown as
 // answer text. A stream is complete once message_delta has carried the stop
 // reason (message_stop only confirms it); one that ends before is a cut, even
-// when the connection closed cleanly.
-func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.MessageStreamEventUnion], cls classifier, onDelta func(Delta)) (*Response, error) {
+// when the connection closed cleanly. An error event is the provider's error,
+// classified like an HTTP error answer (an overloaded_error is retried while
+// nothing has been shown). header is the response's, for Retry-After.
+func readAnthropic(ctx context.Context, body io.Reader, header http.Header, cls classifier, onDelta func(Delta)) (*Response, error) {
 	resp := &Response{Message: Message{Role: RoleAssistant}}
 	blocks := map[int64]*partialBlock{}
 	started, stopped := false, false
 	wireStop := "" // the stop_reason as sent, mapped once the stream is over
-	for stream.Next() {
-		ev := stream.Current()
+	sse := newSSEReader(body)
+	var err error
+	for err == nil {
+		msg, ok := sse.Next()
+		if !ok {
+			err = sse.Err()
+			break
+		}
+		data := bytes.TrimSpace(msg.data)
+		if msg.name == "ping" || len(data) == 0 {
+			continue
+		}
+		var ev anthropicEvent
+		if err = json.Unmarshal(data, &ev); err != nil {
+			if msg.name != "error" {
+				break
+			}
+			err = nil // an error event's text, said as it was sent
+		}
+		if msg.name == "error" || ev.Type == "error" {
+			f, ok := wireFailure(http.StatusOK, data, true)
+			if !ok {
+				f = apiFailure{status: http.StatusOK, message: clipText(string(data), 300)}
+			}
+			f.header = header
+			return nil, cls.api(f, errors.New("error event in the stream: "+cls.redact(f.message)))
+		}
 		switch ev.Type {
 		case "message_start":
 			started = true
@@ -45,7 +113,10 @@ func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.Messa
 			resp.Usage = Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens,
 				CacheReadTokens: u.CacheReadInputTokens, CacheWriteTokens: u.CacheCreationInputTokens}
 		case "content_block_start":
-			cb := ev.ContentBlock
+			var cb anthropicBlockStart
+			if err = json.Unmarshal(ev.ContentBlock, &cb); err != nil {
+				break
+			}
 			switch cb.Type {
 			case "text":
 				b := &partialBlock{typ: BlockText}
@@ -67,7 +138,7 @@ func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.Messa
 			default:
 				// The provider's own tools (web search...) are not wend's to run,
 				// but they are part of the turn: kept whole to be sent back.
-				blocks[ev.Index] = &partialBlock{typ: BlockOpaque, raw: json.RawMessage(cb.RawJSON())}
+				blocks[ev.Index] = &partialBlock{typ: BlockOpaque, raw: ev.ContentBlock}
 			}
 		case "content_block_delta":
 			b := blocks[ev.Index]
@@ -76,18 +147,19 @@ func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.Messa
 			}
 			// Each delta type feeds only its own block type, so thinking can
 			// never end up in the answer text or a tool's input.
+			d := ev.Delta
 			switch {
-			case ev.Delta.Type == "text_delta" && b.typ == BlockText:
-				b.text.WriteString(ev.Delta.Text)
-				if ev.Delta.Text != "" {
-					onDelta(Delta{Text: ev.Delta.Text})
+			case d.Type == "text_delta" && b.typ == BlockText:
+				b.text.WriteString(d.Text)
+				if d.Text != "" {
+					onDelta(Delta{Text: d.Text})
 				}
-			case ev.Delta.Type == "input_json_delta" && (b.typ == BlockToolUse || b.typ == BlockOpaque):
-				b.text.WriteString(ev.Delta.PartialJSON)
-			case ev.Delta.Type == "thinking_delta" && b.typ == BlockThinking:
-				b.text.WriteString(ev.Delta.Thinking)
-			case ev.Delta.Type == "signature_delta" && b.typ == BlockThinking:
-				b.signature.WriteString(ev.Delta.Signature)
+			case d.Type == "input_json_delta" && (b.typ == BlockToolUse || b.typ == BlockOpaque):
+				b.text.WriteString(d.PartialJSON)
+			case d.Type == "thinking_delta" && b.typ == BlockThinking:
+				b.text.WriteString(d.Thinking)
+			case d.Type == "signature_delta" && b.typ == BlockThinking:
+				b.signature.WriteString(d.Signature)
 			}
 		case "content_block_stop":
 			if b := blocks[ev.Index]; b != nil {
@@ -95,10 +167,10 @@ func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.Messa
 			}
 		case "message_delta":
 			if ev.Delta.StopReason != "" {
-				wireStop = string(ev.Delta.StopReason)
+				wireStop = ev.Delta.StopReason
 			}
-			if x := ev.Delta.StopDetails.Explanation; x != "" {
-				resp.StopDetail = x
+			if x := ev.Delta.StopDetails; x != nil && x.Explanation != "" {
+				resp.StopDetail = x.Explanation
 			}
 			u := ev.Usage
 			resp.Usage.OutputTokens = u.OutputTokens
@@ -116,21 +188,12 @@ func readAnthropic(ctx context.Context, stream *ssestream.Stream[anthropic.Messa
 			stopped = true
 		}
 	}
-	err := stream.Err()
-	var apiErr *anthropic.Error
-	if err != nil && wireStop != "" && !errors.As(err, &apiErr) && ctx.Err() == nil {
+	if err != nil && wireStop != "" && ctx.Err() == nil {
 		// The stop reason had arrived: the answer is whole, only the
 		// confirmation was lost with the connection.
 		err = nil
 	}
 	if err != nil {
-		if errors.As(err, &apiErr) {
-			f := apiFailure{status: apiErr.StatusCode, typ: string(apiErr.Type()), message: apiErr.Message}
-			if apiErr.Response != nil {
-				f.header = apiErr.Response.Header
-			}
-			return nil, cls.api(f, err)
-		}
 		where := ""
 		if started {
 			where = cutWhere(started, blocks)

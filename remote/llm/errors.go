@@ -178,3 +178,10 @@ func rootCause(err error) string {
 		err = next
 	}
 }
+
+// badURL reports a base_url wend cannot send a request to; retrying would not
+// help.
+func (c classifier) badURL(err error) *Error {
+	return &Error{Kind: ErrUnreachable, Provider: c.provider, Err: err,
+		Message: err.Error() + "; check --base-url (or base_url in your wend config)"}
+}

@@ -8,10 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/shared"
 )
 
 // DefaultOpenAIBaseURL is used when Config.BaseURL is empty. It is always set
@@ -20,11 +16,13 @@ import (
 const DefaultOpenAIBaseURL = "https://api.openai.com/v1/"
 
 // openaiProvider speaks Chat Completions, the dialect shared by OpenAI, Ollama,
-// vLLM and LiteLLM, through the official SDK (transport, message types, chunk
-// decoding); wend builds the body's top level and owns retries.
+// vLLM and LiteLLM, over net/http: wend builds the body, reads the stream
+// (openai_stream.go) and owns retries.
 type openaiProvider struct {
 	cfg    Config
-	client openai.Client
+	client *http.Client
+	url    string // the chat/completions endpoint
+	urlErr error  // base_url does not parse
 	cls    classifier
 	// maxCompletion selects max_completion_tokens (api.openai.com, whose newer
 	// models reject max_tokens) over max_tokens (what local servers understand).
@@ -38,16 +36,13 @@ func NewOpenAI(cfg Config) Provider {
 	if base == "" {
 		base = DefaultOpenAIBaseURL
 	}
-	client := openai.NewClient(
-		option.WithAPIKey(cfg.APIKey),
-		option.WithBaseURL(base),
-		option.WithMaxRetries(0),
-		option.WithHTTPClient(cfg.httpClient()),
-	)
 	u, _ := url.Parse(base)
+	ep, err := endpoint(base, "chat/completions")
 	return &openaiProvider{
 		cfg:           cfg,
-		client:        client,
+		client:        cfg.httpClient(),
+		url:           ep,
+		urlErr:        err,
 		maxCompletion: u != nil && u.Hostname() == "api.openai.com",
 		cls: classifier{provider: "openai", keyEnv: "OPENAI_API_KEY", apiKey: cfg.APIKey,
 			baseURL: base, now: cfg.Retry.withDefaults().Now},
@@ -59,25 +54,31 @@ func (p *openaiProvider) Name() string { return "openai" }
 func (p *openaiProvider) Stream(ctx context.Context, req Request, onDelta func(Delta)) (*Response, error) {
 	cls := p.cls
 	cls.model = req.Model
+	if p.urlErr != nil {
+		return nil, cls.badURL(p.urlErr)
+	}
 	body, err := openaiBody(req, p.cfg.maxTokens(req), p.maxCompletion)
 	if err != nil {
 		return nil, &Error{Kind: ErrBadRequest, Provider: "openai", Err: err,
 			Message: "wend could not encode the request: " + err.Error()}
 	}
+	header := http.Header{}
+	if p.cfg.APIKey != "" {
+		// Local servers (Ollama, llama.cpp) take no key; an empty bearer
+		// token would only confuse a proxy in front of them.
+		header.Set("Authorization", "Bearer "+p.cfg.APIKey)
+	}
 	return withRetries(ctx, p.cfg.Retry, onDelta, func(ctx context.Context, onDelta func(Delta)) (*Response, error) {
-		// The SDK's transport; wend reads the body itself: the servers' error
-		// shapes and stream endings are where the SDK's decoder is silent (see
-		// sseReader), and the SDK's own chunk type decodes by reflection at
-		// ~95 µs a chunk, a sixth of wend's CPU while streaming a long answer.
-		var captured errorCapture
-		var raw *http.Response
-		err := p.client.Post(ctx, "chat/completions", nil, &raw,
-			option.WithRequestBody("application/json", body), option.WithMiddleware(captured.middleware))
+		res, failed, err := post(ctx, p.client, p.url, header, body)
 		if err != nil {
-			return nil, openaiError(ctx, err, &captured, cls)
+			return nil, cls.transport(ctx, err, "")
 		}
-		defer raw.Body.Close()
-		return readOpenAI(ctx, raw.Body, cls, onDelta)
+		if failed != nil {
+			f := bodyFailure(failed)
+			return nil, quota(cls.api(f, failed.cause(p.url)), f)
+		}
+		defer res.Body.Close()
+		return readOpenAI(ctx, res.Body, cls, onDelta)
 	})
 }
 
@@ -89,13 +90,47 @@ type openaiStreamOptions struct {
 // then messages (the system prompt is the first message), so a growing
 // conversation only changes the tail of the body.
 type openaiRequest struct {
-	Model               string                                   `json:"model"`
-	MaxTokens           int64                                    `json:"max_tokens,omitempty"`
-	MaxCompletionTokens int64                                    `json:"max_completion_tokens,omitempty"`
-	Stream              bool                                     `json:"stream"`
-	StreamOptions       openaiStreamOptions                      `json:"stream_options"`
-	Tools               []openai.ChatCompletionToolUnionParam    `json:"tools,omitempty"`
-	Messages            []openai.ChatCompletionMessageParamUnion `json:"messages"`
+	Model               string              `json:"model"`
+	MaxTokens           int64               `json:"max_tokens,omitempty"`
+	MaxCompletionTokens int64               `json:"max_completion_tokens,omitempty"`
+	Stream              bool                `json:"stream"`
+	StreamOptions       openaiStreamOptions `json:"stream_options"`
+	Tools               []openaiTool        `json:"tools,omitempty"`
+	Messages            []openaiMessage     `json:"messages"`
+}
+
+// openaiTool is a function tool. Parameters is a map so the encoder sorts its
+// keys, which keeps the bytes deterministic whatever order the schema had.
+type openaiTool struct {
+	Function struct {
+		Name        string         `json:"name"`
+		Description string         `json:"description,omitempty"`
+		Parameters  map[string]any `json:"parameters,omitempty"`
+	} `json:"function"`
+	Type string `json:"type"`
+}
+
+// openaiMessage is a system, user, assistant or tool message. Content is a
+// pointer because a tool message sends its content even when empty, and an
+// assistant that only calls tools sends none.
+type openaiMessage struct {
+	Content    *string          `json:"content,omitempty"`
+	ToolCalls  []openaiToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string           `json:"tool_call_id,omitempty"`
+	Role       string           `json:"role"`
+}
+
+type openaiToolCall struct {
+	ID       string `json:"id"`
+	Function struct {
+		Arguments string `json:"arguments"`
+		Name      string `json:"name"`
+	} `json:"function"`
+	Type string `json:"type"`
+}
+
+func openaiText(role, content string) openaiMessage {
+	return openaiMessage{Content: &content, Role: role}
 }
 
 // openaiBody maps wend's blocks onto chat messages: an assistant message carries
@@ -109,22 +144,17 @@ func openaiBody(req Request, maxTokens int64, maxCompletion bool) ([]byte, error
 		out.MaxTokens = maxTokens
 	}
 	for _, t := range req.Tools {
-		fn := shared.FunctionDefinitionParam{Name: t.Name}
-		if t.Description != "" {
-			fn.Description = openai.String(t.Description)
-		}
+		tool := openaiTool{Type: "function"}
+		tool.Function.Name, tool.Function.Description = t.Name, t.Description
 		if len(bytes.TrimSpace(t.Schema)) > 0 {
-			// A map: the encoder sorts its keys, which keeps the bytes deterministic.
-			var params shared.FunctionParameters
-			if err := json.Unmarshal(t.Schema, &params); err != nil {
+			if err := json.Unmarshal(t.Schema, &tool.Function.Parameters); err != nil {
 				return nil, errors.New("tool " + t.Name + ": schema is not a JSON object: " + err.Error())
 			}
-			fn.Parameters = params
 		}
-		out.Tools = append(out.Tools, openai.ChatCompletionToolUnionParam{OfFunction: &openai.ChatCompletionFunctionToolParam{Function: fn}})
+		out.Tools = append(out.Tools, tool)
 	}
 	if req.System != "" {
-		out.Messages = append(out.Messages, openai.SystemMessage(req.System))
+		out.Messages = append(out.Messages, openaiText("system", req.System))
 	}
 	for _, m := range req.Messages {
 		switch m.Role {
@@ -136,17 +166,11 @@ func openaiBody(req Request, maxTokens int64, maxCompletion bool) ([]byte, error
 			return nil, errors.New("unknown message role " + string(m.Role))
 		}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return encodeBody(out)
 }
 
-func openaiUser(blocks []Block) []openai.ChatCompletionMessageParamUnion {
-	var out []openai.ChatCompletionMessageParamUnion
+func openaiUser(blocks []Block) []openaiMessage {
+	var out []openaiMessage
 	var texts []string
 	for _, b := range blocks {
 		switch b.Type {
@@ -156,7 +180,9 @@ func openaiUser(blocks []Block) []openai.ChatCompletionMessageParamUnion {
 				// Chat Completions has no error flag on tool results; say it in words.
 				content = "Error: " + content
 			}
-			out = append(out, openai.ToolMessage(content, b.ToolUseID))
+			m := openaiText("tool", content)
+			m.ToolCallID = b.ToolUseID
+			out = append(out, m)
 		case BlockText:
 			if b.Text != "" {
 				texts = append(texts, b.Text)
@@ -164,13 +190,13 @@ func openaiUser(blocks []Block) []openai.ChatCompletionMessageParamUnion {
 		}
 	}
 	if len(texts) > 0 {
-		out = append(out, openai.UserMessage(strings.Join(texts, "\n\n")))
+		out = append(out, openaiText("user", strings.Join(texts, "\n\n")))
 	}
 	return out
 }
 
-func openaiAssistant(blocks []Block) openai.ChatCompletionMessageParamUnion {
-	var m openai.ChatCompletionAssistantMessageParam
+func openaiAssistant(blocks []Block) openaiMessage {
+	m := openaiMessage{Role: "assistant"}
 	var texts []string
 	for _, b := range blocks {
 		switch b.Type {
@@ -183,13 +209,14 @@ func openaiAssistant(blocks []Block) openai.ChatCompletionMessageParamUnion {
 			if strings.TrimSpace(args) == "" {
 				args = "{}"
 			}
-			m.ToolCalls = append(m.ToolCalls, openai.ChatCompletionMessageToolCallUnionParam{
-				OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{ID: b.ID,
-					Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: b.Name, Arguments: args}}})
+			call := openaiToolCall{ID: b.ID, Type: "function"}
+			call.Function.Arguments, call.Function.Name = args, b.Name
+			m.ToolCalls = append(m.ToolCalls, call)
 		}
 	}
 	if len(texts) > 0 {
-		m.Content.OfString = openai.String(strings.Join(texts, "\n\n"))
+		text := strings.Join(texts, "\n\n")
+		m.Content = &text
 	}
-	return openai.ChatCompletionMessageParamUnion{OfAssistant: &m}
+	return m
 }

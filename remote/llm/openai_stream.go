@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/openai/openai-go/v3"
 )
 
 // openaiChunk is the part of a chat.completion.chunk wend reads. Fields that
@@ -86,13 +84,13 @@ func readOpenAI(ctx context.Context, body io.Reader, cls classifier, onDelta fun
 			break
 		}
 		if ev.name == "error" {
-			f, ok := openaiFailure(http.StatusOK, data, true)
+			f, ok := wireFailure(http.StatusOK, data, true)
 			if !ok {
 				f = apiFailure{status: http.StatusOK, message: clipText(string(data), 300)}
 			}
 			return nil, streamFailure(cls, f)
 		}
-		if f, ok := openaiFailure(http.StatusOK, data, false); ok {
+		if f, ok := wireFailure(http.StatusOK, data, false); ok {
 			return nil, streamFailure(cls, f)
 		}
 		var ch openaiChunk
@@ -119,7 +117,7 @@ func readOpenAI(ctx context.Context, body io.Reader, cls classifier, onDelta fun
 
 // streamFailure classifies an error the server sent inside its 200 stream.
 func streamFailure(cls classifier, f apiFailure) error {
-	return quota(cls.api(f, errors.New("error in the stream: "+f.message)), f)
+	return quota(cls.api(f, errors.New("error in the stream: "+cls.redact(f.message))), f)
 }
 
 func (t *openaiTurn) add(ch openaiChunk, onDelta func(Delta)) {
@@ -277,25 +275,6 @@ func (t *openaiTurn) cutWhere() string {
 		}
 	}
 	return "before data: [DONE]"
-}
-
-// openaiError classifies a failed request: an HTTP error answer (its body
-// kept by errorCapture, so the server's own sentence survives any shape), or
-// a transport failure.
-func openaiError(ctx context.Context, err error, captured *errorCapture, cls classifier) error {
-	if captured.status != 0 {
-		f := bodyFailure(captured)
-		return quota(cls.api(f, err), f)
-	}
-	var apiErr *openai.Error
-	if errors.As(err, &apiErr) {
-		f := apiFailure{status: apiErr.StatusCode, typ: apiErr.Type, code: apiErr.Code, message: apiErr.Message}
-		if apiErr.Response != nil {
-			f.header = apiErr.Response.Header
-		}
-		return quota(cls.api(f, err), f)
-	}
-	return cls.transport(ctx, err, "")
 }
 
 // quota keeps an exhausted account from being retried as a rate limit: OpenAI

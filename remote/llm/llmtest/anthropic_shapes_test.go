@@ -5,29 +5,87 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/google/go-cmp/cmp"
 
 	"gitlab.com/wend/wend/remote/llm/llmtest"
 )
 
-// sdkAccumulate feeds the fake's stream to the official SDK's accumulator, so
-// the shapes are checked against the provider's own reading of them, not ours.
-func sdkAccumulate(t *testing.T, body string) (anthropic.Message, []string) {
+// accumulated is a Messages stream folded into the message it describes.
+type accumulated struct {
+	Content     []accBlock
+	StopReason  string
+	StopDetails struct{ Explanation string }
+}
+
+type accBlock struct {
+	Type, Text, ID, Name, Thinking, Signature, Data string
+	// Input is the tool input's JSON as its deltas carried it.
+	Input string `json:"-"`
+}
+
+// accumulate folds the fake's stream into a message by the documented rules,
+// strictly: each event's data names the event's type, deltas only extend a
+// started block of the matching kind, and nothing follows message_stop. It
+// decodes plain JSON, independently of the adapter under test.
+func accumulate(t *testing.T, body string) (accumulated, []string) {
 	t.Helper()
 	names, data := events(body)
-	var msg anthropic.Message
+	var msg accumulated
+	var blocks []*accBlock
+	fits := map[string]string{"text_delta": "text", "input_json_delta": "tool_use",
+		"thinking_delta": "thinking", "signature_delta": "thinking"}
+	stopped := false
 	for i, d := range data {
-		if names[i] == "ping" || names[i] == "error" {
-			continue
+		var ev struct {
+			Type         string
+			Index        int
+			ContentBlock *accBlock `json:"content_block"`
+			Delta        struct {
+				Type, Text, Thinking, Signature string
+				PartialJSON                     string                        `json:"partial_json"`
+				StopReason                      string                        `json:"stop_reason"`
+				StopDetails                     *struct{ Explanation string } `json:"stop_details"`
+			}
 		}
-		var ev anthropic.MessageStreamEventUnion
-		if err := ev.UnmarshalJSON([]byte(d)); err != nil {
+		if err := json.Unmarshal([]byte(d), &ev); err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}
-		if err := msg.Accumulate(ev); err != nil {
-			t.Fatalf("event %d (%s): %v", i, names[i], err)
+		if ev.Type != names[i] || stopped {
+			t.Fatalf("event %d: data of type %q under event %q (after message_stop: %v)", i, ev.Type, names[i], stopped)
 		}
+		switch ev.Type {
+		case "ping", "error", "message_start":
+		case "content_block_start":
+			if ev.Index != len(blocks) || ev.ContentBlock == nil {
+				t.Fatalf("event %d: block %d starts after %d blocks", i, ev.Index, len(blocks))
+			}
+			blocks = append(blocks, ev.ContentBlock)
+		case "content_block_delta":
+			if ev.Index >= len(blocks) || fits[ev.Delta.Type] != blocks[ev.Index].Type {
+				t.Fatalf("event %d: %s for block %d of %d", i, ev.Delta.Type, ev.Index, len(blocks))
+			}
+			b := blocks[ev.Index]
+			b.Text += ev.Delta.Text
+			b.Thinking += ev.Delta.Thinking
+			b.Signature += ev.Delta.Signature
+			b.Input += ev.Delta.PartialJSON
+		case "content_block_stop":
+			if ev.Index >= len(blocks) {
+				t.Fatalf("event %d: stop of block %d of %d", i, ev.Index, len(blocks))
+			}
+		case "message_delta":
+			msg.StopReason = ev.Delta.StopReason
+			if ev.Delta.StopDetails != nil {
+				msg.StopDetails = *ev.Delta.StopDetails
+			}
+		case "message_stop":
+			stopped = true
+		default:
+			t.Fatalf("event %d: unknown type %q", i, ev.Type)
+		}
+	}
+	for _, b := range blocks {
+		msg.Content = append(msg.Content, *b)
 	}
 	return msg, names
 }
@@ -42,7 +100,7 @@ func TestAnthropicThinkingShapes(t *testing.T) {
 		}},
 	}}})
 	_, _, body := post(t, srv, llmtest.Anthropic, "", `{"model":"m","max_tokens":5,"messages":[]}`)
-	msg, names := sdkAccumulate(t, body)
+	msg, names := accumulate(t, body)
 	if names[2] != "ping" {
 		t.Errorf("no ping after the first block start: %v", names)
 	}
@@ -66,8 +124,8 @@ func TestAnthropicStopShapes(t *testing.T) {
 			}
 			srv := startAnthropic(t, llmtest.Script{Turns: []llmtest.Turn{turn}})
 			_, _, body := post(t, srv, llmtest.Anthropic, "", `{"model":"m","max_tokens":5,"messages":[]}`)
-			msg, _ := sdkAccumulate(t, body)
-			if string(msg.StopReason) != reason {
+			msg, _ := accumulate(t, body)
+			if msg.StopReason != reason {
 				t.Errorf("stop_reason %q", msg.StopReason)
 			}
 			if reason == "refusal" && msg.StopDetails.Explanation != "Declined by a policy classifier." {

@@ -1,0 +1,92 @@
+package llm
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+)
+
+// sseEvent is one dispatched server-sent event. name is the event: field, or
+// "error" for llama.cpp's "error: {...}" field, which SSE parsers that only
+// know data: drop silently.
+type sseEvent struct {
+	name string
+	data []byte
+}
+
+// sseReader splits a model server's event stream into events, for both
+// dialects (Anthropic names its events, OpenAI-compatible servers send bare
+// data: lines). It is lenient exactly where the servers differ: an "error:"
+// field, a bare JSON error line written without SSE framing, a last event
+// without its blank line, and the difference between an end marker and a
+// connection that just ended (cutTail).
+type sseReader struct {
+	sc      *bufio.Scanner
+	name    string
+	data    []byte
+	hasData bool
+	// cutTail: the body ended inside an event whose data does not parse.
+	cutTail bool
+}
+
+func newSSEReader(r io.Reader) *sseReader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 32<<20) // one event may carry a whole file as tool arguments
+	return &sseReader{sc: sc}
+}
+
+// Next returns the next event; false at the end of the body or on a read
+// error (see Err). An event's data is its own: the reader does not reuse it.
+func (r *sseReader) Next() (sseEvent, bool) {
+	for r.sc.Scan() {
+		line := r.sc.Bytes()
+		switch {
+		case len(line) == 0:
+			if r.hasData {
+				return r.dispatch(), true
+			}
+			r.name = ""
+			continue
+		case line[0] == ':':
+			continue // a comment (keep-alive)
+		case line[0] == '{':
+			// JSON without "data:", as a server writes an error once its
+			// stream has begun (Ollama's error writer): an event of its own.
+			return sseEvent{data: append([]byte(nil), line...)}, true
+		}
+		field, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
+		switch string(field) {
+		case "event":
+			r.name = string(value)
+		case "data", "error":
+			if string(field) == "error" {
+				r.name = "error"
+			}
+			if r.hasData {
+				r.data = append(r.data, '\n')
+			}
+			r.data = append(r.data, value...)
+			r.hasData = true
+		}
+	}
+	if r.hasData && r.sc.Err() == nil {
+		// The body ended without the event's blank line: complete if its
+		// data is, else the end of a cut stream.
+		d := bytes.TrimSpace(r.data)
+		if json.Valid(d) || string(d) == "[DONE]" {
+			return r.dispatch(), true
+		}
+		r.cutTail = true
+	}
+	return sseEvent{}, false
+}
+
+func (r *sseReader) dispatch() sseEvent {
+	ev := sseEvent{name: r.name, data: r.data}
+	r.name, r.data, r.hasData = "", nil, false
+	return ev
+}
+
+func (r *sseReader) Err() error { return r.sc.Err() }

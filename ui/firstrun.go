@@ -40,3 +40,17 @@ func firstRun(st styles.Styles, w, h int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// AfterQuit is what the UI leaves in the terminal once it has quit and left
+// the alternate screen (which takes its text with it): the first-run screen's
+// commands, as plain text, so they can still be copied. Otherwise nothing.
+func (m *Model) AfterQuit() string {
+	if !m.opts.FirstRun {
+		return ""
+	}
+	lines := strings.Split(firstRun(styles.New(m.dark, true), 1<<16, 1<<16), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(ansi.Strip(l), " ")
+	}
+	return strings.Join(lines[:len(lines)-1], "\n") + "\n" // without "Press q to quit"
+}

@@ -327,7 +327,7 @@ func TestReferenceCompletion(t *testing.T) {
 func TestCopyAndMouseRelease(t *testing.T) {
 	be := uitest.NewBackend()
 	be.Emit(session.SessionStarted{SessionID: "s1"}, session.TextDelta{Text: "The answer is **42**."}, session.TextFinished{})
-	tm := newTM(t, be, ui.Options{})
+	tm := newTM(t, be, ui.Options{Mouse: true})
 	waitOut(t, tm, "The answer is")
 	tm.Send(key("ctrl+y"))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("\x1b]52;c;")) },

@@ -61,7 +61,6 @@ type Model struct {
 	outTok     int64
 	cost       float64
 	reviewOpen bool
-	typed      string // the task this UI started and shows; any other's SessionStarted (a replay) adds its line
 
 	approvals []session.ApprovalRequest // command/write approvals waiting, oldest first
 	planReq   string                    // id of a pending plan approval request
@@ -85,7 +84,7 @@ type Model struct {
 
 	help     bool
 	helpPage int
-	mouseOff bool
+	mouseOn  bool      // capture the mouse (wheel scrolling); off leaves selection to the terminal
 	armed    armed     // what the next stop key does, set by the one before
 	armedAt  time.Time // a press long after the first asks again
 	hint     string
@@ -114,7 +113,7 @@ func New(be session.Backend, opts Options) *Model {
 		now = time.Now
 	}
 	m := &Model{be: be, opts: opts, km: km, start: err, ctx: context.Background(), now: now,
-		dark: !opts.Light, state: ""}
+		dark: !opts.Light, state: "", mouseOn: opts.Mouse}
 	m.st = styles.New(m.dark, opts.NoColor)
 	m.input = textarea.New()
 	m.input.Placeholder = placeholderTask
@@ -286,7 +285,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.comp.filesLoaded = true
 		return m.comp.query(m)
 	case tea.MouseWheelMsg:
-		if m.mouseOff {
+		if !m.mouseOn {
 			return nil
 		}
 		mm := msg.Mouse()
@@ -400,9 +399,11 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.help = true
 		return nil
 	case key.Matches(msg, km.Mouse):
-		m.mouseOff = !m.mouseOff
-		if m.mouseOff {
-			m.hint = "mouse released: select text with the terminal; " + km.Mouse.Help().Key + " to take it back"
+		m.mouseOn = !m.mouseOn
+		if m.mouseOn {
+			m.hint = "mouse captured: the wheel scrolls; " + km.Mouse.Help().Key + " gives it back for selecting text"
+		} else {
+			m.hint = "mouse released: select text with the terminal; " + km.ScrollUp.Help().Key + "/" + km.ScrollDown.Help().Key + " scroll"
 		}
 		return nil
 	case key.Matches(msg, km.Copy):
@@ -544,7 +545,6 @@ type pendingCall struct {
 }
 
 func (m *Model) startTask(text string) tea.Cmd {
-	m.typed = text
 	task := session.Task{Text: text}
 	if text == "/retry" {
 		// The engine repeats the session's newest task, telling the model so.

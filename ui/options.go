@@ -11,8 +11,8 @@
 //		FirstRun: noProvider,
 //	})
 //
-// Run honours NO_COLOR and runs in the alternate screen with mouse reporting
-// (released with the "mouse" key for terminal selection). New builds the model
+// Run honours NO_COLOR and runs in the alternate screen; the mouse stays the
+// terminal's (selection, copy) unless Options.Mouse or the "mouse" key captures it. New builds the model
 // alone, for embedding or tests.
 //
 // Layout: transcript (main area), plan checklist (side panel from WideMin
@@ -94,6 +94,10 @@ type Options struct {
 	NoColor bool
 	// Light starts with the light theme until the terminal reports its background.
 	Light bool
+	// Mouse captures the mouse (the wheel scrolls the transcript and review).
+	// Off by default: the terminal keeps selection and copy; the mouse key
+	// toggles it at run time.
+	Mouse bool
 	// WorkDir is where commands run (the checkout's root), shown in command
 	// approvals. Run finds it from the current directory when unset.
 	WorkDir string

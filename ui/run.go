@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,9 @@ func Run(ctx context.Context, be session.Backend, opts Options) error {
 	// echoes within 50 ms).
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(20))
 	_, err := p.Run()
+	if after := m.AfterQuit(); after != "" && err == nil {
+		fmt.Fprint(os.Stdout, after)
+	}
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}

@@ -225,7 +225,7 @@ func (m *Model) View() tea.View {
 	if m.opts.Repository != "" {
 		v.WindowTitle = "wend · " + termtext.Sanitize(m.opts.Repository) // a BEL in a folder name would end the OSC
 	}
-	if !m.mouseOff {
+	if m.mouseOn && !m.opts.FirstRun {
 		v.MouseMode = tea.MouseModeCellMotion
 	}
 	return v

@@ -45,7 +45,7 @@ func Default() KeyMap {
 		FocusBack:   b(k("shift+tab"), "shift+tab", "focus back"),
 		Review:      b(k("ctrl+r"), "ctrl+r", "review changes"),
 		Help:        b(k("?", "f1"), "?", "help"),
-		Mouse:       b(k("ctrl+s"), "ctrl+s", "release mouse (select text)"),
+		Mouse:       b(k("ctrl+s"), "ctrl+s", "mouse capture on/off"),
 		Copy:        b(k("ctrl+y"), "ctrl+y", "copy focused block"),
 		Tools:       b(k("ctrl+t"), "ctrl+t", "expand tool calls"),
 		Withdraw:    b(k("ctrl+x"), "ctrl+x", "withdraw queued adjustment"),

@@ -44,7 +44,6 @@ var initBudget = map[string]int{
 	"github.com/gorilla/css/scanner":          235_000,
 	"github.com/yuin/goldmark/util":           160_000,
 	"charm.land/glamour/v2/internal/autolink": 160_000,
-	"github.com/openai/openai-go/v3":          160_000,
 }
 
 const (

@@ -134,6 +134,10 @@ func (m *Model) refreshOpenReview() tea.Cmd {
 func (m *Model) onEvent(e session.Event) tea.Cmd {
 	switch p := e.Payload.(type) {
 	case session.SessionStarted:
+		if p.Task != "" && p.Task != m.typed && !(p.Retry && m.typed == "/retry") {
+			m.tr.AddUser(p.Task)
+		}
+		m.typed = ""
 		m.state = session.StateRunning
 		m.plan.Locked = false
 		if m.started.IsZero() || !m.ended.IsZero() {

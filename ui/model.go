@@ -61,6 +61,7 @@ type Model struct {
 	outTok     int64
 	cost       float64
 	reviewOpen bool
+	typed      string // the task this UI started and shows; any other's SessionStarted (a replay) adds its line
 
 	approvals []session.ApprovalRequest // command/write approvals waiting, oldest first
 	planReq   string                    // id of a pending plan approval request
@@ -545,6 +546,7 @@ type pendingCall struct {
 }
 
 func (m *Model) startTask(text string) tea.Cmd {
+	m.typed = text
 	task := session.Task{Text: text}
 	if text == "/retry" {
 		// The engine repeats the session's newest task, telling the model so.

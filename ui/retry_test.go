@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"strings"
 	"testing"
 
 	"gitlab.com/wend/wend/session"
@@ -34,5 +35,24 @@ func TestRetryAndFollowUpAfterAFailedTask(t *testing.T) {
 	}
 	if n := len(be.CallsOf("Adjust")); n != 0 {
 		t.Fatalf("%d adjustments sent", n)
+	}
+}
+
+// A session reopened from the store (`wend resume`) replays its events: each
+// task's own words come back into the transcript, though this UI never typed
+// them.
+func TestReplayedSessionShowsEveryTask(t *testing.T) {
+	be := uitest.NewBackend()
+	be.Emit(session.SessionStarted{SessionID: "s1", Task: "fix the login check"},
+		session.SessionFinished{State: session.StateFinished, Summary: "fixed"},
+		session.SessionStarted{SessionID: "s1", Task: "now add a regression test", TaskIndex: 1},
+		session.SessionFinished{State: session.StateInterrupted, Error: "wend stopped (killed or crashed)"})
+	tm := newTM(t, be, ui.Options{})
+	waitOut(t, tm, "killed or crashed")
+	view := finalView(t, tm)
+	for _, want := range []string{"fix the login check", "now add a regression test"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, view)
+		}
 	}
 }

@@ -227,3 +227,25 @@ func loadEvents(t *testing.T, dir, id string) []session.Event {
 	}
 	return out
 }
+
+// `wend resume` and `wend run --continue` say what is missing before any UI
+// or model: no session yet, or a named one that does not exist. `wend resume`
+// is a verb, not a task named "resume".
+func TestContinueWithoutASession(t *testing.T) {
+	dir := notesRepo(t)
+	env := wendEnv(t, map[string]string{"OPENAI_API_KEY": "k"})
+	for _, args := range [][]string{
+		{"-C", dir, "--provider", "openai", "resume"},
+		{"-C", dir, "run", "--provider", "openai", "--model", "m", "--continue", "--retry"},
+	} {
+		code, out, errOut := wend(t, env, args...)
+		if code != ExitUsage || !strings.Contains(errOut, "no session to continue") {
+			t.Errorf("%v: %d %q %q", args, code, out, errOut)
+		}
+	}
+	runScripted(t, env, dir, "first task", editCall("row-02\n", "FIRST\n"))
+	code, _, errOut := wend(t, env, "-C", dir, "--provider", "openai", "resume", "20990101-000000-nope")
+	if code != ExitUsage || !strings.Contains(errOut, `no session "20990101-000000-nope"`) {
+		t.Errorf("resume of a missing id: %d %q", code, errOut)
+	}
+}

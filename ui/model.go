@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"os"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/textarea"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/ui/diffview"
@@ -144,12 +146,16 @@ func (m *Model) KeyMap() keys.KeyMap { return m.km }
 func (m *Model) applyStyles() {
 	ts := textarea.DefaultStyles(m.dark)
 	ts.Cursor.Blink = false
+	// The default cursor is light grey in both themes; reversed over the
+	// placeholder's first letter it made that letter vanish on white.
+	ts.Cursor.Color = cursorColour(m.dark)
 	if m.opts.NoColor {
 		ts = textarea.Styles{Cursor: textarea.CursorStyle{Blink: false}}
 	}
 	m.input.SetStyles(ts)
 	ps := textinput.DefaultStyles(m.dark)
 	ps.Cursor.Blink = false
+	ps.Cursor.Color = cursorColour(m.dark)
 	if m.opts.NoColor {
 		ps = textinput.Styles{Cursor: textinput.CursorStyle{Blink: false}}
 	}
@@ -627,4 +633,12 @@ func (m *Model) lastOpenCall() string {
 		return m.openCalls[n-1]
 	}
 	return ""
+}
+
+// cursorColour is a cursor that shows on the theme's background.
+func cursorColour(dark bool) color.Color {
+	if dark {
+		return lipgloss.Color("#D0D0D0")
+	}
+	return lipgloss.Color("#303030")
 }

@@ -4,6 +4,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
@@ -37,6 +38,9 @@ func New(st styles.Styles) Model {
 	ti.Prompt = ""
 	ts := textinput.DefaultStyles(st.Dark)
 	ts.Cursor.Blink = false
+	if !st.Dark {
+		ts.Cursor.Color = lipgloss.Color("#303030") // the default light grey vanishes on white
+	}
 	ti.SetStyles(ts)
 	return Model{input: ti}
 }

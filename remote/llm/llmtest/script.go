@@ -1,6 +1,6 @@
 // Package llmtest serves scripted model conversations on 127.0.0.1 in the real
 // wire formats of the Anthropic Messages API and of OpenAI Chat Completions, so
-// tests exercise the real adapters, SDKs and HTTP stack without a network:
+// tests exercise the real adapters and HTTP stack without a network:
 //
 //	srv := llmtest.Start(t, llmtest.Anthropic, script) // or llmtest.OpenAI
 //	p := llm.NewAnthropic(llm.Config{APIKey: "test-key", BaseURL: srv.URL})

@@ -1,8 +1,13 @@
 package ui_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/ui"
@@ -70,4 +75,18 @@ func TestApprovalShowsEditPreview(t *testing.T) {
 	if !strings.Contains(v, "- return time.Now().Before(s.Expires)") || !strings.Contains(v, "+ return s.clock().Before(s.Expires)") {
 		t.Fatalf("the edit dialog should preview the change:\n%s", v)
 	}
+}
+
+// End to end: the terminal loses focus, an approval arrives, and the program
+// writes a bell and an OSC 9 notification naming the command.
+func TestApprovalNotifiesAnUnfocusedTerminal(t *testing.T) {
+	be := uitest.NewBackend()
+	be.Emit(session.SessionStarted{SessionID: "s1"})
+	tm := newTM(t, be, ui.Options{})
+	waitOut(t, tm, "running")
+	tm.Send(tea.BlurMsg{})
+	be.Emit(session.ApprovalRequested{Request: session.ApprovalRequest{ID: "a1", Kind: session.ApproveCommand, Tool: "run_command", Command: "make check"}})
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("\a\x1b]9;wend: approval needed: make check\a")) },
+		teatest.WithDuration(5*time.Second))
+	finalView(t, tm)
 }

@@ -90,7 +90,10 @@ type Model struct {
 	mouseOn  bool      // capture the mouse (wheel scrolling); off leaves selection to the terminal
 	armed    armed     // what the next stop key does, set by the one before
 	armedAt  time.Time // a press long after the first asks again
-	hint     string
+
+	termBlurred bool   // the terminal reported losing focus
+	progress    string // the OSC 9;4 sequence last sent
+	hint        string
 
 	dockCache []string // the rendered bottom block, valid while dockKey holds
 	dockKey   dockKey
@@ -200,6 +203,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	cmd := m.update(msg)
 	m.syncPlaceholder()
+	if seq := m.progressChange(); seq != "" {
+		cmd = tea.Batch(cmd, tea.Raw(seq))
+	}
 	return m, tea.Batch(cmd, m.spinCmd())
 }
 
@@ -249,6 +255,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		cmds := make([]tea.Cmd, 0, 2)
 		for _, e := range msg.events {
 			cmds = append(cmds, m.onEvent(e))
+			if seq := m.notification(e.Payload); seq != "" {
+				cmds = append(cmds, tea.Raw(seq))
+			}
 		}
 		cmds = append(cmds, waitEvents(msg.ch))
 		return tea.Batch(cmds...)
@@ -315,6 +324,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
+	case tea.FocusMsg:
+		m.termBlurred = false
+	case tea.BlurMsg:
+		m.termBlurred = true
 	}
 	return nil
 }

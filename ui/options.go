@@ -94,6 +94,12 @@ type Options struct {
 	NoColor bool
 	// Light starts with the light theme until the terminal reports its background.
 	Light bool
+	// Notify is how the UI signals that the session waits for the user while
+	// the terminal is not focused: "auto" (default: bell, OSC 9 notification
+	// and OSC 9;4 progress), "bell", or "off".
+	Notify string
+	// Tmux wraps those sequences in tmux's passthrough; Run sets it from $TMUX.
+	Tmux bool
 	// Mouse captures the mouse (the wheel scrolls the transcript and review).
 	// Off by default: the terminal keeps selection and copy; the mouse key
 	// toggles it at run time.

@@ -22,6 +22,9 @@ func Run(ctx context.Context, be session.Backend, opts Options) error {
 	if asciiTerminal(os.Getenv) {
 		opts.ASCII = true
 	}
+	if os.Getenv("TMUX") != "" {
+		opts.Tmux = true
+	}
 	if opts.WorkDir == "" {
 		opts.WorkDir = checkoutRoot()
 	}

@@ -225,6 +225,7 @@ func (m *Model) View() tea.View {
 	if m.opts.Repository != "" {
 		v.WindowTitle = "wend · " + termtext.Sanitize(m.opts.Repository) // a BEL in a folder name would end the OSC
 	}
+	v.ReportFocus = m.notifyMode() != NotifyOff // notifications go out only while unfocused
 	if m.mouseOn && !m.opts.FirstRun {
 		v.MouseMode = tea.MouseModeCellMotion
 	}

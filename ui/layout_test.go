@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"gitlab.com/wend/wend/session"
@@ -64,4 +65,18 @@ func TestLeavingPlanFocusLeavesNoGap(t *testing.T) {
 		}
 	}
 	t.Fatalf("no input box:\n%s", v)
+}
+
+// At 80x24 the help pages: every group is on some page, turned with pgdn.
+func TestHelpPagesAt80x24(t *testing.T) {
+	be := uitest.NewBackend()
+	tm := teatest.NewTestModel(t, ui.New(be, ui.Options{NoColor: true, Clock: func() time.Time { return epoch }}),
+		teatest.WithInitialTermSize(80, 24))
+	tm.Send(key("?"))
+	waitOut(t, tm, "page 1/2")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyPgDown})
+	v := finalView(t, tm)
+	if !strings.Contains(v, "page 2/2") || !strings.Contains(v, "Review") {
+		t.Fatalf("pgdn should turn to the second page:\n%s", v)
+	}
 }

@@ -202,3 +202,50 @@ func TestCommandDurationLeavesOutTheApprovalWait(t *testing.T) {
 		t.Fatalf("the duration should count from the approval (27.2s): %q", l)
 	}
 }
+
+// Reword, add, move, then delete against an engine that applies each edit:
+// every edit the backend receives names the step the user had selected.
+func TestPlanEditsAfterRewordAddMoveNameTheSelectedStep(t *testing.T) {
+	be := uitest.NewBackend()
+	p := session.Plan{NextID: 5, Steps: []session.Step{
+		{ID: "1", Title: "Read stats.go", Status: session.StepDone},
+		{ID: "2", Title: "Fix the bug in stats.go (Mean)", Status: session.StepPending},
+		{ID: "3", Title: "Add a test", Status: session.StepPending},
+		{ID: "4", Title: "Run the tests", Status: session.StepPending},
+	}}
+	be.Plan = p.Clone()
+	be.Emit(session.SessionStarted{SessionID: "s1"}, session.PlanProposed{Plan: p, AwaitingApproval: true})
+	tm := newTM(t, be, ui.Options{})
+	waitOut(t, tm, "Waiting for your go")
+	tm.Send(key("tab"))
+	tm.Send(key("down"))
+	tm.Send(key("down")) // step 3
+	tm.Send(key("e"))
+	tm.Type("!")
+	tm.Send(key("enter"))
+	waitCalls(t, be, "EditPlan", 1)
+	waitOut(t, tm, "reworded step 3")
+	tm.Send(key("a")) // after step 3
+	tm.Type("Log the inputs")
+	tm.Send(key("enter"))
+	waitCalls(t, be, "EditPlan", 2)
+	waitOut(t, tm, "added step 5")
+	tm.Send(key("down")) // the new step 5
+	tm.Send(key("K"))    // above step 3
+	waitCalls(t, be, "EditPlan", 3)
+	waitOut(t, tm, "moved step 5")
+	tm.Send(key("d"))
+	edits := waitCalls(t, be, "EditPlan", 4)
+	want := []session.PlanEdit{
+		{Op: session.EditReword, StepID: "3", Title: "Add a test!"},
+		{Op: session.EditAdd, Title: "Log the inputs", After: "3"},
+		{Op: session.EditMove, StepID: "5", By: -1},
+		{Op: session.EditDelete, StepID: "5"},
+	}
+	for i, w := range want {
+		if edits[i].(session.PlanEdit) != w {
+			t.Errorf("edit %d: got %+v, want %+v", i, edits[i], w)
+		}
+	}
+	finalView(t, tm)
+}

@@ -38,6 +38,10 @@ type Backend struct {
 	Auto bool
 	// Clock stamps emitted events; nil stamps them all with the Unix epoch.
 	Clock func() time.Time
+	// Plan, when it has steps, is the engine's plan: EditPlan applies each
+	// edit to it the way the engine does and emits PlanEdited (or a Notice
+	// with the refusal).
+	Plan session.Plan
 }
 
 // NewBackend returns an empty fake with Auto on.
@@ -119,6 +123,22 @@ func (b *Backend) Stop(context.Context) error {
 }
 func (b *Backend) EditPlan(_ context.Context, e session.PlanEdit) error {
 	b.record("EditPlan", e)
+	b.mu.Lock()
+	if len(b.Plan.Steps) == 0 {
+		b.mu.Unlock()
+		return nil
+	}
+	p := b.Plan.Clone()
+	summary, err := p.Apply(e)
+	if err == nil {
+		b.Plan = p
+	}
+	b.mu.Unlock()
+	if err != nil {
+		b.Emit(session.Notice{Level: "warn", Text: "plan edit refused: " + err.Error()})
+		return nil
+	}
+	b.Emit(session.PlanEdited{Plan: p, Edit: e, Summary: summary})
 	return nil
 }
 func (b *Backend) Adjust(_ context.Context, text string) (string, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"gitlab.com/wend/wend/session"
@@ -25,7 +26,10 @@ func TestApprovalLeavesReviewHelpAndPlanOpen(t *testing.T) {
 	tm := newTM(t, be, ui.Options{Changes: sampleChanges()})
 	waitOut(t, tm, "Allow this command?")
 	tm.Send(key("ctrl+r"))
-	waitOut(t, tm, "auth/session.go")
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		s := ansi.Strip(string(b))
+		return strings.Contains(s, "auth/session.go") && strings.Contains(s, "esc returns here to decide")
+	}, teatest.WithDuration(5*time.Second))
 	tm.Send(key("ctrl+r"))
 	tm.Send(key("?"))
 	waitOut(t, tm, "Approval")

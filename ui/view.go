@@ -142,7 +142,7 @@ func (m *Model) dockLines(w int) []string {
 	switch {
 	case len(m.approvals) > 0:
 		r := m.approvals[0]
-		seen := dialog.Seen{Dir: m.opts.WorkDir}
+		seen := dialog.Seen{Dir: m.opts.WorkDir, Away: m.focus != focusInput, BackKey: m.km.Back.Help().Key}
 		if c, ok := m.callArgs[m.lastOpenCall()]; ok && r.Kind != session.ApproveCommand && r.Kind != session.ApproveNetwork {
 			seen.Preview = dialog.EditPreview(c.tool, c.args, 8)
 		}

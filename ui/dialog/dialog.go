@@ -25,6 +25,10 @@ type Seen struct {
 	Dir string
 	// Preview is a few lines of the edit ("-old", "+new"), shown as a diff.
 	Preview []string
+	// Away: the user is looking at the review or the plan; the choices apply
+	// once back, so the dialog says how to get back.
+	Away    bool
+	BackKey string
 }
 
 // Approval draws the approval request. When denying is set, input is the rendered
@@ -119,6 +123,9 @@ func ApprovalSeen(r session.ApprovalRequest, seen Seen, km keys.KeyMap, st style
 		choices = append(choices, km.Deny)
 		for _, c := range choices {
 			lines = append(lines, ansi.Truncate(st.Key.Render(pad(c.Help().Key, 3))+" "+c.Help().Desc, inner, "…"))
+		}
+		if seen.Away {
+			lines = append(lines, st.Warn.Render(ansi.Truncate(seen.BackKey+" returns here to decide", inner, "…")))
 		}
 	}
 	return st.Dialog.Width(bw).Render(strings.Join(lines, "\n"))

@@ -404,6 +404,9 @@ func (m *Model) closeCall(id string) {
 // or tool left looking busy says the run still goes on. A stopped step is
 // pending again (it was not done); at a failure it failed.
 func (m *Model) settleInterrupted(state session.State) {
+	if state == session.StateFinished {
+		return // the engine closed what it ran; nothing was cut short
+	}
 	why := "stopped"
 	if state != session.StateStopped {
 		why = "interrupted: the session " + string(state)

@@ -157,6 +157,12 @@ func reopenStaging(ctx context.Context, ws *workspace, id string) (*staging, err
 func (ls *liveSession) continuation(st *store.Store, stage *staging, cfg *agent.Config) {
 	r := ls.reopened
 	cfg.Tasks, cfg.NextStepID, cfg.LastTask = r.tasks, r.nextID, r.last.Task
+	cfg.Recorded = map[string]agent.RecordedResult{}
+	for _, e := range r.events {
+		if f, ok := e.Payload.(session.ToolFinished); ok {
+			cfg.Recorded[f.CallID] = agent.RecordedResult{Output: f.Output, IsError: f.IsError}
+		}
+	}
 	if recs, err := st.LoadConversation(ls.id); err == nil {
 		if h, err := agent.RestoreConversation(recs); err == nil {
 			cfg.History = h

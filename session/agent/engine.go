@@ -56,6 +56,18 @@ type Config struct {
 	NextStepID int
 	// LastTask is the reopened session's last task, for a retry.
 	LastTask string
+	// Recorded holds, by call id, the results the session's log recorded
+	// (ToolFinished): a call of History that completed before wend died but
+	// whose result no request carried is answered with it, not as
+	// interrupted.
+	Recorded map[string]RecordedResult
+}
+
+// RecordedResult is a tool result as the session's log kept it (its output
+// clipped).
+type RecordedResult struct {
+	Output  string
+	IsError bool
 }
 
 // Engine runs one session. All exported methods are safe for concurrent use.

@@ -254,3 +254,30 @@ func TestRetryRepeatsTheLastTask(t *testing.T) {
 		t.Fatalf("the retry request: %q", got)
 	}
 }
+
+// A call that completed before wend died, but whose result never reached a
+// request, is answered with the result the session's log recorded, not as
+// interrupted: it ran, and the model must not think otherwise.
+func TestRestoredConversationUsesRecordedResults(t *testing.T) {
+	history := []llm.Message{
+		{Role: llm.RoleUser, Content: []llm.Block{llm.Text("# Task\nlook")}},
+		{Role: llm.RoleAssistant, Content: []llm.Block{
+			{Type: llm.BlockToolUse, ID: "ran", Name: "read_file", Input: json.RawMessage(`{"path":"calc.go"}`)},
+			{Type: llm.BlockToolUse, ID: "cut", Name: "list_dir", Input: json.RawMessage(`{"path":"."}`)},
+		}},
+	}
+	model := newScripted(reply("", "finish", `{"summary":"ok"}`))
+	h := newHarness(t, calcFiles, model, func(c *Config) {
+		c.History, c.Tasks = history, 1
+		c.Recorded = map[string]RecordedResult{"ran": {Output: "1\tpackage calc"}}
+	})
+	h.start("look")
+	h.wait()
+	res := toolResults(model.request(0))
+	if len(res) != 2 || res[0].ToolUseID != "ran" || res[0].IsError || !strings.Contains(res[0].Content, "package calc") {
+		t.Fatalf("the recorded result: %+v", res)
+	}
+	if res[1].ToolUseID != "cut" || !res[1].IsError || !strings.Contains(res[1].Content, "interrupted") {
+		t.Fatalf("the unrecorded call: %+v", res[1])
+	}
+}

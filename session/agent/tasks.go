@@ -29,7 +29,12 @@ func (e *Engine) openTask(task session.Task) *conversation {
 		e.conv.saved = len(e.conv.messages) // they came from the store
 	}
 	conv := e.conv
-	conv.closeCalls(danglingNote)
+	conv.closeCalls(func(id string) llm.Block {
+		if r, ok := e.cfg.Recorded[id]; ok {
+			return toolResult(id, r.Output+"\n[wend: this result was recorded before wend stopped]", r.IsError)
+		}
+		return toolResult(id, danglingNote, true)
+	})
 	text := llm.Text(followUpMessage(task))
 	if last := &conv.messages[len(conv.messages)-1]; last.Role == llm.RoleUser {
 		// The previous task ended with tool results or a request that failed:
@@ -48,7 +53,7 @@ const danglingNote = "not run, or interrupted before it finished: the task ended
 
 // closeCalls answers every tool call of the last assistant message that has
 // no result yet, so the history is valid for every provider.
-func (c *conversation) closeCalls(note string) {
+func (c *conversation) closeCalls(answer func(id string) llm.Block) {
 	n := len(c.messages)
 	if n == 0 {
 		return
@@ -71,7 +76,7 @@ func (c *conversation) closeCalls(note string) {
 	var missing []llm.Block
 	for _, b := range c.messages[ai].Content {
 		if b.Type == llm.BlockToolUse && !answered[b.ID] {
-			missing = append(missing, toolResult(b.ID, note, true))
+			missing = append(missing, answer(b.ID))
 		}
 	}
 	if len(missing) == 0 {

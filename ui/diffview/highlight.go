@@ -2,65 +2,41 @@ package diffview
 
 import (
 	"image/color"
-	"path"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/alecthomas/chroma/v2"
-	"github.com/alecthomas/chroma/v2/lexers"
-	chromastyles "github.com/alecthomas/chroma/v2/styles"
 	"github.com/charmbracelet/x/ansi"
 
 	"gitlab.com/wend/wend/ui/styles"
+	"gitlab.com/wend/wend/ui/syntax"
 )
 
 // highlighter turns one line of code into coloured segments. Lines are lexed on
 // their own (a diff shows fragments anyway), which keeps the cost per visible row.
 type highlighter struct {
-	style   *chroma.Style
-	lexers  map[string]chroma.Lexer
-	colours map[chroma.TokenType]color.Color
+	colours [syntax.Number + 1]color.Color // by token kind; all nil: no highlighting
+	on      bool
+	spans   []syntax.Span // reused between lines
 }
 
 func newHighlighter(st styles.Styles) *highlighter {
-	h := &highlighter{lexers: map[string]chroma.Lexer{}, colours: map[chroma.TokenType]color.Color{}}
-	if st.Chroma != "" && !st.NoColor {
-		h.style = chromastyles.Get(st.Chroma)
+	p := st.Syntax
+	h := &highlighter{colours: [...]color.Color{syntax.Keyword: p.Keyword, syntax.Type: p.Type,
+		syntax.String: p.String, syntax.Comment: p.Comment, syntax.Number: p.Number}}
+	for _, c := range h.colours {
+		h.on = h.on || c != nil
 	}
 	return h
 }
 
-// lexer picks a lexer from the file name, then the language hint.
-func (h *highlighter) lexer(file, lang string) chroma.Lexer {
-	if h.style == nil {
+// lexer picks a language from the file name, then the language hint; nil when
+// colour is off or the language is unknown.
+func (h *highlighter) lexer(file, lang string) *syntax.Lang {
+	if !h.on {
 		return nil
 	}
-	k := file + "\x00" + lang
-	if l, ok := h.lexers[k]; ok {
-		return l
-	}
-	l := lexers.Match(path.Base(file))
-	if l == nil && lang != "" {
-		l = lexers.Get(lang)
-	}
-	if l != nil {
-		l = chroma.Coalesce(l)
-	}
-	h.lexers[k] = l
-	return l
-}
-
-func (h *highlighter) colour(t chroma.TokenType) color.Color {
-	if c, ok := h.colours[t]; ok {
-		return c
-	}
-	var c color.Color
-	if e := h.style.Get(t); e.Colour.IsSet() {
-		c = color.RGBA{R: e.Colour.Red(), G: e.Colour.Green(), B: e.Colour.Blue(), A: 255}
-	}
-	h.colours[t] = c
-	return c
+	return syntax.ForFile(file, lang)
 }
 
 // seg is a run of text with one foreground colour (nil: default).
@@ -69,29 +45,14 @@ type seg struct {
 	fg   color.Color
 }
 
-func (h *highlighter) segments(lx chroma.Lexer, s string) []seg {
+func (h *highlighter) segments(lx *syntax.Lang, s string) []seg {
 	if lx == nil || s == "" {
 		return []seg{{text: s}}
 	}
-	it, err := lx.Tokenise(nil, s+"\n")
-	if err != nil {
-		return []seg{{text: s}}
-	}
-	var out []seg
-	n := 0
-	for t := it(); t != chroma.EOF; t = it() {
-		v := t.Value
-		if n+len(v) > len(s) {
-			v = v[:max(len(s)-n, 0)]
-		}
-		if v == "" {
-			continue
-		}
-		n += len(v)
-		out = append(out, seg{text: v, fg: h.colour(t.Type)})
-	}
-	if n < len(s) {
-		out = append(out, seg{text: s[n:]})
+	h.spans = lx.Tokens(s, h.spans[:0])
+	out := make([]seg, 0, len(h.spans))
+	for _, sp := range h.spans {
+		out = append(out, seg{text: sp.Text, fg: h.colours[sp.Kind]})
 	}
 	return out
 }

@@ -6,11 +6,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/alecthomas/chroma/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/ui/syntax"
 )
 
 // maxCache bounds the rendered-row cache; it is dropped whole when full.
@@ -142,7 +142,7 @@ func (d *Doc) render(r Row) string {
 }
 
 // cell writes one diff line (gutter, marker, highlighted text) in width cells.
-func (d *Doc) cell(sb *strings.Builder, lx chroma.Lexer, raw string, marker byte, no, width int, partner string) {
+func (d *Doc) cell(sb *strings.Builder, lx *syntax.Lang, raw string, marker byte, no, width int, partner string) {
 	st := d.st
 	num := strconv.Itoa(no)
 	if no == 0 {

@@ -82,7 +82,7 @@ func TestHighlightsLanguages(t *testing.T) {
 	h := newHighlighter(st)
 	for file, src := range map[string]string{
 		"a.css": "body { color: red; }", "a.go": "func main() {}", "a.html": "<div class=\"x\">hi</div>",
-		"A.java": "public class A {}", "a.js": "const x = 1;", "a.md": "Some **bold** text", "a.py": "def f(): pass",
+		"A.java": "public class A {}", "a.js": "const x = 1;", "a.md": "Some `code` text", "a.py": "def f(): pass",
 		"a.rb": "def f; end", "a.ts": "let x: number = 1;",
 	} {
 		lx := h.lexer(file, "")

@@ -39,9 +39,18 @@ type Styles struct {
 	DiffAddWord, DiffDelWord, DiffLineNo, DiffCursor   lipgloss.Style
 	DiffAddBG, DiffDelBG, DiffWordAddBG, DiffWordDelBG color.Color
 
-	// Glamour and chroma style names that match the background.
-	Markdown string
-	Chroma   string
+	// Markdown (ui/markdown): headings, `code`, links and their URLs, quotes,
+	// rules, list markers, table headers.
+	MDHeading, MDCode, MDLink, MDURL, MDQuote, MDRule, MDBullet, MDTableHead lipgloss.Style
+
+	// Code highlighting (ui/syntax) in diffs and code blocks: foreground colours,
+	// all nil under NO_COLOR (code is then plain).
+	Syntax SyntaxColours
+}
+
+// SyntaxColours colour ui/syntax's token kinds; nil leaves the text as is.
+type SyntaxColours struct {
+	Keyword, Type, String, Comment, Number color.Color
 }
 
 // New builds the styles for a dark or light background. noColor drops every colour
@@ -136,13 +145,23 @@ func New(dark, noColor bool) Styles {
 	s.DiffLineNo = fg(muted)
 	s.DiffCursor = lipgloss.NewStyle().Reverse(true)
 
-	switch {
-	case noColor:
-		s.Markdown, s.Chroma = "notty", ""
-	case dark:
-		s.Markdown, s.Chroma = "dark", "monokai"
-	default:
-		s.Markdown, s.Chroma = "light", "github"
+	s.MDHeading = fg(accent).Bold(true)
+	s.MDCode = fg(c("#9A3412", "#F0A070"))
+	s.MDLink = fg(blue).Underline(true)
+	s.MDURL = fg(muted)
+	s.MDQuote = fg(muted).Italic(true)
+	s.MDRule = fg(border)
+	s.MDBullet = fg(accent)
+	s.MDTableHead = lipgloss.NewStyle().Bold(true)
+
+	// One Dark / One Light's hues: readable on both the plain and the diff
+	// backgrounds above.
+	s.Syntax = SyntaxColours{
+		Keyword: c("#A626A4", "#C678DD"),
+		Type:    c("#4078F2", "#61AFEF"),
+		String:  c("#50A14F", "#98C379"),
+		Comment: c("#8E8F96", "#7F848E"),
+		Number:  c("#986801", "#D19A66"),
 	}
 	return s
 }

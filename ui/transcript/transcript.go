@@ -20,6 +20,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"gitlab.com/wend/wend/internal/termtext"
+	"gitlab.com/wend/wend/ui/markdown"
 	"gitlab.com/wend/wend/ui/styles"
 )
 
@@ -123,8 +124,7 @@ type RenderedMsg struct {
 type TickMsg struct{ entryID int }
 
 type job struct {
-	rs                  *Renderers
-	style               string
+	r                   *markdown.Renderer
 	entryID, gen, width int
 	from                int
 	blocks              []string
@@ -139,10 +139,10 @@ func (j job) run() RenderedMsg {
 	// text is sanitized here, whole blocks at a time, so a character split
 	// across deltas is never mistaken for invalid UTF-8.
 	for _, b := range j.blocks {
-		out.blocks = append(out.blocks, j.rs.Render(j.style, j.width, expandTabs(termtext.Sanitize(b))))
+		out.blocks = append(out.blocks, renderBlock(j.r, j.width, expandTabs(termtext.Sanitize(b))))
 	}
 	if strings.TrimSpace(j.tail) != "" {
-		out.tail = j.rs.Render(j.style, j.width, expandTabs(termtext.Sanitize(completeRunes(j.tail))))
+		out.tail = renderBlock(j.r, j.width, expandTabs(termtext.Sanitize(completeRunes(j.tail))))
 	}
 	out.took = time.Since(start)
 	return out
@@ -370,7 +370,7 @@ func (m *Model) kick(e *entry) tea.Cmd {
 		id := e.id
 		return tea.Tick(gap-now.Sub(s.last), func(time.Time) tea.Msg { return TickMsg{id} })
 	}
-	j := job{rs: m.rs, style: m.st.Markdown, entryID: e.id, gen: s.gen, width: s.width, from: s.nr,
+	j := job{r: m.rs.For(m.st), entryID: e.id, gen: s.gen, width: s.width, from: s.nr,
 		tail: string(s.buf[tailFrom:]), tailEnd: len(s.buf)}
 	start := blockEnd
 	for _, end := range s.ends[s.nr:] {
@@ -512,15 +512,17 @@ func (m *Model) simpleLines(e *entry) []string {
 			out = append(out, st.UserPrompt.Render(p)+st.Bold.Render(l))
 		}
 	case Notice, Error:
+		// Notices (the "Done:" summary among them) carry the model's words:
+		// their `code` and **emphasis** render as in its messages.
 		mark, style := "· ", st.Muted
 		if e.kind == Error {
 			mark, style = "! ", st.Error
 		}
-		for i, l := range wrap(e.text, w-2) {
+		for i, l := range m.rs.For(st).InlineLines(e.text, w-2, style) {
 			if i > 0 {
 				mark = "  "
 			}
-			out = append(out, style.Render(mark+l))
+			out = append(out, style.Render(mark)+l)
 		}
 	case Tool:
 		t := e.tool
@@ -542,8 +544,15 @@ func (m *Model) simpleLines(e *entry) []string {
 				rst = st.ToolError
 			}
 		}
-		line := ansi.Truncate(head, max(w*2/3, 10), "…") + " " + res
-		out = append(out, rst.Render(ansi.Truncate(line, w, "…")))
+		if t.name == "finish" && t.short != "" {
+			// finish's summary is the model's prose, with its markdown.
+			head = rst.Render("⚙ "+t.name+" ") + m.rs.For(st).Inline(t.short, rst)
+			line := closeSGR(ansi.Truncate(head, max(w*2/3, 10), "…")) + rst.Render(" "+res)
+			out = append(out, closeSGR(ansi.Truncate(line, w, "…")))
+		} else {
+			line := ansi.Truncate(head, max(w*2/3, 10), "…") + " " + res
+			out = append(out, rst.Render(ansi.Truncate(line, w, "…")))
+		}
 		if m.expanded {
 			if t.args != "" {
 				for _, l := range wrap(t.args, w-4) {
@@ -563,6 +572,15 @@ func (m *Model) simpleLines(e *entry) []string {
 	}
 	e.lines, e.linesW, e.linesKey = out, m.width, key
 	return out
+}
+
+// closeSGR ends a line cut inside a style with a reset, so the style does not
+// run into the next thing on screen.
+func closeSGR(s string) string {
+	if i := strings.LastIndex(s, "\x1b["); i >= 0 && !strings.HasPrefix(s[i:], "\x1b[m") {
+		return s + "\x1b[m"
+	}
+	return s
 }
 
 func fmtDur(d time.Duration) string {

@@ -48,14 +48,14 @@ func openStaging(ctx context.Context, g *globals, id string) (*gitops.Session, e
 	}
 	gs, err := gitops.Open(ctx, ws.repo.Root(), id)
 	if errors.Is(err, gitops.ErrNoSession) {
-		return nil, usageErr("session %s has no staged changes here (see `wend sessions`)", id)
+		return nil, usageErr("session %s has no proposed changes here (see `wend sessions`)", id)
 	}
 	return gs, err
 }
 
 func newChangesCmd(g *globals) *cobra.Command {
 	var id string
-	var asJSON, stat bool
+	var asJSON, stat, noColor bool
 	cmd := &cobra.Command{
 		Use:   "changes",
 		Short: "Show every session's undecided changes with their hunk ids",
@@ -113,6 +113,7 @@ or all.`,
 				}
 				return nil
 			}
+			colour := diffColour(g.rawStdout, g.env, noColor) // diffcolour.go
 			for i, w := range list {
 				if i > 0 {
 					fmt.Fprintln(g.stdout)
@@ -133,7 +134,7 @@ or all.`,
 					}
 				}
 				for _, fc := range w.changes {
-					printChange(g, fc, stat)
+					printChange(g, fc, stat, colour)
 				}
 			}
 			if len(list) > 1 {
@@ -145,13 +146,16 @@ or all.`,
 	cmd.Flags().StringVar(&id, "session", "", "only this session (default: every session with undecided changes)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: one object per session")
 	cmd.Flags().BoolVar(&stat, "stat", false, "files and hunk ids only, no diff lines")
+	cmd.Flags().BoolVar(&noColor, "no-color", false, "no colour even on a terminal (as NO_COLOR=1)")
 	return cmd
 }
 
 // uncertainNote marks a change wend cannot attribute: reject and undo keep it.
 const uncertainNote = "changed while the command ran: reject and undo keep these bytes"
 
-func printChange(g *globals, fc gitops.FileChange, stat bool) {
+// printChange prints one file's pending hunks. With colour, the diff goes to the
+// raw terminal with wend's own escapes around text sanitized here.
+func printChange(g *globals, fc gitops.FileChange, stat, colour bool) {
 	name := fc.Path
 	if fc.OldPath != "" {
 		name = fc.OldPath + " → " + fc.Path
@@ -167,13 +171,25 @@ func printChange(g *globals, fc gitops.FileChange, stat bool) {
 		extra += " (" + uncertainNote + ")"
 	}
 	fmt.Fprintf(g.stdout, "\n%s  %s  +%d -%d%s\n", name, fc.Kind, fc.Added, fc.Deleted, extra)
+	out, line, header := g.stdout, func(l string) string { return l }, func(h string) string { return h }
+	if colour {
+		if f, ok := g.stdout.(interface{ Flush() error }); ok {
+			f.Flush() // what went through the guard comes first
+		}
+		out, line, header = g.rawStdout, colourDiffLine, colourHunkHeader
+	}
 	for _, h := range fc.Hunks {
-		fmt.Fprintf(g.stdout, "  hunk %s  @@ -%d,%d +%d,%d @@ %s\n", h.ID, h.OldStart, h.OldLines, h.NewStart, h.NewLines, h.Header)
+		// Header is the whole "@@ -a,b +c,d @@" line already.
+		hh := h.Header
+		if hh == "" {
+			hh = fmt.Sprintf("@@ -%d,%d +%d,%d @@", h.OldStart, h.OldLines, h.NewStart, h.NewLines)
+		}
+		fmt.Fprintf(out, "  hunk %s  %s\n", line(h.ID), header(hh))
 		if stat {
 			continue
 		}
 		for _, l := range h.Lines {
-			fmt.Fprintf(g.stdout, "    %s\n", l)
+			fmt.Fprintf(out, "    %s\n", line(l))
 		}
 	}
 }
@@ -195,6 +211,10 @@ the session that holds them is used; when several do, name one with --session.` 
 		Example: "  wend " + verb + " 3f9a2c1\n  wend " + verb + " src/main.go\n  wend " + verb + " all",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args, err := resolveHunkIDs(cmd.Context(), g, id, action, args) // hunkids.go
+			if err != nil {
+				return err
+			}
 			if id == "" {
 				picked, err := pickSession(cmd.Context(), g, action, args)
 				if err != nil {
@@ -242,7 +262,10 @@ without IDs or --all, wend says what --all would discard (and asks, on a termina
 			if all && len(args) > 0 {
 				return usageErr("give hunk ids or paths, or --all, not both")
 			}
-			targets := args
+			targets, err := resolveHunkIDs(cmd.Context(), g, id, session.ReviewUndo, args) // hunkids.go
+			if err != nil {
+				return err
+			}
 			if len(targets) == 0 {
 				targets = []string{"all"}
 			}

@@ -37,12 +37,13 @@ afterwards unless --keep is given.`,
 			if err != nil {
 				return err
 			}
+			repoDir := filepath.Join(tmp, "stats")
 			if o.keep {
-				fmt.Fprintf(g.stderr, "wend demo: the sample repository stays at %s\n", tmp)
+				// Said once, at the end, where the UI no longer covers it.
+				defer fmt.Fprintf(g.stderr, "wend demo: the sample repository stays at %s\n", repoDir)
 			} else {
 				defer os.RemoveAll(tmp)
 			}
-			repoDir := filepath.Join(tmp, "stats")
 			if err := os.Mkdir(repoDir, 0o755); err != nil {
 				return err
 			}
@@ -79,7 +80,6 @@ afterwards unless --keep is given.`,
 				return err
 			}
 			if !o.headless && !o.json {
-				fmt.Fprintf(g.stderr, "wend demo: sample repository in %s\n", repoDir)
 				return runUI(ctx, &dg, ws,
 					providerOptions{replayFile: replay, replayOpts: []llm.ReplayOption{llm.WithChunkDelay(15 * time.Millisecond)}},
 					ui.Options{

@@ -92,7 +92,7 @@ func (p *printer) print(e session.Event) {
 		}
 		fmt.Fprintf(p.w, "    %s %s%s\n", mark, v.Summary, took)
 	case session.ChangeStaged:
-		fmt.Fprintf(p.w, "  staged %s %s +%d -%d\n", v.Kind, v.Path, v.Added, v.Deleted)
+		fmt.Fprintf(p.w, "  proposed %s %s +%d -%d\n", v.Kind, v.Path, v.Added, v.Deleted)
 	case session.ApprovalRequested:
 		fmt.Fprintf(p.w, "? approval needed: %s %s%s\n", v.Request.Tool, v.Request.Command, v.Request.Path)
 	case session.ApprovalResolved:

@@ -56,8 +56,11 @@ type globals struct {
 	worktree   bool
 	stdout     io.Writer
 	stderr     io.Writer
-	stdin      io.Reader
-	env        func(string) string
+	// rawStdout is stdout before the termtext guard, for the few outputs that
+	// colour text they sanitized themselves (cli/diffcolour.go).
+	rawStdout io.Writer
+	stdin     io.Reader
+	env       func(string) string
 	// changed records which flags the user set, for config precedence.
 	changed func(name string) bool
 	// the audit log, opened on first use (see audit).
@@ -89,16 +92,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// One guard in front of everything a verb prints: model, GitLab and file text
 	// may carry terminal escapes and bidi controls, which show instead of acting.
 	// JSON output passes unchanged in meaning (internal/termtext says why).
+	rawStdout := stdout
 	safeOut, safeErr := termtext.NewWriter(stdout), termtext.NewWriter(stderr)
 	defer safeErr.Flush()
 	defer safeOut.Flush()
 	stdout, stderr = safeOut, safeErr
-	g := &globals{stdout: stdout, stderr: stderr, stdin: stdin, env: env}
+	g := &globals{stdout: stdout, stderr: stderr, stdin: stdin, env: env, rawStdout: rawStdout}
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	failed, err := root.ExecuteContextC(ctx)
 	if g.auditLog != nil {
 		g.auditLog.Close()
 	}
@@ -114,7 +118,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintln(stderr, "wend:", err)
 	if isUsage(err) {
-		fmt.Fprintln(stderr, "Run 'wend --help' for usage.")
+		// The help of the command that failed (`wend accept --help`), not the root's.
+		path := "wend"
+		if failed != nil {
+			path = failed.CommandPath()
+		}
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", path)
 		return ExitUsage
 	}
 	return ExitFailed
@@ -134,7 +143,7 @@ func newRoot(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "wend [TASK]",
 		Short: "An agentic development workflow for GitLab projects, in your terminal",
-		Long: `wend plans a task as a live checklist, works through it with tools, and stages
+		Long: `wend plans a task as a live checklist, works through it with tools, and proposes
 every change for your review, hunk by hunk. It understands your repository and
 your GitLab issues, merge requests, epics and pipelines.
 
@@ -146,6 +155,9 @@ Run a task headless:               wend run "fix the failing test"`,
 		// --version prints the line `wend version` prints (cli/version.go).
 		Version: buildVersion(),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseMisspelledVerb(cmd, args); err != nil { // verbtypo.go
+				return err
+			}
 			return runInteractive(cmd.Context(), g, args)
 		},
 	}

@@ -144,7 +144,7 @@ func driveTask(ctx context.Context, ls *liveSession, task session.Task, p *print
 	case session.StateWaiting:
 		return &exitError{code: ExitWaiting, err: errors.New("")}
 	case session.StateStopped:
-		return &exitError{code: ExitFailed, err: fmt.Errorf("stopped; session %s keeps the plan and staged changes", ls.id)}
+		return &exitError{code: ExitFailed, err: fmt.Errorf("stopped; session %s keeps the plan and proposed changes", ls.id)}
 	}
 	if !p.json {
 		// The progress output already ended with the error.

@@ -127,6 +127,7 @@ const noProviderHelp = `no model provider is configured.
   Anthropic:     export ANTHROPIC_API_KEY=...            (then: wend "your task")
   OpenAI:        export OPENAI_API_KEY=...
   Local server:  wend --provider openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5-coder
+  GitLab Duo:    export GITLAB_TOKEN=...                 (then: wend --provider gitlab-duo)
 Settings can live in ~/.config/wend/config.toml; see 'wend config'.
 To try wend with no key and no network: wend demo`
 

@@ -125,7 +125,8 @@ func TestReviewVerbsAcceptAndRejectHunks(t *testing.T) {
 		t.Fatalf("commit output: %s", out)
 	}
 	msg := git(t, dir, "log", "-1", "--format=%B")
-	if !strings.HasPrefix(msg, "edit notes\n\nok") {
+	// The subject summarises the change; the task and summary are the body.
+	if !strings.HasPrefix(msg, "Update notes.txt\n\nTask: edit notes\n\nok") {
 		t.Fatalf("commit message %q", msg)
 	}
 	if shown := git(t, dir, "show", "HEAD", "--format="); !strings.Contains(shown, "+FIRST") || strings.Contains(shown, "new.txt") {

@@ -22,6 +22,7 @@ func init() { register(newCommitCmd) }
 type commitOptions struct {
 	session string
 	message string
+	file    string
 	branch  bool
 	push    bool
 	remote  string
@@ -39,9 +40,11 @@ func newCommitCmd(g *globals) *cobra.Command {
 		Long: `Commit what is staged in git's index (your own staged changes plus the hunks you
 accepted). The message is drafted from the session (by the model when one is
 configured, else from the task and summary) and opened in
-your editor unless -m or --no-edit is given. --branch first switches to
+your editor unless -m, --file or --no-edit is given. When git refuses the
+commit (no identity, a hook), the message is kept in .git/wend/COMMIT_EDITMSG
+and the next 'wend commit' starts from it. --branch first switches to
 wend/<task-slug>; --push pushes the branch with your own git credentials.`,
-		Example: "  wend commit\n  wend commit --branch --push\n  wend commit -m \"Fix Mean\" --no-edit",
+		Example: "  wend commit\n  wend commit --branch --push\n  wend commit -m \"Fix Mean\" --no-edit\n  wend commit --file .git/wend/COMMIT_EDITMSG",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCommit(cmd.Context(), g, o)
@@ -50,6 +53,7 @@ wend/<task-slug>; --push pushes the branch with your own git credentials.`,
 	f := cmd.Flags()
 	f.StringVar(&o.session, "session", "", "the session (default: the newest)")
 	f.StringVarP(&o.message, "message", "m", "", "the commit message")
+	f.StringVarP(&o.file, "file", "F", "", "take the commit message from `FILE`")
 	f.BoolVar(&o.branch, "branch", false, "switch to (or create) the branch wend/<task-slug> first")
 	f.BoolVar(&o.push, "push", false, "push the branch after committing")
 	f.StringVar(&o.remote, "remote", "", "the remote to push to (default: the branch's, else origin)")
@@ -73,10 +77,29 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 	if strings.TrimSpace(string(staged)) == "" {
 		return usageErr("nothing is staged: accept changes first (wend changes, wend accept ID|all)")
 	}
+	if o.message != "" && o.file != "" {
+		return usageErr("give the message with -m or --file, not both")
+	}
 	task, summary := sessionSummary(ctx, ws, o.session)
 	msg := o.message
+	if o.file != "" {
+		if msg, err = readMessageFile(o.file); err != nil {
+			return err
+		}
+	}
+	saved, savedPath := savedMessage(ctx, root)
+	if msg == "" && saved != "" {
+		// A refused commit's message comes back instead of a new draft.
+		fmt.Fprintf(g.stderr, "wend: using the message saved when git refused the last commit (%s)\n", savedPath)
+		msg = saved
+		if !o.noEdit {
+			if msg, err = editMessage(ctx, root, msg); err != nil {
+				return err
+			}
+		}
+	}
 	if msg == "" {
-		msg = draftMessage(task, summary)
+		msg = draftMessage(task, summary, stagedPaths(ctx, root), sessionSteps(ctx, ws, o.session))
 		if o.draft && ws.settings.Provider != "" && ws.settings.Provider != "replay" && ws.settings.Provider != "gitlab-duo" {
 			if m, err := modelDraft(ctx, g, ws, root, task); err == nil {
 				msg = m
@@ -99,7 +122,10 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 	}
 	id, err := gitops.Commit(ctx, nil, root, msg)
 	if err != nil {
-		return err
+		return keepRefusedMessage(ctx, root, msg, err) // commitmsg.go
+	}
+	if savedPath != "" {
+		os.Remove(savedPath) // committed: the saved message is used up
 	}
 	fmt.Fprintf(g.stdout, "Committed %s: %s\n", id[:12], firstLine(msg))
 	if o.mr {
@@ -184,17 +210,44 @@ func sessionSummary(ctx context.Context, ws *workspace, id string) (task, summar
 	return task, summary
 }
 
-// draftMessage is a commit message from the session: the task as the subject, the
-// agent's summary as the body.
-func draftMessage(task, summary string) string {
-	subject := firstLine(firstNonEmpty(task, summary, "Changes made with wend"))
-	if len(subject) > 72 {
-		subject = strings.TrimSpace(subject[:69]) + "..."
+// draftMessage is a commit message from the session: a subject that summarises
+// the change (commitmsg.go), and a body with the task, the plan and the summary.
+func draftMessage(task, summary string, paths []string, steps []session.Step) string {
+	subject := draftSubject(summary, paths)
+	if body := draftBody(task, summary, steps); body != "" {
+		return subject + "\n\n" + body + "\n"
 	}
-	if summary == "" || summary == subject {
-		return subject + "\n"
+	return subject + "\n"
+}
+
+// sessionSteps are the plan's steps as the named or newest session left them.
+func sessionSteps(ctx context.Context, ws *workspace, id string) []session.Step {
+	st, err := sessionStore(ctx, ws.repo)
+	if err != nil {
+		return nil
 	}
-	return subject + "\n\n" + strings.TrimSpace(summary) + "\n"
+	if id == "" {
+		list, _ := st.List()
+		if len(list) == 0 {
+			return nil
+		}
+		id = list[0].ID
+	}
+	events, _ := st.Load(id)
+	var steps []session.Step
+	for _, e := range events {
+		switch p := e.Payload.(type) {
+		case session.PlanProposed:
+			steps = p.Plan.Steps
+		case session.PlanEdited:
+			steps = p.Plan.Steps
+		case session.SessionFinished:
+			if len(p.Plan.Steps) > 0 {
+				steps = p.Plan.Steps
+			}
+		}
+	}
+	return steps
 }
 
 // modelDraft asks the configured model for a message for the staged diff.

@@ -29,7 +29,8 @@ ANTHROPIC_API_KEY, OPENAI_API_KEY, GITLAB_TOKEN), then flags.`,
 				dir = "."
 			}
 			// Outside a repository the repository file simply does not apply.
-			if r, err := repo.Open(cmd.Context(), dir); err == nil {
+			r, err := repo.Open(cmd.Context(), dir)
+			if err == nil {
 				root = r.Root()
 			}
 			s, err := g.loadConfig(root)
@@ -50,6 +51,12 @@ ANTHROPIC_API_KEY, OPENAI_API_KEY, GITLAB_TOKEN), then flags.`,
 			}
 			if err := tw.Flush(); err != nil {
 				return err
+			}
+			if r != nil {
+				// What GitLab commands will really use: gitlab_url and origin combined.
+				if glc, err := g.gitlabConfig(cmd.Context(), &workspace{repo: r, settings: s}, "config"); err == nil {
+					fmt.Fprintf(g.stdout, "\nGitLab project in effect: %s/%s\n", glc.BaseURL, glc.Project)
+				}
 			}
 			if line := repoTrustLine(s.Repo); line != "" {
 				fmt.Fprintln(g.stdout)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -64,7 +65,12 @@ and a tiny completion round trip. Exit code 0 when nothing fails.`,
 				cfg.Model = nil
 			}
 			results := health.Run(ctx, cfg)
-			if cfg.BaseURL != "" && ws.repo != nil {
+			if dnsFailed(results) {
+				// Nothing reaches the host: the later GitLab checks failed for that
+				// reason alone (not a proxy's), and the Duo checks would only add noise.
+				pointAtDNS(results)
+				results = append(results, skippedDuoChecks("not checked: DNS failed")...)
+			} else if cfg.BaseURL != "" && ws.repo != nil {
 				if glc, err := g.gitlabConfig(ctx, ws, "doctor"); err == nil {
 					results = append(results, duoDoctorChecks(ctx, glc, timeout)...)
 				}
@@ -72,6 +78,10 @@ and a tiny completion round trip. Exit code 0 when nothing fails.`,
 			results = append(results, sandboxCheck(s, g))
 			settings := map[string]string{}
 			for _, row := range s.Rows() {
+				if row[1] == "" || row[1] == config.Redact("") {
+					settings[row[0]] = "" // unset, and reported as "(not set)"
+					continue
+				}
 				settings[row[0]] = row[1] + " (" + row[2] + ")"
 			}
 			if report != "" {
@@ -134,14 +144,45 @@ func printChecks(g *globals, results []health.Result) {
 	for _, r := range results {
 		counts[r.Status]++
 	}
-	fmt.Fprintf(g.stdout, "\n%d passed, %d warnings, %d failed, %d skipped\n", counts[health.Pass], counts[health.Warn], counts[health.Fail], counts[health.Skip])
+	// Only what happened: "7 passed, 2 skipped", no zero counts.
+	var parts []string
+	for _, c := range []struct {
+		st   health.Status
+		one  string
+		many string
+	}{{health.Pass, "passed", "passed"}, {health.Warn, "warning", "warnings"}, {health.Fail, "failed", "failed"}, {health.Skip, "skipped", "skipped"}} {
+		if n := counts[c.st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, plural(n, c.one, c.many)))
+		}
+	}
+	fmt.Fprintf(g.stdout, "\n%s\n", strings.Join(parts, ", "))
+}
+
+// pointAtDNS replaces the advice of GitLab checks that failed after the DNS
+// check did: their own fixes guess at proxies and ports, the cause is the name.
+func pointAtDNS(results []health.Result) {
+	for i, r := range results {
+		if r.Status == health.Fail && r.Name != health.CheckDNS && strings.HasPrefix(r.Name, "gitlab.") {
+			results[i].Fix = "the host name does not resolve: fix that first (see " + health.CheckDNS + ")"
+		}
+	}
+}
+
+// dnsFailed reports whether the instance's host did not resolve.
+func dnsFailed(results []health.Result) bool {
+	for _, r := range results {
+		if r.Name == health.CheckDNS && r.Status == health.Fail {
+			return true
+		}
+	}
+	return false
 }
 
 // modelCheck is doctor's "system exchange": one tiny completion round trip.
 func modelCheck(g *globals, s *config.Settings) health.ModelCheck {
 	return func(ctx context.Context) (string, error) {
 		if s.Provider == "" {
-			return "", fmt.Errorf("no model provider is configured: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or --provider/--base-url for a local server (or try `wend demo`)")
+			return "", fmt.Errorf("no model provider is configured: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or --provider/--base-url for a local server, or --provider gitlab-duo with GITLAB_TOKEN (or try `wend demo`)")
 		}
 		p, model, err := newProvider(s, providerOptions{client: g.httpClient("doctor")})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/net/http/httpproxy"
 
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/remote/health"
@@ -35,12 +36,9 @@ const duoMinVersion = "18.7"
 // succeeds. None of them creates a workflow. glc is what g.gitlabConfig returns.
 func duoDoctorChecks(ctx context.Context, glc gitlab.Config, timeout time.Duration) []health.Result {
 	if glc.BaseURL == "" || glc.Token == "" {
-		why := "no GitLab instance or token configured"
-		return []health.Result{
-			{Name: CheckDuoVersion, Status: health.Skip, Reason: why, Fix: "set GITLAB_TOKEN and GITLAB_URL (or a GitLab remote named origin)"},
-			{Name: CheckDuoWorkflows, Status: health.Skip, Reason: why},
-			{Name: CheckDuoWebSocket, Status: health.Skip, Reason: why},
-		}
+		out := skippedDuoChecks("no GitLab instance or token configured")
+		out[0].Fix = "set GITLAB_TOKEN and GITLAB_URL (or a GitLab remote named origin)"
+		return out
 	}
 	_, hc, err := duoClient(glc)
 	if err != nil {
@@ -153,6 +151,25 @@ func duoWorkflowsCheck(ctx context.Context, hc *http.Client, glc gitlab.Config) 
 	return r
 }
 
+// skippedDuoChecks are the Duo checks, not run for one reason.
+func skippedDuoChecks(why string) []health.Result {
+	return []health.Result{
+		{Name: CheckDuoVersion, Status: health.Skip, Reason: why},
+		{Name: CheckDuoWorkflows, Status: health.Skip, Reason: why},
+		{Name: CheckDuoWebSocket, Status: health.Skip, Reason: why},
+	}
+}
+
+// proxyFor is the proxy the environment names for u, or "" (a variable, so
+// the advice below follows what the HTTP client really does).
+func proxyFor(u *url.URL) string {
+	p, err := httpproxy.FromEnvironment().ProxyFunc()(u)
+	if err != nil || p == nil {
+		return ""
+	}
+	return p.Host
+}
+
 func duoWebSocketCheck(ctx context.Context, hc *http.Client, glc gitlab.Config) health.Result {
 	r := health.Result{Name: CheckDuoWebSocket}
 	base, err := url.Parse(strings.TrimRight(glc.BaseURL, "/"))
@@ -171,8 +188,10 @@ func duoWebSocketCheck(ctx context.Context, hc *http.Client, glc gitlab.Config) 
 	if err != nil {
 		r.Status, r.Reason = health.Fail, "the WebSocket upgrade failed: "+err.Error()
 		switch {
+		case resp == nil && proxyFor(base) != "":
+			r.Fix = "the proxy " + proxyFor(base) + " or a load balancer may not pass WebSocket upgrades; see the gitlab.websocket check"
 		case resp == nil:
-			r.Fix = "a proxy or load balancer may not pass WebSocket upgrades; see the gitlab.websocket check"
+			r.Fix = "a load balancer in front of GitLab may not pass WebSocket upgrades; see the gitlab.websocket check"
 		case resp.StatusCode == http.StatusUnauthorized:
 			r.Fix = "use a personal access token with the api scope in GITLAB_TOKEN"
 		case resp.StatusCode == http.StatusForbidden:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,7 @@ func (g *globals) gitlabConfig(ctx context.Context, ws *workspace, sessionID str
 	if in.InstanceURL == "" && in.RemoteURL == "" {
 		return gitlab.Config{}, errNoGitLab
 	}
+	in = overrideRemoteHost(in)
 	cfg, err := gitlab.Discover(in)
 	if err != nil {
 		return gitlab.Config{}, err
@@ -40,6 +42,27 @@ func (g *globals) gitlabConfig(ctx context.Context, ws *workspace, sessionID str
 	cfg.Wrap = func(rt http.RoundTripper) http.RoundTripper { return g.wrapAudit(rt, sessionID) }
 	cfg.Limits = gitlabLimits(ws.settings)
 	return cfg, nil
+}
+
+// overrideRemoteHost lets GITLAB_URL / --gitlab-url / gitlab_url win over
+// origin's host when the two differ: an SSH alias (git@work:group/proj.git) or a
+// separate SSH host (ssh.gitlab.example.com) names no web host, so the project
+// path comes from origin and the instance from the setting.
+func overrideRemoteHost(in gitlab.DiscoverInput) gitlab.DiscoverInput {
+	if in.InstanceURL == "" || in.RemoteURL == "" || in.Project != "" {
+		return in
+	}
+	r, err := gitlab.ParseRemote(in.RemoteURL, in.InstanceURL)
+	if err != nil {
+		return in
+	}
+	iu, err := url.Parse(strings.TrimRight(in.InstanceURL, "/"))
+	ru, rerr := url.Parse(r.BaseURL)
+	if err != nil || rerr != nil || strings.EqualFold(iu.Host, ru.Host) {
+		return in // same host: ParseRemote already applied the instance's root
+	}
+	in.Project, in.RemoteURL = r.Project, ""
+	return in
 }
 
 // gitlabClient connects to the project's GitLab, or returns errNoGitLab.

@@ -128,7 +128,7 @@ func New(dark, noColor bool) Styles {
 	s.Queued = fg(yellow).Italic(true)
 
 	s.DiffAddBG = c("#E6F6E9", "#16301F")
-	s.DiffDelBG = c("#FBE9E8", "#3A1B1D")
+	s.DiffDelBG = c("#FBE9E8", "#4F2025")
 	s.DiffWordAddBG = c("#B5E6C0", "#24633A")
 	s.DiffWordDelBG = c("#F2B8B5", "#7A2A2F")
 	s.DiffAdd = bg(fg(green), s.DiffAddBG)

@@ -12,6 +12,7 @@ import (
 // the list nesting, which picks the bullet. Inside list items (depth > 0)
 // blocks are not separated: items stay compact.
 func (r *Renderer) blocks(lines []string, w, depth int) [][]span {
+	w = max(w, 1) // a quote in a quote at width 3 leaves nothing, not less
 	var out [][]span
 	sep := func() {
 		if len(out) > 0 && depth == 0 {
@@ -178,6 +179,15 @@ func (r *Renderer) code(lines []string, info string, w int, out [][]span) [][]sp
 // inside the item, indented under its text.
 func (r *Renderer) list(lines []string, w, depth int, out [][]span) ([][]span, int) {
 	base := indent(lines[0])
+	// A list that starts indented outside any item is a nested list whose
+	// parent came in an earlier block (the transcript renders block by block):
+	// it keeps its indentation and the bullet of its level.
+	pad := ""
+	if depth == 0 && base > 0 {
+		pad = strings.Repeat(" ", min(base, 8))
+		depth = min(base/2, 2)
+		w -= len(pad)
+	}
 	n := 0
 	for n < len(lines) {
 		l := lines[n]
@@ -240,10 +250,10 @@ func (r *Renderer) list(lines []string, w, depth int, out [][]span) ([][]span, i
 			if k == 0 {
 				lead = span{bullet + " ", aBullet, nil}
 			}
-			out = append(out, append([]span{lead}, row...))
+			out = append(out, append([]span{{pad, 0, nil}, lead}, row...))
 		}
 		if len(body) == 1 && strings.TrimSpace(body[0]) == "" {
-			out = append(out, []span{{bullet, aBullet, nil}})
+			out = append(out, []span{{pad, 0, nil}, {bullet, aBullet, nil}})
 		}
 	}
 	return out, max(n, 1)

@@ -105,7 +105,7 @@ func TestTable(t *testing.T) {
 // A streaming tail is any prefix of a document: none may panic, an open fence
 // renders as code, and no line is wider than asked.
 func TestEveryPrefixRenders(t *testing.T) {
-	doc := "# H\n\n**bo** _it_ [l](http://u) `c\n\n- a\n  - b\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> q\n\n```py\ndef f():\n    return 1\n"
+	doc := "# H\n\n**bo** _it_ [l](http://u) `c\n\n- a\n  - b\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> q\n\n> > ---\n\n```py\ndef f():\n    return 1\n"
 	r := New(styles.New(false, false))
 	for i := 0; i <= len(doc); i++ {
 		for _, w := range []int{1, 5, 40} {
@@ -133,7 +133,7 @@ func TestInline(t *testing.T) {
 }
 
 func FuzzRender(f *testing.F) {
-	for _, s := range []string{"# a\n\n- b\n  1. c", "| a |\n|-|\n| b | c |", "**a *b** c*", "[a](b", "```\n", "> > x", "\\*x\\*"} {
+	for _, s := range []string{"# a\n\n- b\n  1. c", "| a |\n|-|\n| b | c |", "**a *b** c*", "[a](b", "```\n", "> > x", "\\*x\\*", "> > ---", "  - a\n\n    - b"} {
 		f.Add(s)
 	}
 	r := New(styles.New(true, false))
@@ -152,5 +152,14 @@ func TestUnmatchedMarkersStayLinear(t *testing.T) {
 	r := New(styles.New(true, false))
 	for _, unit := range []string{"*a ", "[a ", "`a` `` ", "_a ", "[a](b "} {
 		r.Render(strings.Repeat(unit, 20_000), 80)
+	}
+}
+
+// The transcript renders a loose list block by block, so a nested item after a
+// blank line arrives alone, indented: it keeps its indentation and bullet.
+func TestIndentedListAloneKeepsItsLevel(t *testing.T) {
+	got := plain(render(t, false, "  - nested\n    more", 40))
+	if got != "  ◦ nested more" {
+		t.Errorf("got %q", got)
 	}
 }

@@ -140,10 +140,12 @@ func TestWriteActions(t *testing.T) {
 
 func TestClosingDescription(t *testing.T) {
 	cases := map[string]string{
-		"":                "Closes #12",
-		"Fixes #12 today": "Fixes #12 today",
-		"Refs #120":       "Refs #120\n\nCloses #12",
-		"closes #3":       "closes #3\n\nCloses #12",
+		"":                 "Closes #12",
+		"Fixes #12 today":  "Fixes #12 today",
+		"Refs #120":        "Refs #120\n\nCloses #12",
+		"closes #3":        "closes #3\n\nCloses #12",
+		"Task: fix #12":    "Task: fix #12\n\nCloses #12",
+		"Plan:\nFixes #12": "Plan:\nFixes #12",
 	}
 	for in, want := range cases {
 		if got := ClosingDescription(in, 12); got != want {

@@ -78,10 +78,13 @@ func (c *Client) CreateMergeRequest(ctx context.Context, in NewMergeRequest) (Cr
 	return Created{Ref: fmt.Sprintf("%s!%d", pid, mr.IID), ID: mr.IID, URL: mr.WebURL}, nil
 }
 
-var closesRe = regexp.MustCompile(`(?i)\b(close[sd]?|fix(e[sd])?|resolve[sd]?|implement(s|ed)?)\s+#(\d+)\b`)
+// closesRe matches a closing statement that opens a line ("Fixes #12 today"):
+// a reference quoted inside other text ("Task: fix #12") is the user's words,
+// not a statement a reader of the merge request can see at a glance.
+var closesRe = regexp.MustCompile(`(?im)^\s*(close[sd]?|fix(e[sd])?|resolve[sd]?|implement(s|ed)?)\s+#(\d+)\b`)
 
-// ClosingDescription appends "Closes #N" to a description unless it already
-// has a closing pattern for that issue.
+// ClosingDescription appends "Closes #N" to a description unless a line of it
+// already states that it closes that issue.
 func ClosingDescription(desc string, issue int64) string {
 	desc = strings.TrimSpace(desc)
 	if issue == 0 {

@@ -227,8 +227,11 @@ func (p *Plan) Apply(e PlanEdit) (string, error) {
 		s.Title = title
 		return fmt.Sprintf("The user reworded step %s from %q to %q.", s.ID, old, title), nil
 	case EditDelete:
+		// s points into the slice: read the title before the next step slides
+		// into its place.
+		title := s.Title
 		p.Steps = append(p.Steps[:i], p.Steps[i+1:]...)
-		return fmt.Sprintf("The user deleted step %s %q; do not do it.", e.StepID, s.Title), nil
+		return fmt.Sprintf("The user deleted step %s %q; do not do it.", e.StepID, title), nil
 	case EditSkip:
 		s.Status = StepSkipped
 		return fmt.Sprintf("The user skipped step %s %q; do not do it.", s.ID, s.Title), nil

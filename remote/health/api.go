@@ -3,9 +3,12 @@ package health
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -305,17 +308,7 @@ func (a *api) cable(ctx context.Context) Result {
 		return pr
 	}
 	if err != nil {
-		r.Status = Fail
-		r.Fix = "a proxy or load balancer in front of GitLab must pass WebSocket upgrades (Upgrade/Connection headers) for /-/cable; Duo Workflow and live updates need it"
-		switch {
-		case resp != nil:
-			r.Reason = fmt.Sprintf("no WebSocket upgrade at /-/cable: the server answered %s", resp.Status)
-		case timedOut(ctx, err):
-			r.Reason = fmt.Sprintf("no WebSocket answer at /-/cable within %s", a.cfg.Timeout)
-		default:
-			r.Reason = "WebSocket to /-/cable failed: " + shortErr(err)
-		}
-		return r
+		return cableFailure(ctx, err, resp, a.cfg.Timeout)
 	}
 	defer conn.CloseNow()
 	_, msg, err := conn.Read(ctx)
@@ -335,4 +328,51 @@ func (a *api) cable(ctx context.Context) Result {
 	conn.Close(websocket.StatusNormalClosure, "")
 	r.Status, r.Reason = Pass, "ActionCable welcome received at "+u.Path
 	return r
+}
+
+// proxyAdvice is the cable check's fix when something between wend and GitLab
+// plausibly refused the upgrade.
+const proxyAdvice = "a proxy or load balancer in front of GitLab must pass WebSocket upgrades (Upgrade/Connection headers) for /-/cable; Duo Workflow and live updates need it"
+
+// cableFailure is the result of a WebSocket dial that failed. Proxy advice
+// only where a proxy is a plausible cause: an answer without the upgrade, a
+// connection cut or left silent after it opened, or a failing proxy itself. A
+// name that does not resolve, or a host that refuses or fails TLS, is the
+// network checks' finding, and proxy advice there sent users the wrong way.
+func cableFailure(ctx context.Context, err error, resp *http.Response, timeout time.Duration) Result {
+	r := Result{Name: CheckWebSocket, Status: Fail, Fix: proxyAdvice}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case resp != nil:
+		r.Reason = fmt.Sprintf("no WebSocket upgrade at /-/cable: the server answered %s", resp.Status)
+		return r
+	case errors.As(err, &dnsErr):
+		r.Reason = "WebSocket to /-/cable failed: " + shortErr(err)
+		r.Fix = "the host name does not resolve: fix that first (see " + CheckDNS + ")"
+		return r
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		// Not even TCP to GitLab itself (a proxy's dial says "proxyconnect").
+		r.Reason = "WebSocket to /-/cable failed: " + shortErr(err)
+		r.Fix = "see the DNS, TCP and TLS results"
+		return r
+	case isTLSFailure(err):
+		r.Reason = "WebSocket to /-/cable failed: " + shortErr(err)
+		r.Fix = "see the TLS result"
+		return r
+	case timedOut(ctx, err):
+		r.Reason = fmt.Sprintf("no WebSocket answer at /-/cable within %s", timeout)
+	default:
+		r.Reason = "WebSocket to /-/cable failed: " + shortErr(err)
+	}
+	return r
+}
+
+// isTLSFailure reports a certificate the client refused: the TLS check's finding.
+func isTLSFailure(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) || errors.As(err, &verify)
 }

@@ -9,6 +9,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
+	"fmt"
 	"encoding/pem"
 	"io"
 	"log"
@@ -16,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -311,5 +314,58 @@ func TestOlder(t *testing.T) {
 		if older(c.v, "17.2") != c.want {
 			t.Errorf("older(%q) = %v", c.v, !c.want)
 		}
+	}
+}
+
+// The WebSocket check gives proxy advice only where a proxy may be the cause:
+// not for a name that does not resolve or a port that refuses (issue 16).
+func TestCableAdviceNamesTheRealCause(t *testing.T) {
+	ctx := context.Background()
+	dns := &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "gitlab.nohost.invalid", IsNotFound: true}}
+	r := cableFailure(ctx, fmt.Errorf("failed to WebSocket dial: failed to send handshake request: %w", &url.Error{Op: "Get", URL: "https://gitlab.nohost.invalid/-/cable", Err: dns}), nil, time.Second)
+	if strings.Contains(r.Fix, "proxy") || !strings.Contains(r.Fix, CheckDNS) {
+		t.Errorf("DNS failure: fix %q should point at %s, not a proxy", r.Fix, CheckDNS)
+	}
+	// A real refused port.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	rs := Run(ctx, Config{BaseURL: "https://" + addr, Timeout: time.Second})
+	if ws := byName(rs)[CheckWebSocket]; ws.Status != Fail || strings.Contains(ws.Fix, "proxy") {
+		t.Errorf("closed port: websocket %s, fix %q: want a failure without proxy advice", ws.Status, ws.Fix)
+	}
+	// An answer without the upgrade is what a proxy does: advice stays.
+	resp := &http.Response{Status: "404 Not Found", StatusCode: 404}
+	if r := cableFailure(ctx, errors.New("expected handshake response status code 101 but got 404"), resp, time.Second); !strings.Contains(r.Fix, "proxy") {
+		t.Errorf("no upgrade: fix %q lacks the proxy advice", r.Fix)
+	}
+	// The proxy's own dial failing is a proxy problem.
+	pc := &net.OpError{Op: "proxyconnect", Net: "tcp", Err: errors.New("connection refused")}
+	if r := cableFailure(ctx, pc, nil, time.Second); !strings.Contains(r.Fix, "proxy") {
+		t.Errorf("proxyconnect: fix %q lacks the proxy advice", r.Fix)
+	}
+}
+
+// Only secret-bearing settings are hidden: max_tokens is a budget and keys.* are
+// key bindings, though their names contain "token" and "key" (issue 16).
+func TestSafeSettingsHidesOnlySecrets(t *testing.T) {
+	in := map[string]string{
+		"max_tokens": "8192 (default for claude)", "keys.pause": "ctrl+space", "thinking_budget": "0 (off)",
+		"api_key": "sk-ant-abc", "gitlab_token": "glpat-xyz", "GitLabToken": "glpat-xyz", "client_secret": "s",
+		"api_key_file": "~/.config/wend/key (file)", "openai_api_key": "",
+	}
+	out := SafeSettings(in)
+	for _, k := range []string{"max_tokens", "keys.pause", "thinking_budget", "api_key_file"} {
+		if out[k] != in[k] {
+			t.Errorf("%s = %q, want it shown as %q", k, out[k], in[k])
+		}
+	}
+	for _, k := range []string{"api_key", "gitlab_token", "GitLabToken", "client_secret"} {
+		if out[k] != "(set, hidden)" {
+			t.Errorf("%s = %q, want (set, hidden)", k, out[k])
+		}
+	}
+	if out["openai_api_key"] != "(not set)" {
+		t.Errorf("unset secret = %q, want (not set)", out["openai_api_key"])
 	}
 }

@@ -35,8 +35,12 @@ func WriteJSON(w io.Writer, results []Result, settings map[string]string) error 
 	return enc.Encode(NewReport(results, settings))
 }
 
-// secretWords mark settings whose values are never shown, whatever they look like.
-var secretWords = []string{"token", "key", "secret", "password", "credential", "auth"}
+// secretWords mark settings whose values are never shown, whatever they look
+// like. They are matched against the ends of the name's words (split at "_",
+// "." and "-"), so max_tokens (a budget) and keys.pause (a key binding) show while
+// api_key and gitlab_token stay hidden.
+var secretWords = map[string]bool{"token": true, "key": true, "apikey": true, "secret": true, "password": true,
+	"passwd": true, "credential": true, "credentials": true, "auth": true, "authorization": true, "cookie": true}
 
 // SafeSettings masks secret settings: a key naming a secret shows only whether
 // it is set ("set (file ~/.config/...)" is left to the caller's origin
@@ -44,13 +48,7 @@ var secretWords = []string{"token", "key", "secret", "password", "credential", "
 func SafeSettings(in map[string]string) map[string]string {
 	out := make(map[string]string, len(in))
 	for k, v := range in {
-		lk := strings.ToLower(k)
-		secret := false
-		for _, w := range secretWords {
-			if strings.Contains(lk, w) && !strings.Contains(lk, "origin") && !strings.Contains(lk, "file") {
-				secret = true
-			}
-		}
+		secret := isSecretSetting(k)
 		switch {
 		case secret && v == "":
 			out[k] = "(not set)"
@@ -120,4 +118,26 @@ func mark(s Status) string {
 
 func cell(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}
+
+// isSecretSetting reports whether a setting's name says its value is a secret.
+// The file that holds one (api_key_file) and where it came from are not.
+func isSecretSetting(name string) bool {
+	words := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '_' || r == '.' || r == '-' || r == ' ' })
+	secret := false
+	for _, w := range words {
+		switch {
+		case w == "file" || w == "origin":
+			return false
+		default:
+			// A word that ends like one (privatetoken, gitlabToken) is one too:
+			// hiding too much is the safe mistake; max_tokens and keys still show.
+			for sw := range secretWords {
+				if strings.HasSuffix(w, sw) {
+					secret = true
+				}
+			}
+		}
+	}
+	return secret
 }

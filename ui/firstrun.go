@@ -26,11 +26,26 @@ func firstRun(st styles.Styles, w, h int) string {
 		st.Bold.Render("A local model (Ollama, vLLM, LiteLLM)"),
 		"  wend --provider openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5-coder",
 		"",
+		st.Bold.Render("GitLab Duo (GitLab's own agent)"),
+		"  export GITLAB_TOKEN=glpat-…",
+		"  wend --provider gitlab-duo",
+		"",
 		st.Bold.Render("Just looking?"),
 		"  wend demo      the whole flow offline, on a sample repository",
 		"",
 		st.Muted.Render("Settings can live in ~/.config/wend/config.toml or .wend.toml."),
 		st.Muted.Render("Press q or esc to quit."),
+	}
+	if len(lines) > h {
+		// A short terminal (80×24) keeps every command and the way out; the
+		// blank lines between the blocks go first.
+		kept := lines[:0:0]
+		for _, l := range lines {
+			if l != "" {
+				kept = append(kept, l)
+			}
+		}
+		lines = kept
 	}
 	for i, l := range lines {
 		lines[i] = ansi.Truncate("  "+l, w, "…")

@@ -132,9 +132,18 @@ func TestFirstRunScreen(t *testing.T) {
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
 	m.Update(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}) // no session to stop: must not panic
 	v := ansi.Strip(m.View().Content)
-	for _, want := range []string{"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "--provider openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5-coder", "wend demo"} {
+	for _, want := range []string{"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "--provider openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5-coder", "wend demo",
+		"GitLab Duo (GitLab's own agent)", "  export GITLAB_TOKEN=glpat-…", "  wend --provider gitlab-duo"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("first-run screen lacks %q:\n%s", want, v)
+		}
+	}
+	// At 80×24 every block and the way out still show.
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	v = ansi.Strip(m.View().Content)
+	for _, want := range []string{"wend --provider gitlab-duo", "wend demo", "Press q or esc to quit"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("first-run screen at 80x24 lacks %q:\n%s", want, v)
 		}
 	}
 	if strings.Contains(v, "Describe a task") {

@@ -48,7 +48,7 @@ func TestMouseKeyTogglesCapture(t *testing.T) {
 // alternate screen takes them away, so they are printed after it.
 func TestFirstRunLeavesItsCommandsBehind(t *testing.T) {
 	after := ui.New(nil, ui.Options{FirstRun: true}).AfterQuit()
-	for _, want := range []string{"export ANTHROPIC_API_KEY=", "export OPENAI_API_KEY=", "wend demo"} {
+	for _, want := range []string{"export ANTHROPIC_API_KEY=", "export OPENAI_API_KEY=", "export GITLAB_TOKEN=", "wend --provider gitlab-duo", "wend demo"} {
 		if !strings.Contains(after, want) {
 			t.Errorf("after quitting the first-run screen, %q is gone:\n%s", want, after)
 		}

@@ -63,7 +63,7 @@ func newTM(t *testing.T, be *uitest.Backend, opts ui.Options) *teatest.TestModel
 	opts.Repository, opts.Branch, opts.Model = "acme/shop", "fix-login", "claude-sonnet"
 	opts.Clock = func() time.Time { return epoch }
 	opts.NoColor = true
-	return teatest.NewTestModel(t, ui.New(be, opts), teatest.WithInitialTermSize(120, 40))
+	return teatest.NewTestModel(t, ui.New(transport(t, be, &opts), opts), teatest.WithInitialTermSize(120, 40))
 }
 
 // waitOut waits until the screen output mentions s.
@@ -356,7 +356,7 @@ func TestNarrowLayout(t *testing.T) {
 		session.Paused{})
 	opts := ui.Options{Repository: "acme/shop", Branch: "fix-login", Model: "claude-sonnet", NoColor: true,
 		Clock: func() time.Time { return epoch }}
-	tm := teatest.NewTestModel(t, ui.New(be, opts), teatest.WithInitialTermSize(80, 24))
+	tm := teatest.NewTestModel(t, ui.New(transport(t, be, &opts), opts), teatest.WithInitialTermSize(80, 24))
 	waitOut(t, tm, "paused")
 	golden.RequireEqual(t, finalView(t, tm))
 }

@@ -49,13 +49,24 @@ type pane struct {
 
 func newPane(t *testing.T, w, h int, env []string, args ...string) *pane {
 	t.Helper()
+	return newPaneIn(t, "", w, h, env, args...)
+}
+
+// newPaneIn is newPane with the command started in dir (the pane's working
+// directory), for programs that take their project from it.
+func newPaneIn(t *testing.T, dir string, w, h int, env []string, args ...string) *pane {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed")
 	}
 	p := &pane{t: t, name: fmt.Sprintf("wend-e2e-%d", time.Now().UnixNano())}
 	cmd := append([]string{"env"}, env...)
 	cmd = append(cmd, args...)
-	tmuxArgs := append([]string{"new-session", "-d", "-s", p.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}, cmd...)
+	tmuxArgs := []string{"new-session", "-d", "-s", p.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
+	if dir != "" {
+		tmuxArgs = append(tmuxArgs, "-c", dir)
+	}
+	tmuxArgs = append(tmuxArgs, cmd...)
 	if out, err := exec.Command("tmux", tmuxArgs...).CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v %s", err, out)
 	}

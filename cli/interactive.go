@@ -31,6 +31,12 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 		return ui.Run(ctx, nil, opts)
 	}
 	g.pruneAtStart(ctx, ws) // prune.go
+	if ws.settings.Host && ws.settings.Provider != "gitlab-duo" {
+		// The session runs in a host that outlives this terminal (hostclient.go).
+		hosted := hostedOptions(ctx, g, ws)
+		hosted.Task = task
+		return runHosted(ctx, g, ws, hosted)
+	}
 	// The GitLab client is made on the first completion, not before the first frame.
 	opts.Suggest = &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }}
 	return runUI(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, opts)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"gitlab.com/wend/wend/cli/config"
 	"gitlab.com/wend/wend/internal/termtext"
@@ -63,6 +64,10 @@ type globals struct {
 	env       func(string) string
 	// changed records which flags the user set, for config precedence.
 	changed func(name string) bool
+	// flags are the global flags, which a session host is started with too.
+	flags *pflag.FlagSet
+	// hostSession is the id a session host (`wend host`) must use.
+	hostSession string
 	// the audit log, opened on first use (see audit).
 	auditLog   *audit.Log
 	auditTried bool
@@ -175,6 +180,7 @@ Run a task headless:               wend run "fix the failing test"`,
 	addDuoFlags(g, f)
 	root.SetVersionTemplate("{{.Version}}")
 	g.changed = func(name string) bool { return root.PersistentFlags().Changed(name) }
+	g.flags = root.PersistentFlags()
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v\nRun '%s --help' for usage.", err, c.CommandPath())
 	})

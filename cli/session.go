@@ -211,7 +211,10 @@ func openLive(ctx context.Context, g *globals, ws *workspace, po providerOptions
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	id := newSessionID(time.Now())
+	id := g.hostSession // a session host is told its id by the process that started it
+	if id == "" {
+		id = newSessionID(time.Now())
+	}
 	po.client = g.httpClient(id)
 	provider, model, err := newProvider(ws.settings, po)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -62,10 +63,11 @@ left go. Every wend and wend run also removes up to 20 such sessions idle for
 			if err != nil {
 				return err
 			}
+			rows := describeSessions(cmd.Context(), ws.repo.Root(), st, list)
 			if asJSON {
 				enc := json.NewEncoder(g.stdout)
-				for _, s := range list {
-					if err := enc.Encode(s); err != nil {
+				for _, r := range rows {
+					if err := enc.Encode(r); err != nil {
 						return err
 					}
 				}
@@ -76,9 +78,11 @@ left go. Every wend and wend run also removes up to 20 such sessions idle for
 				return nil
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSTARTED\tSTATE\tSTEPS\tTASK")
-			for _, s := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\n", s.ID, s.Started.Local().Format("Jan 2 15:04"), s.State, s.Done, s.Steps, oneLine(s.Task, 60))
+			fmt.Fprintln(tw, "ID\tSTARTED\tAGE\tSTATE\tSTEPS\tUNDECIDED\tTASK")
+			now := time.Now()
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.ID, r.Started.Local().Format("Jan 2 15:04"), ageWords(now.Sub(r.Started)),
+					r.Shown, r.Done, r.Steps, undecided(r.Undecided), oneLine(r.Task, 60))
 			}
 			return tw.Flush()
 		},

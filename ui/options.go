@@ -112,6 +112,10 @@ type Options struct {
 	ASCII bool
 	// Editor overrides $EDITOR for "modify".
 	Editor string
+	// ReadOnly says the UI watches a session another terminal drives (a
+	// client of a session host): the status bar says so, and the host refuses
+	// its control calls with an error that says why.
+	ReadOnly bool
 	// Clock replaces time.Now (tests).
 	Clock func() time.Time
 }

@@ -180,6 +180,9 @@ func (m *Model) statusLine() string {
 	if len(m.approvals) > 0 || m.question != nil {
 		state = "waiting for you"
 	}
+	if m.opts.ReadOnly {
+		state = "read-only · " + state
+	}
 	var el time.Duration
 	if !m.started.IsZero() {
 		end := m.clock

@@ -57,6 +57,11 @@ type File struct {
 	SandboxNetwork  *bool     `toml:"sandbox_network"`
 	SandboxDenyRead *[]string `toml:"sandbox_deny_read"`
 	SandboxWritable *[]string `toml:"sandbox_writable"`
+	// Host runs each interactive session in a background host process that
+	// outlives the terminal (cli/host.go); OnDetach is what the session does
+	// when its terminal goes: "pause" at the next boundary, or "continue".
+	Host     *bool   `toml:"host"`
+	OnDetach *string `toml:"on_detach"`
 }
 
 // Settings are the effective values.
@@ -97,6 +102,10 @@ type Settings struct {
 	SandboxNetwork  bool
 	SandboxDenyRead []string
 	SandboxWritable []string
+	// Host: the terminal UI is a client of a session host that survives the
+	// terminal closing. OnDetach is "pause" (default) or "continue".
+	Host     bool
+	OnDetach string
 	// SecretFiles are the api_key_file and gitlab_token_file that were read,
 	// so the sandbox hides them from commands.
 	SecretFiles []string
@@ -134,7 +143,7 @@ func Load(src Sources) (*Settings, error) {
 	if src.Env == nil {
 		src.Env = os.Getenv
 	}
-	s := &Settings{Approval: "ask", MaxTurns: 200, Sandbox: "auto", Origin: map[string]string{}}
+	s := &Settings{Approval: "ask", MaxTurns: 200, Sandbox: "auto", OnDetach: "pause", Origin: map[string]string{}}
 	s.Origin["sandbox"], s.Origin["sandbox_network"] = "default", "default"
 	s.ConnectTimeout, s.ResponseTimeout, s.StreamIdleTimeout = httpx.DefaultConnect, httpx.DefaultResponse, httpx.DefaultStreamIdle
 	s.MaxResponseMB = httpx.DefaultMaxBytes >> 20
@@ -333,6 +342,15 @@ func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string,
 		}
 		s.SandboxWritable, s.Origin["sandbox_writable"] = *f.SandboxWritable, at("sandbox_writable")
 	}
+	if f.Host != nil {
+		s.Host, s.Origin["host"] = *f.Host, at("host")
+	}
+	if f.OnDetach != nil {
+		if v := *f.OnDetach; v != "pause" && v != "continue" {
+			return fmt.Errorf("%s: on_detach must be \"pause\" or \"continue\", not %q", at("on_detach"), v)
+		}
+		s.OnDetach, s.Origin["on_detach"] = *f.OnDetach, at("on_detach")
+	}
 	if len(f.Keys) > 0 {
 		if s.Keys == nil {
 			s.Keys = map[string][]string{}
@@ -377,7 +395,7 @@ func describeTOMLError(path string, err error) error {
 		var msgs []string
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, max_tokens, thinking_budget, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, [keys])", path, row, strings.Join(e.Key(), ".")))
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, max_tokens, thinking_budget, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, host, on_detach, [keys])", path, row, strings.Join(e.Key(), ".")))
 		}
 		return errors.New(strings.Join(msgs, "\n"))
 	}
@@ -511,6 +529,8 @@ func (s *Settings) Rows() [][3]string {
 		{"sandbox_network", fmt.Sprint(s.SandboxNetwork), origin("sandbox_network")},
 		{"sandbox_deny_read", strings.Join(s.SandboxDenyRead, ", "), origin("sandbox_deny_read")},
 		{"sandbox_writable", strings.Join(s.SandboxWritable, ", "), origin("sandbox_writable")},
+		{"host", fmt.Sprint(s.Host), origin("host")},
+		{"on_detach", s.OnDetach, origin("on_detach")},
 	}
 	actions := make([]string, 0, len(s.Keys))
 	for a := range s.Keys {

@@ -62,6 +62,11 @@ var repoKeyClasses = map[string]keyClass{
 	"sandbox_network":   userOnly,
 	"sandbox_deny_read": userOnly,
 	"sandbox_writable":  userOnly,
+	// Whether work goes on once the user's terminal is gone, and in a process
+	// that outlives it, is the user's call: a repository could otherwise keep
+	// a session spending unattended.
+	"host":      userOnly,
+	"on_detach": userOnly,
 	// Network limits bound waits and sizes on the hosts the user chose. A
 	// repository may shorten them (wend fails sooner) but never lengthen them:
 	// "1000h" or a huge size would bring back the endless hang and the

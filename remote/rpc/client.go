@@ -26,13 +26,11 @@ var _ session.Backend = (*Client)(nil)
 // drive it (granted unless another client drives it already; see Role). It fails
 // at once when nothing serves the socket.
 func Dial(ctx context.Context, path string, control bool) (*Client, error) {
-	cc, err := grpc.NewClient("unix://"+path,
-		grpc.WithTransportCredentials(&peerCreds{owner: ownUID()}),
-		grpc.WithDefaultCallOptions(grpc.CallContentSubtype(codecName), grpc.MaxCallRecvMsgSize(maxMessage)))
+	c, err := connect(path)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cc: cc}
+	cc := c.cc
 	var rep helloReply
 	if err := c.invoke(ctx, "Hello", &helloRequest{Control: control}, &rep); err != nil {
 		cc.Close()
@@ -40,6 +38,28 @@ func Dial(ctx context.Context, path string, control bool) (*Client, error) {
 	}
 	c.role, c.session = rep.Role, rep.Session
 	return c, nil
+}
+
+func connect(path string) (*Client, error) {
+	cc, err := grpc.NewClient("unix://"+path,
+		grpc.WithTransportCredentials(&peerCreds{owner: ownUID()}),
+		grpc.WithDefaultCallOptions(grpc.CallContentSubtype(codecName), grpc.MaxCallRecvMsgSize(maxMessage)))
+	if err != nil {
+		return nil, err
+	}
+	return &Client{cc: cc}, nil
+}
+
+// Probe asks the server at path how it stands, without attaching.
+func Probe(ctx context.Context, path string) (Status, error) {
+	var st Status
+	c, err := connect(path)
+	if err != nil {
+		return st, err
+	}
+	defer c.Close()
+	err = c.invoke(ctx, "Status", &empty{}, &st)
+	return st, err
 }
 
 // Role is what the server granted at hello: RoleWatch when another client

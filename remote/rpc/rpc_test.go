@@ -207,8 +207,14 @@ func TestOneControlsOthersWatch(t *testing.T) {
 	if n := len(be.CallsOf("Pause")); n != 1 {
 		t.Fatalf("%d pauses reached the backend", n)
 	}
+	if st, err := rpc.Probe(ctx, path); err != nil || st.Clients != 2 || !st.Controlled || st.PID != os.Getpid() {
+		t.Fatalf("status with two clients: %+v %v", st, err)
+	}
 	first.Close()
 	waitUntil(t, "the detach", func() bool { return detached.Load() == 1 })
+	if st, err := rpc.Probe(ctx, path); err != nil || st.Clients != 1 || st.Controlled {
+		t.Fatalf("status once the controller left: %+v %v", st, err)
+	}
 	if _, controlled := srv.Clients(); controlled {
 		t.Fatal("nobody should control after the controller left")
 	}

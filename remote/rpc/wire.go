@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"os"
 
 	"google.golang.org/grpc"
 
@@ -45,6 +46,16 @@ type (
 	}
 	contentReply struct {
 		Content string `json:"content"`
+	}
+	// Status is what `wend sessions` asks a host, without saying hello (so
+	// the question is no client).
+	Status struct {
+		Session string `json:"session"`
+		// Clients is how many clients are connected; Controlled whether
+		// one of them drives the session (none: it is detached).
+		Clients    int  `json:"clients"`
+		Controlled bool `json:"controlled"`
+		PID        int  `json:"pid"`
 	}
 	eventsRequest struct {
 		// After is the last sequence number the client holds: the stream
@@ -127,6 +138,10 @@ var serviceDesc = grpc.ServiceDesc{
 		}),
 		method("Resolve", true, func(s *Server, ctx context.Context, in *resolveRequest) (*empty, error) {
 			return &empty{}, s.be.Resolve(ctx, in.Decision)
+		}),
+		method("Status", false, func(s *Server, _ context.Context, _ *empty) (*Status, error) {
+			n, controlled := s.Clients()
+			return &Status{Session: s.opts.Session, Clients: n, Controlled: controlled, PID: os.Getpid()}, nil
 		}),
 		method("Changes", false, (*Server).changes),
 		method("Content", false, (*Server).content),

@@ -205,8 +205,22 @@ func (s *Store) list(cutoff time.Time) ([]Summary, error) {
 func Summarize(id string, events []session.Event) Summary {
 	sum := Summary{ID: id, State: session.StateRunning}
 	var plan session.Plan
+	paused := false
+	waiting := map[string]bool{} // approvals and questions not answered yet
 	for _, e := range events {
 		switch p := e.Payload.(type) {
+		case session.Paused:
+			paused = true
+		case session.Resumed:
+			paused = false
+		case session.ApprovalRequested:
+			waiting[p.Request.ID] = true
+		case session.ApprovalResolved:
+			delete(waiting, p.RequestID)
+		case session.InputRequested:
+			waiting[p.RequestID] = true
+		case session.InputAnswered:
+			delete(waiting, p.RequestID)
 		case session.SessionStarted:
 			if sum.Tasks == 0 {
 				sum.Started = e.Time
@@ -214,6 +228,7 @@ func Summarize(id string, events []session.Event) Summary {
 			sum.Tasks++
 			sum.Task, sum.Model, sum.State = p.Task, p.Model, session.StateRunning
 			plan = session.Plan{} // each task makes its own plan
+			paused, waiting = false, map[string]bool{}
 		case session.PlanProposed:
 			plan = p.Plan
 		case session.PlanEdited:
@@ -232,5 +247,13 @@ func Summarize(id string, events []session.Event) Summary {
 		}
 	}
 	sum.Done, sum.Steps = plan.Done()
+	if !sum.State.Ended() {
+		switch {
+		case len(waiting) > 0:
+			sum.State = session.StateWaiting
+		case paused:
+			sum.State = session.StatePaused
+		}
+	}
 	return sum
 }

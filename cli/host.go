@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"gitlab.com/wend/wend/remote/rpc"
+	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/store"
+)
+
+// The session host: a wend process that runs one session without a terminal,
+// serving it to terminal clients on <git dir>/wend/<id>/host.sock (remote/rpc).
+// The interactive wend starts it (hostclient.go) detached in its own session
+// (setsid), its output in host.log beside the socket, so closing the terminal
+// or losing SSH reaches only the client: the session goes on to its next
+// boundary and waits there (on_detach = "pause"), or goes on (on_detach =
+// "continue"), and `wend attach` shows it again.
+
+func init() { register(newHostCmd) }
+
+func newHostCmd(g *globals) *cobra.Command {
+	var id string
+	var resume bool
+	cmd := &cobra.Command{
+		Use:    "host --session ID",
+		Short:  "Run a session in the background for terminal clients (started by wend itself)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if id == "" {
+				return usageErr("wend host needs --session ID; it is started by wend, not by hand")
+			}
+			return runHost(cmd.Context(), g, id, resume)
+		},
+	}
+	cmd.Flags().StringVar(&id, "session", "", "the session's `ID`")
+	cmd.Flags().BoolVar(&resume, "resume", false, "reopen a stored session instead of starting one")
+	return cmd
+}
+
+// hostGrace is how long a host with no client and no running task waits for one
+// before it exits: a client that just started it has not connected yet, and a
+// user who quit may come back at once.
+const hostGrace = 3 * time.Second
+
+// sessionSocket is where the host of session id listens.
+func sessionSocket(st *store.Store, id string) string {
+	return filepath.Join(st.Dir(), id, rpc.SocketName)
+}
+
+func runHost(ctx context.Context, g *globals, id string, resume bool) error {
+	// The terminal that started the host may close at any moment; that is the
+	// client's business. SIGTERM and SIGINT (ctx) still end the session cleanly.
+	signal.Ignore(syscall.SIGHUP)
+	ws, err := g.openWorkspace(ctx)
+	if err != nil {
+		return err
+	}
+	if ws.settings.Provider == "gitlab-duo" {
+		return usageErr("a session host runs wend's own engine, not GitLab Duo")
+	}
+	st, err := sessionStore(ctx, ws.repo)
+	if err != nil {
+		return err
+	}
+	po := providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}
+	var ls *liveSession
+	if resume {
+		ls, err = reopenLive(ctx, g, ws, po, id)
+	} else {
+		g.hostSession = id
+		ls, err = openLive(ctx, g, ws, po)
+	}
+	if err != nil {
+		return err
+	}
+	defer ls.close()
+	d := buildInBackground(ctx, ls, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
+	l, err := rpc.Listen(sessionSocket(st, id))
+	if err != nil {
+		return err
+	}
+	h := &host{log: ls.log, be: d, onDetach: ws.settings.OnDetach}
+	srv := rpc.NewServer(d, rpc.Options{Session: id, Changes: deferredChanges{d: d, ls: ls},
+		OnDetach: h.detached})
+	go srv.Serve(l)
+	defer srv.Close()
+	fmt.Fprintf(g.stderr, "wend host %s: serving %s (pid %d)\n", id, l.Addr(), os.Getpid())
+	if resume && ls.reopened.killed {
+		go d.Start(ctx, session.Task{Retry: true})
+	}
+	h.wait(ctx, srv)
+	if h.running() {
+		// Ended by a signal while a task runs: stopped at the next boundary, its
+		// end recorded, as the in-process wend does.
+		if d.Stop(context.Background()) == nil {
+			<-d.Done()
+		}
+	}
+	fmt.Fprintf(g.stderr, "wend host %s: exiting\n", id)
+	return nil
+}
+
+// host watches its session's log and clients to know when it may go.
+type host struct {
+	log      *session.Log
+	be       session.Backend
+	onDetach string
+
+	mu   sync.Mutex
+	busy bool // a task has started and not finished
+}
+
+func (h *host) running() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.busy
+}
+
+// detached runs when the controlling client's connection closes.
+func (h *host) detached() {
+	if !h.running() {
+		return
+	}
+	if h.onDetach == "continue" {
+		h.log.Append(session.Notice{Level: "info", Text: `Your terminal detached; the session goes on (on_detach = "continue"). wend attach shows it again.`})
+		return
+	}
+	h.log.Append(session.Notice{Level: "info", Text: `Your terminal detached: the session pauses at its next boundary (on_detach = "pause"); a running command finishes. Resume when you are back.`})
+	h.be.Pause(context.Background())
+}
+
+// wait returns when ctx ends, or when no client is connected and no task runs
+// for hostGrace (the session is then safe on disk, and `wend attach` or
+// `wend resume` reopens it).
+func (h *host) wait(ctx context.Context, srv *rpc.Server) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	events := h.log.Subscribe(ctx, 0)
+	idle := time.NewTimer(hostGrace)
+	defer idle.Stop()
+	changed := srv.Changed()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			switch e.Payload.(type) {
+			case session.SessionStarted:
+				h.mu.Lock()
+				h.busy = true
+				h.mu.Unlock()
+			case session.SessionFinished:
+				h.mu.Lock()
+				h.busy = false
+				h.mu.Unlock()
+			default:
+				continue
+			}
+		case <-changed:
+			changed = srv.Changed()
+		case <-idle.C:
+			if n, _ := srv.Clients(); n == 0 && !h.running() {
+				return
+			}
+		}
+		idle.Reset(hostGrace)
+	}
+}

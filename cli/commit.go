@@ -12,6 +12,7 @@ import (
 
 	"gitlab.com/wend/wend/context/refs"
 	"gitlab.com/wend/wend/gitops"
+	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/remote/llm"
 	"gitlab.com/wend/wend/session"
@@ -70,7 +71,7 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 		return err
 	}
 	root := ws.repo.Root()
-	staged, err := exec.CommandContext(ctx, "git", "-C", root, "diff", "--cached", "--stat").Output()
+	staged, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"diff", "--cached", "--stat"}})
 	if err != nil {
 		return fmt.Errorf("reading the index: %w", err)
 	}
@@ -132,7 +133,7 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 		o.push = true
 	}
 	if o.push {
-		branch, err := exec.CommandContext(ctx, "git", "-C", root, "symbolic-ref", "--short", "HEAD").Output()
+		branch, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"symbolic-ref", "--short", "HEAD"}})
 		if err != nil {
 			return fmt.Errorf("finding the branch to push: %w", err)
 		}
@@ -256,7 +257,7 @@ func modelDraft(ctx context.Context, g *globals, ws *workspace, root, task strin
 	if err != nil {
 		return "", err
 	}
-	diff, _ := exec.CommandContext(ctx, "git", "-C", root, "diff", "--cached").Output()
+	diff, _ := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"diff", "--cached"}})
 	if len(diff) > 30000 {
 		diff = append(diff[:30000], "\n[diff cut]"...)
 	}
@@ -281,7 +282,7 @@ func modelDraft(ctx context.Context, g *globals, ws *workspace, root, task strin
 
 // editMessage opens $VISUAL/$EDITOR (as git would) on the draft.
 func editMessage(ctx context.Context, root, draft string) (string, error) {
-	editor, _ := exec.CommandContext(ctx, "git", "-C", root, "var", "GIT_EDITOR").Output()
+	editor, _ := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"var", "GIT_EDITOR"}})
 	ed := strings.TrimSpace(string(editor))
 	if ed == "" || ed == ":" {
 		return draft, nil

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/session"
 )
 
@@ -67,7 +67,7 @@ func readMessageFile(path string) (string, error) {
 
 // stagedPaths are the paths in git's index that differ from HEAD.
 func stagedPaths(ctx context.Context, root string) []string {
-	out, err := exec.CommandContext(ctx, "git", "-C", root, "diff", "--cached", "--name-only", "-z").Output()
+	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"diff", "--cached", "--name-only", "-z"}})
 	if err != nil {
 		return nil
 	}

@@ -8,11 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"gitlab.com/wend/wend/context/refs"
+	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/remote/redact"
 	"gitlab.com/wend/wend/session"
@@ -24,7 +24,7 @@ var errNoGitLab = errors.New("no GitLab instance: set GITLAB_URL (or gitlab_url 
 
 // gitlabConfig finds the instance and project from the settings and the git remote.
 func (g *globals) gitlabConfig(ctx context.Context, ws *workspace, sessionID string) (gitlab.Config, error) {
-	remote, _ := exec.CommandContext(ctx, "git", "-C", ws.repo.Root(), "remote", "get-url", "origin").Output()
+	remote, _ := gitrun.Run(ctx, gitrun.Cmd{Dir: ws.repo.Root(), Args: []string{"remote", "get-url", "origin"}})
 	in := gitlab.DiscoverInput{
 		InstanceURL: ws.settings.GitLabURL,
 		RemoteURL:   strings.TrimSpace(string(remote)),

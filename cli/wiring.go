@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"gitlab.com/wend/wend/cli/config"
+	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/internal/procenv"
 	"gitlab.com/wend/wend/remote/audit"
 	"gitlab.com/wend/wend/remote/httpx"
@@ -93,7 +93,7 @@ func modelLimits(s *config.Settings) httpx.Limits {
 
 // gitDir is the repository's common git directory (shared by worktrees).
 func gitDir(ctx context.Context, root string) (string, error) {
-	out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--git-common-dir").Output()
+	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"rev-parse", "--git-common-dir"}})
 	if err != nil {
 		return "", err
 	}

@@ -3,11 +3,9 @@ package gitops
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
 	"strings"
+
+	"gitlab.com/wend/wend/internal/gitrun"
 )
 
 // Cmd is one git invocation, built with Git and its chained methods. Paths are
@@ -60,83 +58,32 @@ type Runner interface {
 	Run(ctx context.Context, c *Cmd) ([]byte, error)
 }
 
-// GitError says which git command failed and what git printed.
-type GitError struct {
-	Args     []string
-	Dir      string
-	ExitCode int
-	Stderr   string
-	Err      error
-}
-
-func (e *GitError) Error() string {
-	msg := strings.TrimSpace(e.Stderr)
-	if msg == "" && e.Err != nil {
-		msg = e.Err.Error()
-	}
-	return fmt.Sprintf("git %s (exit %d): %s", Subcommand(e.Args), e.ExitCode, msg)
-}
+// GitError says which git command failed and what git printed (the runner's
+// error: every git process of wend goes through internal/gitrun).
+type GitError = gitrun.Error
 
 // Subcommand returns the git subcommand in args, after any "-c key=value".
-func Subcommand(args []string) string {
-	for len(args) >= 2 && args[0] == "-c" {
-		args = args[2:]
-	}
-	if len(args) == 0 {
-		return ""
-	}
-	return args[0]
-}
+func Subcommand(args []string) string { return gitrun.Subcommand(args) }
 
-func (e *GitError) Unwrap() error { return e.Err }
-
-// ExecRunner runs the git binary found in PATH (or Path when set).
+// ExecRunner runs the git binary found in PATH (or Path when set), through
+// internal/gitrun.
 type ExecRunner struct {
 	Path string
 }
 
 // baseEnv is what every call gets: C locale for parseable output, literal
-// pathspecs, no interactive prompts from git itself (credential helpers and ssh
-// agents still work), no pager.
-var baseEnv = []string{
-	"LC_ALL=C",
-	"GIT_LITERAL_PATHSPECS=1",
-	"GIT_TERMINAL_PROMPT=0",
-	"GIT_PAGER=cat",
-}
+// pathspecs, no pager (gitrun adds no interactive prompts from git itself;
+// credential helpers and ssh agents still work).
+var baseEnv = append(append([]string{}, gitrun.ParseEnv...), "GIT_LITERAL_PATHSPECS=1", "GIT_PAGER=cat")
 
 // Run implements Runner.
 func (r ExecRunner) Run(ctx context.Context, c *Cmd) ([]byte, error) {
-	bin := r.Path
-	if bin == "" {
-		bin = "git"
-	}
-	cmd := exec.CommandContext(ctx, bin, c.Args...)
-	cmd.Dir = c.Dir
-	env := append(os.Environ(), baseEnv...)
-	if c.ReadOnly {
-		env = append(env, "GIT_OPTIONAL_LOCKS=0")
-	}
-	cmd.Env = append(env, c.Env...)
+	gc := gitrun.Cmd{Dir: c.Dir, Args: c.Args, Path: r.Path, ReadOnly: c.ReadOnly,
+		Env: append(append([]string{}, baseEnv...), c.Env...)}
 	if c.Stdin != nil {
-		cmd.Stdin = bytes.NewReader(c.Stdin)
+		gc.Stdin = bytes.NewReader(c.Stdin)
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if err != nil {
-		ge := &GitError{Args: c.Args, Dir: c.Dir, ExitCode: -1, Stderr: stderr.String(), Err: err}
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			ge.ExitCode = ee.ExitCode()
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			ge.Err = ctxErr
-		}
-		return stdout.Bytes(), ge
-	}
-	return stdout.Bytes(), nil
+	return gitrun.Run(ctx, gc)
 }
 
 // splitZ splits NUL-terminated output; a trailing empty element is dropped.

@@ -4,15 +4,16 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"gitlab.com/wend/wend/internal/gitrun"
 )
 
 // The sample files end in .txt so the Go tool does not treat them as part of wend.
@@ -50,17 +51,17 @@ func CreateRepo(ctx context.Context, dir string) error {
 		{"add", "-A"},
 		{"commit", "-q", "-m", "Add stats package"},
 	} {
-		cmd := exec.CommandContext(ctx, "git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(),
+		_, err := gitrun.Run(ctx, gitrun.Cmd{Dir: dir, Args: args, Env: []string{
 			"GIT_AUTHOR_NAME=wend demo", "GIT_AUTHOR_EMAIL=demo@wend.invalid",
 			"GIT_COMMITTER_NAME=wend demo", "GIT_COMMITTER_EMAIL=demo@wend.invalid",
 			"GIT_AUTHOR_DATE=2026-01-01T12:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T12:00:00Z",
-			"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(stderr.String()))
+			"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1"}})
+		var ge *gitrun.Error
+		if errors.As(err, &ge) {
+			return fmt.Errorf("git %s: %v: %s", args[0], ge.Err, strings.TrimSpace(ge.Stderr))
+		}
+		if err != nil {
+			return fmt.Errorf("git %s: %v", args[0], err)
 		}
 	}
 	return nil

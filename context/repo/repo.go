@@ -1,7 +1,7 @@
 // Package repo is what wend knows about the repository it works in: the files git
 // knows (tracked and untracked-but-not-ignored), search over them, language
 // detection, and the facts the model receives with its first request. It shells out
-// to the git binary and imports nothing of wend's.
+// to the git binary through internal/gitrun and imports nothing else of wend's.
 package repo
 
 import (
@@ -10,13 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"gitlab.com/wend/wend/internal/gitrun"
 )
 
 // ErrNotRepo means the directory is not inside a git work tree.
@@ -222,15 +223,17 @@ func compactSorted(s []string) []string {
 // gitBytes runs git in dir with pager and colour off and returns stdout; on failure
 // the error carries git's stderr.
 func gitBytes(ctx context.Context, dir string, args ...string) ([]byte, error) {
-	full := append([]string{"--no-pager", "-c", "color.ui=never", "-c", "core.quotepath=off"}, args...)
-	cmd := exec.CommandContext(ctx, "git", full...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	full := append(append([]string{}, gitrun.Plain...), args...)
+	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: dir, Args: full, ReadOnly: true, Env: gitrun.ParseEnv})
 	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
+		var ge *gitrun.Error
+		if errors.As(err, &ge) {
+			err = ge.Err
+		}
+		msg := ""
+		if ge != nil {
+			msg = strings.TrimSpace(ge.Stderr)
+		}
 		if msg == "" {
 			return out, fmt.Errorf("git %s: %w", args[0], err)
 		}

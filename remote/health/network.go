@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/remote/redact"
 )
@@ -25,7 +26,7 @@ func checkGit(ctx context.Context, dir string) Result {
 		return r
 	}
 	git := func(args ...string) (string, error) {
-		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+		out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: dir, Args: args})
 		return strings.TrimSpace(string(out)), err
 	}
 	if _, err := exec.LookPath("git"); err != nil {

@@ -248,9 +248,6 @@ func commandResult(res tools.Result) (string, error) {
 	return line + "\n" + body + rest, nil
 }
 
-// gitReadOnly are the git verbs the read-only git tool runs without approval.
-var gitReadOnly = map[string]bool{"status": true, "log": true, "diff": true, "show": true, "blame": true}
-
 // gitCommand runs read-only verbs with the git tool; anything else is a shell
 // command "git ..." under the approval policy, run only if approved.
 func (e *Engine) gitCommand(ctx context.Context, requestID string, g *contract.RunGitCommand) (string, error) {
@@ -260,7 +257,7 @@ func (e *Engine) gitCommand(ctx context.Context, requestID string, g *contract.R
 		res := e.refuse(requestID, tools.ToolGit, map[string]any{"command": verb, "arguments": g.GetArguments()}, "cannot parse the git arguments: "+err.Error())
 		return "", errors.New(res.Output)
 	}
-	if gitReadOnly[verb] {
+	if tools.GitReadOnly(verb) {
 		res := e.runTool(ctx, requestID, call(tools.ToolGit, map[string]any{"args": append([]string{verb}, args...)}), nil)
 		if res.IsError {
 			return "", errors.New(res.Output)

@@ -93,7 +93,7 @@ func dwsToolCall(name string, raw json.RawMessage) tools.Call {
 	case "run_git_command":
 		verb := str("command")
 		args, _ := shellSplit(str("args", "arguments"))
-		if gitReadOnly[verb] {
+		if tools.GitReadOnly(verb) {
 			return call(tools.ToolGit, map[string]any{"args": append([]string{verb}, args...)})
 		}
 		return call(tools.ToolRunCommand, map[string]any{"command": shellJoin(append([]string{"git", verb}, args...))})

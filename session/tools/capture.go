@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/internal/sandbox"
 )
 
@@ -251,10 +251,8 @@ func (r *Registry) gitIgnored(ctx context.Context, ops []captureOp) map[string]b
 		in.WriteString(op.path)
 		in.WriteByte(0)
 	}
-	cmd := exec.CommandContext(ctx, "git", "-C", r.realRoot, "check-ignore", "-z", "--stdin")
-	cmd.Stdin = &in
-	cmd.Env = append(os.Environ(), "GIT_OPTIONAL_LOCKS=0", "LC_ALL=C")
-	b, _ := cmd.Output() // exit 1: nothing ignored
+	b, _ := gitrun.Run(ctx, gitrun.Cmd{Dir: r.realRoot, Args: []string{"check-ignore", "-z", "--stdin"},
+		Stdin: &in, ReadOnly: true, Env: gitrun.ParseEnv}) // exit 1: nothing ignored
 	for _, p := range strings.Split(string(b), "\x00") {
 		if p != "" {
 			out[p] = true

@@ -200,6 +200,15 @@ var gitSubs = map[string]gitSub{
 		}},
 }
 
+// GitReadOnly says whether sub is one of the read-only subcommands the git
+// tool may run without approval (its arguments are still judged, call by
+// call). The Duo engine routes a git call to the git tool by it, so the list
+// lives here only.
+func GitReadOnly(sub string) bool {
+	_, ok := gitSubs[sub]
+	return ok
+}
+
 // gitSubNames lists the allowlisted subcommands for messages.
 const gitSubNames = "status, log, diff, show, blame, branch (listing), shortlog, describe, rev-parse"
 

@@ -1,58 +1,20 @@
 package tools
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"time"
 
+	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/session"
 )
 
 const gitTimeout = 60 * time.Second
-
-// gitHardening is put before every subcommand the git tool runs without
-// approval. The repository's own config may come from someone else (a copied
-// checkout, an earlier approved command), and it can name programs git runs on
-// its own: a pager, an fsmonitor hook, gpg to check signatures. Command-line
-// config wins over every config file, and -c reaches child gits through
-// GIT_CONFIG_PARAMETERS. External diff and textconv drivers are switched off
-// per subcommand (gitSubFlags), clean/smudge filters by name (gitFilterOverrides).
-var gitHardening = []string{
-	"--no-pager",
-	"-c", "color.ui=never",
-	"-c", "core.quotepath=off",
-	"-c", "core.fsmonitor=false",
-	"-c", "core.pager=cat",
-	"-c", "log.showSignature=false",
-	"-c", "gpg.program=false", "-c", "gpg.openpgp.program=false",
-	"-c", "gpg.x509.program=false", "-c", "gpg.ssh.program=false",
-	"-c", "status.submoduleSummary=false",
-	// "dirty": submodules are compared by commit only, so git never runs a
-	// child git in a submodule under that submodule's own config.
-	"-c", "diff.ignoreSubmodules=dirty",
-	"-c", "blame.ignoreRevsFile=",
-}
-
-// gitSubFlags are put right after the subcommand: no external diff program and
-// no textconv filter, whatever the config and .gitattributes say.
-var gitSubFlags = map[string][]string{
-	"diff": {"--no-ext-diff", "--no-textconv"},
-	"log":  {"--no-ext-diff", "--no-textconv"},
-	"show": {"--no-ext-diff", "--no-textconv"},
-	// blame reads the working tree through textconv too.
-	"blame": {"--no-textconv"},
-}
-
-// gitReadsWorktree are the subcommands that may hash working-tree files and so
-// run clean filters.
-var gitReadsWorktree = map[string]bool{"status": true, "diff": true, "blame": true, "describe": true}
 
 // judgeGit judges args against the read-only allowlist, confining paths like
 // read_file does.
@@ -132,9 +94,12 @@ func (r *Registry) git(ctx context.Context, raw json.RawMessage) Result {
 	}
 	ctx, cancel := context.WithTimeout(ctx, gitTimeout)
 	defer cancel()
-	full := append([]string{}, gitHardening...)
-	if gitReadsWorktree[args[0]] {
-		overrides, err := r.gitFilterOverrides(ctx)
+	// Optional locks off: `git status` must not rewrite the index behind the
+	// staging layer's back. wend's own credentials are stripped as for commands.
+	environ := commandEnv(os.Environ(), r.cfg.StripEnv, nil)
+	full := append([]string{}, gitrun.Hardened...)
+	if gitrun.ReadsWorktree(args[0]) {
+		overrides, err := gitrun.FilterOverrides(ctx, r.realRoot, environ)
 		if err != nil {
 			return failf("%s: cannot read the repository's filter config", shorten(shown, 60)).withOutput(
 				"Refused: reading the repository's filter config (to switch its filters off) failed: %v", err)
@@ -142,25 +107,16 @@ func (r *Registry) git(ctx context.Context, raw json.RawMessage) Result {
 		full = append(full, overrides...)
 	}
 	full = append(full, args[0])
-	full = append(full, gitSubFlags[args[0]]...)
+	full = append(full, gitrun.SubcommandFlags(args[0])...)
 	full = append(full, args[1:]...)
-	cmd := exec.CommandContext(ctx, "git", full...)
-	cmd.Dir = r.realRoot
-	// Optional locks off: `git status` must not rewrite the index behind the
-	// staging layer's back. wend's own credentials are stripped as for commands.
-	cmd.Env = append(commandEnv(os.Environ(), r.cfg.StripEnv, nil), "GIT_OPTIONAL_LOCKS=0")
 	buf := newHeadTail(r.cfg.MaxOutputBytes)
-	var stderr bytes.Buffer
-	cmd.Stdout = buf
-	cmd.Stderr = &stderr
-	err := cmd.Run()
+	_, err := gitrun.Run(ctx, gitrun.Cmd{Dir: r.realRoot, Args: full, Environ: environ, ReadOnly: true, Stdout: buf})
 	out := buf.String()
 	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		var exit *exec.ExitError
-		code := -1
-		if errors.As(err, &exit) {
-			code = exit.ExitCode()
+		var ge *gitrun.Error
+		msg, code := err.Error(), -1
+		if errors.As(err, &ge) {
+			msg, code = strings.TrimSpace(ge.Stderr), ge.ExitCode
 		}
 		if ctx.Err() != nil {
 			msg = fmt.Sprintf("git timed out after %s. %s", gitTimeout, msg)
@@ -172,46 +128,6 @@ func (r *Registry) git(ctx context.Context, raw json.RawMessage) Result {
 	}
 	lines := strings.Count(out, "\n")
 	return Result{Output: out, Summary: fmt.Sprintf("%s: %s", shorten(shown, 60), plural(lines, "line"))}
-}
-
-// gitFilterOverrides switches off the clean/smudge filter drivers that the
-// repository's own config (local or worktree scope, includes followed) defines:
-// git would run them when it hashes a working-tree file. Drivers from the
-// user's global or system config (git-lfs) are the user's own and stay.
-func (r *Registry) gitFilterOverrides(ctx context.Context) ([]string, error) {
-	cmd := exec.CommandContext(ctx, "git", "config", "-z", "--name-only", "--show-scope", "--includes", "--get-regexp", `^filter\.`)
-	cmd.Dir = r.realRoot
-	cmd.Env = commandEnv(os.Environ(), r.cfg.StripEnv, nil)
-	out, err := cmd.Output()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == 1 {
-		return nil, nil // no filter keys at all
-	}
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	var overrides []string
-	fields := strings.Split(string(out), "\x00")
-	for i := 0; i+1 < len(fields); i += 2 {
-		scope, key := fields[i], fields[i+1]
-		if scope != "local" && scope != "worktree" {
-			continue
-		}
-		// filter.<driver>.<key>; the driver name may itself contain dots.
-		driver := strings.TrimPrefix(key, "filter.")
-		if j := strings.LastIndexByte(driver, '.'); j >= 0 {
-			driver = driver[:j]
-		}
-		if seen[driver] {
-			continue
-		}
-		seen[driver] = true
-		for _, k := range []string{"clean=", "smudge=", "process=", "required=false"} {
-			overrides = append(overrides, "-c", "filter."+driver+"."+k)
-		}
-	}
-	return overrides, nil
 }
 
 var shellSafeWord = regexp.MustCompile(`^[A-Za-z0-9_./:=@%+,-]+$`)

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"sort"
 	"strings"
 
 	"gitlab.com/wend/wend/context/repo"
+	"gitlab.com/wend/wend/internal/gitrun"
 )
 
 const maxDirEntries = 1000
@@ -132,15 +132,13 @@ func (r *Registry) checkIgnore(ctx context.Context, ents []dirEntry, relOf func(
 		in.WriteString(p)
 		in.WriteByte(0)
 	}
-	cmd := exec.CommandContext(ctx, "git", "check-ignore", "--stdin", "-z")
-	cmd.Dir = r.realRoot
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) { // 1: nothing ignored
-		return nil, fmt.Errorf("git check-ignore: %v: %s", err, strings.TrimSpace(stderr.String()))
+	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: r.realRoot, Args: []string{"check-ignore", "--stdin", "-z"}, Stdin: &in})
+	if err != nil && gitrun.ExitCode(err) != 1 { // 1: nothing ignored
+		var ge *gitrun.Error
+		if errors.As(err, &ge) {
+			err = fmt.Errorf("%v: %s", ge.Err, strings.TrimSpace(ge.Stderr))
+		}
+		return nil, fmt.Errorf("git check-ignore: %v", err)
 	}
 	ignored := map[string]bool{}
 	for _, p := range bytes.Split(out, []byte{0}) {

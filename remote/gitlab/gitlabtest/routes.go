@@ -58,6 +58,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		io.WriteString(w, raw)
 		return
 	}
+	if s.reviewRoute(w, r, rest) { // review.go: versions, draft notes, new threads
+		return
+	}
 	switch {
 	case len(rest) == 0:
 		writeJSON(w, map[string]any{"id": ProjectID, "path_with_namespace": Project, "name": "proj", "default_branch": "main",
@@ -215,6 +218,9 @@ func (s *Server) listIssues(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if q.Get("scope") == "assigned_to_me" && (it.Assignee == nil || it.Assignee.ID != UserID) {
+			continue
+		}
+		if l := q.Get("labels"); l != "" && !hasLabels(it.Labels, l) { // ci.go
 			continue
 		}
 		if term := q.Get("search"); term != "" && !strings.Contains(strings.ToLower(it.Title+" "+it.Description), strings.ToLower(term)) {

@@ -60,6 +60,7 @@ type Server struct {
 	maxInFlight int
 	requests    []string
 	bodies      map[string][]byte
+	review      reviewState // draft notes and posted threads (review.go)
 }
 
 type fault struct {

@@ -52,6 +52,9 @@ type Doc struct {
 	hl    *highlighter
 	cache map[int]string
 	numW  int
+	// notes woven between the rows (notes.go), each's wrapped lines.
+	notes     []Note
+	noteLines [][]string
 }
 
 // Build indexes files for rendering at width. It is O(lines) and allocates one Row

@@ -20,6 +20,7 @@ type Model struct {
 	width, height int
 	cursor        int // row in doc
 	offset        int // first visible row
+	notes         []Note
 }
 
 // New returns an empty review pane.
@@ -98,6 +99,7 @@ func (m *Model) rebuild() {
 		// Side by side from a pane of SideBySideMin columns (the diff itself is
 		// one narrower, for the cursor margin).
 		m.doc = build(m.files, m.st, m.diffWidth(), m.width >= SideBySideMin)
+		m.doc.weave(m.notes) // notes.go
 		if m.cursor >= len(m.doc.Rows) {
 			m.cursor = max(len(m.doc.Rows)-1, 0)
 		}

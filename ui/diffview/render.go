@@ -48,6 +48,8 @@ func (d *Doc) render(r Row) string {
 	st := d.st
 	f := d.Files[r.File]
 	switch r.Kind {
+	case rowComment:
+		return d.renderNote(r) // notes.go
 	case rowFile:
 		name := f.Path
 		if f.OldPath != "" && f.OldPath != f.Path {

@@ -60,7 +60,7 @@ afterwards unless --keep is given.`,
 				switch name {
 				case "provider", "model":
 					return true
-				case "approval":
+				case "approval", "inline": // the user's own choice on this command line
 					return g.changed(name)
 				}
 				return false
@@ -72,7 +72,9 @@ afterwards unless --keep is given.`,
 				if !o.headless && !o.json {
 					dg.approval = "auto-edit"
 				}
-				dg.changed = func(name string) bool { return name == "provider" || name == "model" || name == "approval" }
+				dg.changed = func(name string) bool {
+					return name == "provider" || name == "model" || name == "approval" || (name == "inline" && g.changed(name))
+				}
 			}
 			dg.configFile = os.DevNull // the user's settings do not apply to the demo
 			ws, err := dg.openWorkspace(ctx)
@@ -80,12 +82,15 @@ afterwards unless --keep is given.`,
 				return err
 			}
 			if !o.headless && !o.json {
+				opts := ui.Options{
+					Repository: "stats (demo)", Branch: ws.branch, Provider: "replay", Task: demo.Task,
+					Files: repoFiles{ctx: ctx, r: ws.repo},
+				}
+				// The user's config does not apply, but --inline and WEND_INLINE,
+				// WEND_ASCII and the like do.
+				uiPrefs(&opts, ws)
 				return runUI(ctx, &dg, ws,
-					providerOptions{replayFile: replay, replayOpts: []llm.ReplayOption{llm.WithChunkDelay(15 * time.Millisecond)}},
-					ui.Options{
-						Repository: "stats (demo)", Branch: ws.branch, Provider: "replay", Task: demo.Task,
-						Files: repoFiles{ctx: ctx, r: ws.repo},
-					})
+					providerOptions{replayFile: replay, replayOpts: []llm.ReplayOption{llm.WithChunkDelay(15 * time.Millisecond)}}, opts)
 			}
 			ls, err := prepareSession(ctx, &dg, ws, providerOptions{replayFile: replay}, false)
 			if err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 		Provider: ws.settings.Provider, Model: ws.settings.Model, Task: task,
 		Keys: ws.settings.Keys, Files: repoFiles{ctx: ctx, r: ws.repo},
 	}
+	uiPrefs(&opts, ws)
 	if ws.settings.Provider == "" && g.replayFile == "" {
 		opts.FirstRun = true
 		return ui.Run(ctx, nil, opts)
@@ -84,6 +86,16 @@ func runUIOn(ctx context.Context, e engine, opts ui.Options) error {
 		return nil
 	}
 	return err
+}
+
+// uiPrefs fills the terminal preferences (mouse, notify, ascii, inline) from
+// the settings, and where commands run and whether tmux carries the
+// notifications from the workspace and the environment.
+func uiPrefs(opts *ui.Options, ws *workspace) {
+	s := ws.settings
+	opts.Mouse, opts.Notify, opts.ASCII, opts.Inline = s.Mouse, s.Notify, s.ASCII, s.Inline
+	opts.WorkDir = ws.repo.Root()
+	opts.Tmux = os.Getenv("TMUX") != ""
 }
 
 // suggester completes #, ! and & references from the project's GitLab. It

@@ -63,6 +63,7 @@ func resumeInteractive(ctx context.Context, g *globals, args []string) error {
 		Changes: deferredChanges{d: d, ls: ls},
 		Suggest: &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }},
 	}
+	uiPrefs(&opts, ws)
 	if ls.reopened.killed {
 		// The UI replays the log (the interrupted end included) and then sees
 		// the retry begin like any task.

@@ -55,6 +55,7 @@ type globals struct {
 	replayFile string
 	recordFile string
 	worktree   bool
+	inline     bool // --inline: the UI without the alternate screen
 	stdout     io.Writer
 	stderr     io.Writer
 	// rawStdout is stdout before the termtext guard, for the few outputs that
@@ -177,6 +178,7 @@ Run a task headless:               wend run "fix the failing test"`,
 	f.StringVar(&g.replayFile, "replay", "", "play a recorded conversation from `FILE` (with --provider replay)")
 	f.StringVar(&g.recordFile, "record", "", "record the model conversation to `FILE` for later replay")
 	f.BoolVar(&g.worktree, "worktree", false, "run the agent in a separate git worktree; accepted hunks are applied to your tree")
+	f.BoolVar(&g.inline, "inline", false, "run the terminal UI without the alternate screen: the transcript goes to the terminal's scrollback")
 	addDuoFlags(g, f)
 	root.SetVersionTemplate("{{.Version}}")
 	g.changed = func(name string) bool { return root.PersistentFlags().Changed(name) }
@@ -201,7 +203,7 @@ func (g *globals) loadConfig(repoRoot string) (*config.Settings, error) {
 	flags := map[string]string{}
 	for flag, v := range map[string]string{
 		"provider": g.provider, "model": g.model, "base-url": g.baseURL,
-		"approval": g.approval, "gitlab-url": g.gitlabURL,
+		"approval": g.approval, "gitlab-url": g.gitlabURL, "inline": fmt.Sprint(g.inline),
 	} {
 		if g.changed(flag) {
 			flags[strings.ReplaceAll(flag, "-", "_")] = v

@@ -110,6 +110,10 @@ type Options struct {
 	// ASCII replaces glyphs that common fonts lack (the status bar's ⎇). Run
 	// sets it when WEND_ASCII=1 or the locale is not UTF-8.
 	ASCII bool
+	// Inline runs without the alternate screen: finished transcript blocks are
+	// printed once into the terminal's own scrollback and only a small live
+	// area at the bottom is redrawn (inline.go).
+	Inline bool
 	// Editor overrides $EDITOR for "modify".
 	Editor string
 	// ReadOnly says the UI watches a session another terminal drives (a

@@ -62,6 +62,12 @@ type File struct {
 	// when its terminal goes: "pause" at the next boundary, or "continue".
 	Host     *bool   `toml:"host"`
 	OnDetach *string `toml:"on_detach"`
+
+	// The terminal interface's preferences (ui.go).
+	Mouse  *bool   `toml:"mouse"`
+	Notify *string `toml:"notify"`
+	ASCII  *bool   `toml:"ascii"`
+	Inline *bool   `toml:"inline"`
 }
 
 // Settings are the effective values.
@@ -109,6 +115,11 @@ type Settings struct {
 	// SecretFiles are the api_key_file and gitlab_token_file that were read,
 	// so the sandbox hides them from commands.
 	SecretFiles []string
+	// The terminal interface's preferences (ui.go): Mouse captures the mouse,
+	// Notify is "auto", "bell" or "off", ASCII avoids uncommon glyphs, Inline
+	// runs without the alternate screen.
+	Mouse, ASCII, Inline bool
+	Notify               string
 	// Repo says whether the repository's .wend.toml is trusted and what of it
 	// was ignored; Repo.Warning() is the message for the user.
 	Repo RepoConfig
@@ -143,7 +154,10 @@ func Load(src Sources) (*Settings, error) {
 	if src.Env == nil {
 		src.Env = os.Getenv
 	}
-	s := &Settings{Approval: "ask", MaxTurns: 200, Sandbox: "auto", OnDetach: "pause", Origin: map[string]string{}}
+	s := &Settings{Approval: "ask", MaxTurns: 200, Sandbox: "auto", OnDetach: "pause", Notify: "auto", Origin: map[string]string{}}
+	for _, k := range uiKeys {
+		s.Origin[k] = "default"
+	}
 	s.Origin["sandbox"], s.Origin["sandbox_network"] = "default", "default"
 	s.ConnectTimeout, s.ResponseTimeout, s.StreamIdleTimeout = httpx.DefaultConnect, httpx.DefaultResponse, httpx.DefaultStreamIdle
 	s.MaxResponseMB = httpx.DefaultMaxBytes >> 20
@@ -178,7 +192,16 @@ func Load(src Sources) (*Settings, error) {
 		}
 	}
 	s.mergeEnv(src.Env)
+	if err := s.mergeUIEnv(src.Env); err != nil {
+		return nil, err
+	}
 	for _, name := range sortedKeys(src.Flags) {
+		if isUIKey(name) {
+			if err := s.setUI(name, src.Flags[name], "flag --"+flagName(name)); err != nil {
+				return nil, fmt.Errorf("--%s: %w", flagName(name), err)
+			}
+			continue
+		}
 		s.set(name, src.Flags[name], "flag --"+flagName(name))
 	}
 	if s.Provider == "" {
@@ -351,6 +374,9 @@ func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string,
 		}
 		s.OnDetach, s.Origin["on_detach"] = *f.OnDetach, at("on_detach")
 	}
+	if err := s.mergeUIFile(&f, at); err != nil {
+		return err
+	}
 	if len(f.Keys) > 0 {
 		if s.Keys == nil {
 			s.Keys = map[string][]string{}
@@ -395,13 +421,17 @@ func describeTOMLError(path string, err error) error {
 		var msgs []string
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, max_tokens, thinking_budget, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, host, on_detach, [keys])", path, row, strings.Join(e.Key(), ".")))
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, max_tokens, thinking_budget, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, host, on_detach, mouse, notify, ascii, inline, [keys])", path, row, strings.Join(e.Key(), ".")))
 		}
 		return errors.New(strings.Join(msgs, "\n"))
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		row, col := de.Position()
+		if k := de.Key(); len(k) > 0 {
+			// "config.File.Inline of type bool" names Go's field; say the key.
+			return fmt.Errorf("%s:%d:%d: %s: %s", path, row, col, strings.Join(k, "."), de.Error())
+		}
 		return fmt.Errorf("%s:%d:%d: %s", path, row, col, de.Error())
 	}
 	return fmt.Errorf("%s: %v", path, err)
@@ -532,6 +562,7 @@ func (s *Settings) Rows() [][3]string {
 		{"host", fmt.Sprint(s.Host), origin("host")},
 		{"on_detach", s.OnDetach, origin("on_detach")},
 	}
+	rows = append(rows, s.uiRows(origin)...)
 	actions := make([]string, 0, len(s.Keys))
 	for a := range s.Keys {
 		actions = append(actions, a)

@@ -79,6 +79,13 @@ var repoKeyClasses = map[string]keyClass{
 	// A larger output or thinking budget spends more per request.
 	"max_tokens":      tightenOnlyInRepo,
 	"thinking_budget": tightenOnlyInRepo,
+
+	// How the terminal interface looks and signals: nothing a secret or an
+	// approval depends on.
+	"mouse":  safeInRepo,
+	"notify": safeInRepo,
+	"ascii":  safeInRepo,
+	"inline": safeInRepo,
 }
 
 // TrustState says whether a repository's .wend.toml applies in full.

@@ -102,6 +102,9 @@ type Model struct {
 
 	pending []pendingCall // backend calls not yet started
 	calling bool
+
+	il      inlineState          // inline mode's printing (inline.go)
+	println func(string) tea.Cmd // prints above the program (tests record it)
 }
 
 // pendingDecision is a review rejection waiting for its optional reason.
@@ -119,7 +122,7 @@ func New(be session.Backend, opts Options) *Model {
 		now = time.Now
 	}
 	m := &Model{be: be, opts: opts, km: km, start: err, ctx: context.Background(), now: now,
-		dark: !opts.Light, state: "", mouseOn: opts.Mouse}
+		dark: !opts.Light, state: "", mouseOn: opts.Mouse, println: func(s string) tea.Cmd { return tea.Println(s) }}
 	m.st = styles.New(m.dark, opts.NoColor)
 	m.input = textarea.New()
 	m.input.Placeholder = placeholderTask
@@ -170,6 +173,9 @@ func (m *Model) applyStyles() {
 // the task given on the command line.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.openEvents(), tea.RequestBackgroundColor}
+	if m.opts.Inline {
+		cmds = append(cmds, tea.Tick(inlineThemeWait, func(time.Time) tea.Msg { return inlineReadyMsg{} }))
+	}
 	if t := strings.TrimSpace(m.opts.Task); t != "" && !m.opts.FirstRun {
 		m.tr.AddUser(t)
 		m.history = append(m.history, t)
@@ -202,6 +208,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.clock = m.now() // elapsed time moves with whatever happens, without a timer
 	}
 	cmd := m.update(msg)
+	if m.opts.Inline {
+		cmd = tea.Batch(cmd, m.inlineFlush())
+	}
 	m.syncPlaceholder()
 	if seq := m.progressChange(); seq != "" {
 		cmd = tea.Batch(cmd, tea.Raw(seq))
@@ -230,6 +239,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.width, m.height = msg.Width, msg.Height
 		return m.layout()
 	case tea.BackgroundColorMsg:
+		m.il.ready = true
 		if msg.IsDark() != m.dark {
 			m.dark = msg.IsDark()
 			m.st = styles.New(m.dark, m.opts.NoColor)
@@ -262,6 +272,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		cmds = append(cmds, waitEvents(msg.ch))
 		return tea.Batch(cmds...)
 	case eventsClosedMsg:
+		return nil
+	case printedMsg:
+		return m.onPrinted()
+	case inlineReadyMsg:
+		m.il.ready = true
 		return nil
 	case backendDoneMsg:
 		next := m.nextCall()
@@ -383,7 +398,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	m.hint = ""
 	if m.opts.FirstRun {
 		if key.Matches(msg, km.Back) || msg.String() == "q" {
-			return tea.Quit
+			return m.quit()
 		}
 		return nil
 	}

@@ -11,9 +11,11 @@
 //		FirstRun: noProvider,
 //	})
 //
-// Run honours NO_COLOR and runs in the alternate screen; the mouse stays the
-// terminal's (selection, copy) unless Options.Mouse or the "mouse" key captures it. New builds the model
-// alone, for embedding or tests.
+// Run honours NO_COLOR and runs in the alternate screen, or with Options.Inline
+// in the terminal's own screen, the transcript printed into its scrollback
+// (inline.go); the mouse stays the terminal's (selection, copy) unless
+// Options.Mouse or the "mouse" key captures it. New builds the model alone,
+// for embedding or tests.
 //
 // Layout: transcript (main area), plan checklist (side panel from WideMin
 // columns, a collapsible panel on top below that), the bottom block (queued

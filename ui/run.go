@@ -36,6 +36,10 @@ func Run(ctx context.Context, be session.Backend, opts Options) error {
 	// echoes within 50 ms).
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(20))
 	_, err := p.Run()
+	if rest := m.InlineRest(); rest != "" {
+		// Inline: what was not printed yet goes after the scrollback, once.
+		fmt.Fprint(os.Stdout, rest)
+	}
 	if after := m.AfterQuit(); after != "" && err == nil {
 		fmt.Fprint(os.Stdout, after)
 	}

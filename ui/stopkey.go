@@ -41,7 +41,7 @@ func (m *Model) onStopKey() tea.Cmd {
 		m.armed, m.hint = armNone, "input cleared"
 		return nil
 	case m.armed == armQuit:
-		return tea.Quit
+		return m.quit()
 	}
 	running := m.state != "" && !m.state.Ended()
 	switch {

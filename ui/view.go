@@ -106,6 +106,11 @@ func (m *Model) layout() tea.Cmd {
 	m.prompt.SetWidth(max(dialog.BoxWidth(m.width)-8, 4))
 	r := m.layoutRects()
 	m.review.SetSize(r.mainW, r.mainH)
+	if m.opts.Inline {
+		// The transcript is printed at the terminal's width; its rows on
+		// screen are the live area's.
+		return m.tr.SetSize(m.width, inlineLiveMax(m.height))
+	}
 	return m.tr.SetSize(r.mainW, r.mainH)
 }
 
@@ -222,14 +227,19 @@ func (m *Model) changesSummary() string {
 
 // View implements tea.Model. It only assembles cached or cheap parts.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
-	v.AltScreen = true
+	var v tea.View
+	if m.opts.Inline && !m.overlay() {
+		v = tea.NewView(m.renderInline()) // inline.go
+	} else {
+		v = tea.NewView(m.render())
+		v.AltScreen = true
+	}
 	v.WindowTitle = "wend"
 	if m.opts.Repository != "" {
 		v.WindowTitle = "wend · " + termtext.Sanitize(m.opts.Repository) // a BEL in a folder name would end the OSC
 	}
 	v.ReportFocus = m.notifyMode() != NotifyOff // notifications go out only while unfocused
-	if m.mouseOn && !m.opts.FirstRun {
+	if m.mouseOn && !m.opts.FirstRun && (!m.opts.Inline || m.overlay()) {
 		v.MouseMode = tea.MouseModeCellMotion
 	}
 	return v

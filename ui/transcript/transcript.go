@@ -52,6 +52,8 @@ type entry struct {
 	text string
 	md   *stream
 	tool *toolCall
+	// printed counts a message's blocks printed into the scrollback (inline.go).
+	printed int
 
 	// Cached lines for the simple kinds, valid for (linesW, linesKey).
 	lines    []string
@@ -69,6 +71,7 @@ type stream struct {
 	gen     int      // bumped when width changes, to drop stale results
 	nr      int      // blocks rendered into flat
 	flat    []string // rendered blocks with blank separators, append-only
+	starts  []int    // where each rendered block begins in flat
 	tail    []string // render of the text after block nr up to tailEnd
 	tailEnd int
 
@@ -94,6 +97,7 @@ type Model struct {
 	width    int
 	height   int
 	offset   int // rows scrolled up from the bottom; 0 follows the end
+	inline   inlineState
 	expanded bool
 	open     *entry // the assistant entry receiving deltas
 	calls    map[string]*entry
@@ -307,6 +311,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				if len(s.flat) > 0 {
 					s.flat = append(s.flat, "")
 				}
+				s.starts = append(s.starts, len(s.flat))
 				s.flat = append(s.flat, b...)
 				s.nr++
 			}
@@ -345,7 +350,7 @@ func (m *Model) kick(e *entry) tea.Cmd {
 		return nil
 	}
 	if s.width != m.width {
-		s.width, s.gen, s.nr, s.flat, s.tail, s.tailEnd = m.width, s.gen+1, 0, nil, nil, 0
+		s.width, s.gen, s.nr, s.flat, s.starts, s.tail, s.tailEnd = m.width, s.gen+1, 0, nil, nil, nil, 0
 	}
 	blockEnd := 0
 	if s.nr > 0 {

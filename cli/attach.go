@@ -61,10 +61,12 @@ func runAttach(ctx context.Context, g *globals, args []string, watch bool) error
 // terminal side knows (the repository, completion); the rest comes over the
 // socket.
 func hostedOptions(ctx context.Context, g *globals, ws *workspace) ui.Options {
-	return ui.Options{
+	opts := ui.Options{
 		Repository: filepath.Base(ws.repo.Root()), Branch: ws.branch,
 		Provider: ws.settings.Provider, Model: ws.settings.Model,
 		Keys: ws.settings.Keys, Files: repoFiles{ctx: ctx, r: ws.repo},
 		Suggest: &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }},
 	}
+	uiPrefs(&opts, ws) // the terminal's preferences are this terminal's (inline, mouse, ...)
+	return opts
 }

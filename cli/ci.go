@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 
 	"gitlab.com/wend/wend/context/refs"
 	"gitlab.com/wend/wend/gitops"
+	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/remote/redact"
 	"gitlab.com/wend/wend/session"
@@ -229,7 +229,7 @@ func runCIMR(ctx context.Context, g *globals, o ciMROptions) error {
 		return err
 	}
 	root := ws.repo.Root()
-	if err := exec.CommandContext(ctx, "git", "-C", root, "diff", "--cached", "--quiet").Run(); err == nil {
+	if _, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"diff", "--cached", "--quiet"}}); err == nil {
 		return fmt.Errorf("nothing is staged for #%d: the run proposed no change, or none was accepted (wend accept all)", o.issue)
 	}
 	c, err := g.gitlabClient(ctx, ws, "ci")
@@ -243,8 +243,8 @@ func runCIMR(ctx context.Context, g *globals, o ciMROptions) error {
 	task, summary := sessionSummary(ctx, ws, "")
 	steps := sessionSteps(ctx, ws, "")
 	branch := fmt.Sprintf("wend/%d", o.issue)
-	if out, err := exec.CommandContext(ctx, "git", "-C", root, "switch", "--quiet", "-C", branch).CombinedOutput(); err != nil {
-		return fmt.Errorf("switching to %s: %v: %s", branch, err, redact.String(strings.TrimSpace(string(out))))
+	if _, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"switch", "--quiet", "-C", branch}}); err != nil {
+		return fmt.Errorf("switching to %s: %s", branch, redact.String(err.Error()))
 	}
 	msg := title + "\n\n" + draftBody(task, summary, steps) + "\n"
 	id, err := gitops.Commit(ctx, nil, root, msg)
@@ -311,7 +311,7 @@ const credentialHelper = `!f() { test "$1" = get && echo username=oauth2 && echo
 // HTTPS through credentialHelper; without one, the user's own credentials
 // apply. What git says is redacted before it is shown.
 func tokenPush(ctx context.Context, root, remote, branch, token string) error {
-	args := []string{"-C", root}
+	var args []string
 	if token != "" {
 		// An empty helper first clears helpers from the user's config, so a
 		// stored credential cannot stand in for the token.
@@ -319,13 +319,14 @@ func tokenPush(ctx context.Context, root, remote, branch, token string) error {
 		args = append(args, "-c", "credential.helper=", "-c", "credential.helper="+credentialHelper, "-c", "core.hooksPath=/dev/null")
 	}
 	args = append(args, "push", "--quiet", remote, "refs/heads/"+branch+":refs/heads/"+branch)
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	c := gitrun.Cmd{Dir: root, Args: args}
 	if token != "" {
-		cmd.Env = append(cmd.Env, "WEND_PUSH_TOKEN="+token)
+		// In the base environment, not Cmd.Env: gitrun reports Env to
+		// observers, and the token goes nowhere but to git.
+		c.Environ = append(os.Environ(), "WEND_PUSH_TOKEN="+token)
 	}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("pushing %s to %s failed (%v): %s", branch, remote, err, redact.String(strings.TrimSpace(string(out))))
+	if _, err := gitrun.Run(ctx, c); err != nil {
+		return fmt.Errorf("pushing %s to %s failed: %s", branch, remote, redact.String(err.Error()))
 	}
 	return nil
 }

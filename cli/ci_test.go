@@ -198,7 +198,7 @@ func TestCIComponentJobOpensAnMRWithoutLeakingTheToken(t *testing.T) {
 		"XDG_STATE_HOME": filepath.Join(home, "state"), "XDG_CONFIG_HOME": filepath.Join(home, "config"),
 		"GOCACHE": strings.TrimSpace(string(gocache)), "GOFLAGS": "-mod=mod",
 		"CI": "true", "CI_SERVER_URL": srv.URL(), "CI_SERVER_HOST": "127.0.0.1", "CI_PROJECT_PATH": gitlabtest.Project,
-		"CI_JOB_URL": srv.URL() + "/" + gitlabtest.Project + "/-/jobs/7001",
+		"CI_JOB_URL":    srv.URL() + "/" + gitlabtest.Project + "/-/jobs/7001",
 		"WEND_PUSH_URL": bare, // the runner's push URL, here a local bare repository
 		"GITLAB_TOKEN":  gitlabtest.Token, "OPENAI_API_KEY": modelKey,
 	}

@@ -234,4 +234,3 @@ func reviewHeadless(ctx context.Context, g *globals, s *reviewSource, o reviewOp
 	}
 	return nil
 }
-

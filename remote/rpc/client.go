@@ -43,6 +43,7 @@ func Dial(ctx context.Context, path string, control bool) (*Client, error) {
 func connect(path string) (*Client, error) {
 	cc, err := grpc.NewClient("unix://"+path,
 		grpc.WithTransportCredentials(&peerCreds{owner: ownUID()}),
+		grpc.WithInitialWindowSize(window), grpc.WithInitialConnWindowSize(window),
 		grpc.WithDefaultCallOptions(grpc.CallContentSubtype(codecName), grpc.MaxCallRecvMsgSize(maxMessage)))
 	if err != nil {
 		return nil, err
@@ -139,7 +140,7 @@ func (c *Client) Content(ctx context.Context, path string) (string, error) {
 // Events streams the session's log from after+1, then live events, until ctx
 // ends or the connection is lost; the channel is closed then.
 func (c *Client) Events(ctx context.Context, after int64) <-chan session.Event {
-	out := make(chan session.Event, 64)
+	out := make(chan session.Event, maxBatch)
 	go func() {
 		defer close(out)
 		stream, err := c.cc.NewStream(ctx, &serviceDesc.Streams[0], "/"+serviceName+"/Events")

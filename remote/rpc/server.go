@@ -55,7 +55,7 @@ func NewServer(be session.Backend, opts Options) *Server {
 		s.own = *opts.Owner
 	}
 	s.gs = grpc.NewServer(grpc.Creds(&peerCreds{owner: s.own, closed: s.gone}),
-		grpc.MaxRecvMsgSize(maxMessage))
+		grpc.MaxRecvMsgSize(maxMessage), grpc.InitialWindowSize(window), grpc.InitialConnWindowSize(window))
 	s.gs.RegisterService(&serviceDesc, s)
 	return s
 }
@@ -195,10 +195,29 @@ func (s *Server) content(ctx context.Context, in *contentRequest) (*contentReply
 	return &contentReply{Content: c}, err
 }
 
+// History is optionally implemented by a Backend whose log can be copied at
+// once (session.Log's Snapshot): a reattaching client's history then goes out
+// in full batches, without a channel hop per event.
+type History interface {
+	Snapshot(after int64) []session.Event
+}
+
 // events streams the log after in.After, in batches of what is ready at once.
 func (s *Server) events(in *eventsRequest, stream grpc.ServerStream) error {
 	ctx := stream.Context()
-	ch := s.be.Events(ctx, in.After)
+	after := in.After
+	if h, ok := s.be.(History); ok {
+		past := h.Snapshot(after)
+		for len(past) > 0 {
+			n := min(len(past), maxBatch)
+			if err := stream.SendMsg(&eventBatch{Events: past[:n]}); err != nil {
+				return err
+			}
+			after = past[n-1].Seq
+			past = past[n:]
+		}
+	}
+	ch := s.be.Events(ctx, after)
 	batch := make([]session.Event, 0, maxBatch)
 	for {
 		var e session.Event

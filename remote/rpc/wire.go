@@ -83,9 +83,13 @@ const serviceName = "wend.rpc.Session"
 
 // maxBatch bounds one event message; maxMessage is what a client accepts (a
 // tool's output is capped well below it).
+// window is HTTP/2's flow-control window per stream and connection: large, so
+// a reattaching client's history streams without waiting for window updates
+// (each one a round trip through two schedulers on a busy machine).
 const (
-	maxBatch   = 256
+	maxBatch   = 1024
 	maxMessage = 64 << 20
+	window     = 16 << 20
 )
 
 // method builds a unary method whose handler checks the caller before f runs.

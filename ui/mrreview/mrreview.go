@@ -233,7 +233,14 @@ func (m *Model) onKey(k string) tea.Cmd {
 		if undecided > 0 {
 			m.status += fmt.Sprintf(" (%d undecided will not be posted)", undecided)
 		}
-	case "q", "ctrl+c", "esc":
+	case "esc":
+		if len(m.queue) > 0 {
+			m.status = fmt.Sprintf("drafting stopped: %d hunk(s) left undrafted (C drafts them)", len(m.queue))
+			m.queue = nil // the request in flight still arrives
+			return nil
+		}
+		return m.onKey("q")
+	case "q", "ctrl+c":
 		if n := m.count(Kept) + m.count(Draft); n > 0 {
 			m.confirm = "quit"
 			m.status = fmt.Sprintf("Quit without publishing %d drafted comment(s)? They are lost. y/n", n)
@@ -511,7 +518,7 @@ func (m *Model) render() string {
 	if m.confirm != "" {
 		statusStyle = st.Warn
 	}
-	help := "c draft hunk · C draft all · a keep · e edit · d drop · ]/[ comments · n/N hunks · p publish · q quit"
+	help := "c draft hunk · C draft all (esc stops) · a keep · e edit · d drop · ]/[ comments · n/N hunks · p publish · q quit"
 	return strings.Join([]string{
 		head,
 		m.diff.View(),

@@ -124,3 +124,23 @@ func TestQuitWithDraftsAsksFirst(t *testing.T) {
 		t.Fatal("y did not quit")
 	}
 }
+
+// esc while C works through the hunks stops after the request in flight.
+func TestEscStopsDraftingAll(t *testing.T) {
+	src := &fakeSource{}
+	m := newModel(src)
+	cmd := m.onKey("C") // a.go#1 is in flight, two wait
+	m.onKey("esc")
+	if !strings.Contains(m.status, "drafting stopped: 2 hunk(s) left undrafted") {
+		t.Fatalf("status %q", m.status)
+	}
+	for cmd != nil { // the answer in flight still arrives, and nothing follows it
+		_, cmd = m.Update(cmd())
+	}
+	if len(src.drafted) != 1 || len(m.Comments()) != 1 {
+		t.Fatalf("drafted %v", src.drafted)
+	}
+	if m.onKey("esc") != nil || !strings.Contains(m.status, "Quit without publishing 1 drafted comment(s)?") {
+		t.Fatalf("esc with a draft: %q", m.status)
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -233,6 +234,23 @@ func TestCIComponentJobOpensAnMRWithoutLeakingTheToken(t *testing.T) {
 	msg := git(t, bare, "log", "-1", "--format=%s", "refs/heads/wend/12")
 	if !strings.HasPrefix(msg, "Resolve #12") {
 		t.Errorf("wend/12 on the remote: %q", msg)
+	}
+
+	// Later a wend user reviews that merge request: the fake serves it (!99)
+	// with the diff GitLab would compute from the pushed branch.
+	head := strings.TrimSpace(git(t, bare, "rev-parse", "refs/heads/wend/12"))
+	srv.Data.MRs[99] = &gitlabtest.MergeRequest{ID: 2099, IID: 99, ProjectID: gitlabtest.ProjectID, Title: "Resolve #12", State: "opened",
+		SourceBranch: "wend/12", TargetBranch: "main", SHA: head, WebURL: srv.URL() + "/" + gitlabtest.Project + "/-/merge_requests/99"}
+	for _, path := range strings.Fields(git(t, dir, "diff", "--name-only", "main", "wend/12")) {
+		d := git(t, dir, "diff", "main", "wend/12", "--", path)
+		srv.Data.Diffs[99] = append(srv.Data.Diffs[99], gitlabtest.Diff{OldPath: path, NewPath: path, AMode: "100644", BMode: "100644", Diff: d[strings.Index(d, "@@"):]})
+	}
+	reviewer := llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{{Text: `{"comments": []}`}, {Text: `{"comments": []}`}, {Text: `{"comments": []}`}}})
+	renv := wendEnv(t, map[string]string{"GITLAB_TOKEN": gitlabtest.Token, "OPENAI_API_KEY": "k"})
+	code, out, errOut := wend(t, renv, "-C", dir, "--provider", "openai", "--base-url", reviewer.URL, "--model", "m", "review", "!99", "--json")
+	var rep reviewReport
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Hunks == 0 || rep.Drafted != rep.Hunks || !strings.Contains(string(reviewer.Requests()[0].Body), "Resolve #12") {
+		t.Errorf("reviewing the job's merge request: %d %s %s", code, out, errOut)
 	}
 }
 

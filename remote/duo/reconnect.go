@@ -9,6 +9,7 @@ import (
 
 	"gitlab.com/wend/wend/remote/duo/contract"
 	"gitlab.com/wend/wend/remote/httpx"
+	"gitlab.com/wend/wend/remote/retry"
 )
 
 // Backoff bounds Reconnect. The zero value means 5 attempts, 1 s doubling to 30 s.
@@ -42,29 +43,18 @@ func (b Backoff) withDefaults() Backoff {
 // is the service's business; the executor only needs to answer the new actions.
 func Reconnect(ctx context.Context, t Transport, start *contract.StartWorkflowRequest, b Backoff) (*Stream, error) {
 	b = b.withDefaults()
-	wait := b.Initial
-	var err error
-	for attempt := 0; attempt < b.Attempts; attempt++ {
-		if attempt > 0 {
-			timer := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return nil, ctx.Err()
-			case <-timer.C:
-			}
-			wait = min(2*wait, b.Max)
-		}
-		var s *Stream
-		s, err = t.Open(ctx, start)
-		if err == nil {
-			return s, nil
-		}
-		if !IsRetryable(err) {
-			return nil, err
-		}
+	var s *Stream
+	_, _, err := retry.Do(ctx, retry.Policy{Attempts: b.Attempts, Base: b.Initial, Max: b.Max, Jitter: retry.NoJitter},
+		func(ctx context.Context, _ int) error {
+			var err error
+			s, err = t.Open(ctx, start)
+			return err
+		},
+		func(err error) retry.Verdict { return retry.Verdict{Retry: IsRetryable(err)} }, nil)
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return s, nil
 }
 
 // DoHTTPRequest performs a runHTTPRequest action against GitLab (base URL and token

@@ -34,6 +34,7 @@ import (
 
 	"gitlab.com/wend/wend/remote/httpx"
 	"gitlab.com/wend/wend/remote/redact"
+	"gitlab.com/wend/wend/remote/retry"
 )
 
 // Client talks to one instance on behalf of one project. Safe for concurrent use.
@@ -180,7 +181,9 @@ func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Durati
 			return clamp(d, 0, hi)
 		}
 	}
-	d := lo << min(attempt, 16)
+	// Exponential from lo, plus up to half of lo at random: never below lo,
+	// so a retry after a 5xx is never immediate.
+	d := retry.Exponential(lo, max(lo, hi), min(attempt, 16))
 	d += time.Duration(rand.Int64N(int64(lo)/2 + 1))
 	return clamp(d, lo, hi)
 }
@@ -193,15 +196,11 @@ func (noLimit) Wait(ctx context.Context) error { return ctx.Err() }
 // timeNow is time.Now, replaceable in tests.
 var timeNow = time.Now
 
-// retryAfter reads Retry-After, then RateLimit-Reset (a Unix time), from h.
+// retryAfter reads Retry-After (retry.After), then RateLimit-Reset (a Unix
+// time), from h.
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second, true
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return t.Sub(now), true
-		}
+	if d, ok := retry.After(h, now); ok {
+		return d, true
 	}
 	if v := h.Get("RateLimit-Reset"); v != "" {
 		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s > 0 {

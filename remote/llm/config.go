@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gitlab.com/wend/wend/remote/httpx"
+	"gitlab.com/wend/wend/remote/retry"
 )
 
 // Config configures a network provider (Anthropic or OpenAI-compatible).
@@ -83,16 +84,8 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error { return retry.SleepContext(ctx, d) }
 
 // maxTokens is the request's budget, else the configured one, else zero: the
 // adapter then applies its own default (Anthropic requires one, per model;

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"gitlab.com/wend/wend/remote/retry"
 )
 
 // attemptFunc is one HTTP exchange with the provider. It returns a *Error for
@@ -27,39 +27,39 @@ func withRetries(ctx context.Context, pol RetryPolicy, onDelta func(Delta), atte
 		delivered = true
 		onDelta(d)
 	}
-	for n := 1; ; n++ {
-		resp, err := attempt(ctx, tracked)
-		if err == nil {
-			return resp, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		e, ok := err.(*Error)
-		if !ok || delivered || !retryable(e) {
-			return nil, err
-		}
-		if e.RetryAfter > pol.MaxRetryAfter {
-			e.Message += fmt.Sprintf("; the provider asks to wait %s, try again later", formatWait(e.RetryAfter))
-			return nil, e
-		}
-		if n >= pol.MaxAttempts {
-			if pol.MaxAttempts > 1 {
-				e.Message += fmt.Sprintf(" (gave up after %d attempts)", n)
+	var resp *Response
+	n, stop, err := retry.Do(ctx, retry.Policy{Attempts: pol.MaxAttempts, Base: pol.BaseDelay, Max: pol.MaxDelay,
+		MaxWait: pol.MaxRetryAfter, Jitter: pol.Jitter, Sleep: pol.Sleep},
+		func(ctx context.Context, _ int) error {
+			var err error
+			resp, err = attempt(ctx, tracked)
+			return err
+		},
+		func(err error) retry.Verdict {
+			e, ok := err.(*Error)
+			if ctx.Err() != nil || !ok || delivered || !retryable(e) {
+				return retry.Verdict{}
 			}
-			return nil, e
-		}
-		wait := e.RetryAfter
-		if wait <= 0 {
-			wait = backoff(pol, n)
-		}
-		// Reported through onDelta directly: a retry notice is not answer output and
-		// must not block the next retry.
-		onDelta(Delta{Retry: fmt.Sprintf("%s; retrying in %s (attempt %d/%d)", retryReason(e), formatWait(wait), n+1, pol.MaxAttempts)})
-		if err := pol.Sleep(ctx, wait); err != nil {
-			return nil, err
-		}
+			return retry.Verdict{Retry: true, After: e.RetryAfter}
+		},
+		func(err error, next int, wait time.Duration) {
+			// Reported through onDelta directly: a retry notice is not answer
+			// output and must not block the next retry.
+			onDelta(Delta{Retry: fmt.Sprintf("%s; retrying in %s (attempt %d/%d)", retryReason(err.(*Error)), formatWait(wait), next, pol.MaxAttempts)})
+		})
+	if err == nil {
+		return resp, nil
 	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	switch e, _ := err.(*Error); {
+	case stop == retry.StopWaitTooLong:
+		e.Message += fmt.Sprintf("; the provider asks to wait %s, try again later", formatWait(e.RetryAfter))
+	case stop == retry.Exhausted && pol.MaxAttempts > 1:
+		e.Message += fmt.Sprintf(" (gave up after %d attempts)", n)
+	}
+	return nil, err
 }
 
 func retryable(e *Error) bool {
@@ -68,18 +68,6 @@ func retryable(e *Error) bool {
 		return true
 	}
 	return false
-}
-
-// backoff is exponential from BaseDelay, capped at MaxDelay, with "equal jitter":
-// between half and all of the step, so clients that failed together spread out
-// without ever retrying immediately.
-func backoff(pol RetryPolicy, attempt int) time.Duration {
-	d := pol.BaseDelay
-	for i := 1; i < attempt && d < pol.MaxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, pol.MaxDelay)
-	return d/2 + time.Duration(pol.Jitter()*float64(d/2))
 }
 
 func retryReason(e *Error) string {
@@ -106,32 +94,11 @@ func formatWait(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
-// retryAfter reads the server's requested wait: retry-after-ms (Anthropic and
-// OpenAI send it with millisecond precision), else Retry-After as seconds or as an
-// HTTP date. Zero means the server did not say.
+// retryAfter reads the server's requested wait (retry.After); zero means the
+// server did not say, or asked for none.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	if h == nil {
-		return 0
-	}
-	if v := strings.TrimSpace(h.Get("retry-after-ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
+	if d, ok := retry.After(h, now); ok {
+		return d
 	}
 	return 0
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gitlab.com/wend/wend/remote/redact"
 )
 
 // Record is one request as written to the audit file.
@@ -151,7 +153,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Method:  req.Method,
 		Host:    req.URL.Host,
 		Path:    req.URL.EscapedPath(),
-		Query:   SafeQuery(req.URL.RawQuery),
+		Query:   redact.Query(req.URL.RawQuery),
 	}
 	if id, ok := req.Context().Value(sessionKey{}).(string); ok {
 		rec.Session = id
@@ -237,33 +239,4 @@ func (b *countingBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.once.Do(func() { b.done(b.n, nil) })
 	return err
-}
-
-// secretKeys are query keys whose values are replaced; matching is on the
-// lower-cased key containing one of these words.
-var secretKeys = []string{"token", "key", "secret", "password", "passwd", "auth", "signature", "sig", "code", "session", "credential"}
-
-// SafeQuery returns the query with the values of secret-looking keys replaced
-// by "REDACTED". Keys stay, so a reader can still see what kind of call it was.
-// An unparseable query is dropped entirely.
-func SafeQuery(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	v, err := url.ParseQuery(raw)
-	if err != nil {
-		return ""
-	}
-	for k := range v {
-		lk := strings.ToLower(k)
-		for _, s := range secretKeys {
-			if strings.Contains(lk, s) {
-				for i := range v[k] {
-					v[k][i] = "REDACTED"
-				}
-				break
-			}
-		}
-	}
-	return v.Encode()
 }

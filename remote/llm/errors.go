@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gitlab.com/wend/wend/remote/httpx"
+	"gitlab.com/wend/wend/remote/redact"
 )
 
 // classifier turns HTTP statuses, provider error bodies and transport failures
@@ -161,10 +162,7 @@ func (c classifier) dialect() string {
 // redact removes the key from text that came from the provider; some providers
 // echo a key, or a prefix of it, in their error messages.
 func (c classifier) redact(s string) string {
-	if c.apiKey != "" && len(c.apiKey) >= 8 {
-		s = strings.ReplaceAll(s, c.apiKey, "[redacted]")
-	}
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(redact.Literal(s, c.apiKey, "[redacted]"))
 }
 
 // rootCause is the innermost error's text, without url.Error's "Post <url>:"

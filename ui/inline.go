@@ -164,6 +164,11 @@ func (m *Model) renderInline() string {
 		}
 	}
 	dock := m.layoutRects().dock
+	if room := liveMax - 2 - len(plan); m.focus == focusPlan && len(dock) > room {
+		// The plan has the keys: its steps keep their rows, and a dialog
+		// waiting meanwhile shows its end (its keys, "esc returns here").
+		dock = dock[len(dock)-max(room, 3):]
+	}
 	fixed := len(plan) + len(dock) + 1
 	lines := make([]string, 0, liveMax)
 	lines = append(lines, "") // sets the live area off from the printed transcript

@@ -315,3 +315,25 @@ func TestInlineApprovalFits(t *testing.T) {
 		}
 	}
 }
+
+// With the plan focused while an approval waits, the steps keep their rows in
+// the live area; the dialog shows its end.
+func TestInlinePlanFocusKeepsItsSteps(t *testing.T) {
+	d := newInlineDriver(t, 80, 24)
+	d.m.opts.WorkDir = "/home/someone/src/stats"
+	steps := []session.Step{{ID: "1", Title: "stepmarker one", Status: session.StepRunning}}
+	for i := 2; i <= 4; i++ {
+		steps = append(steps, session.Step{ID: fmt.Sprint(i), Title: fmt.Sprintf("stepmarker %d", i), Status: session.StepPending})
+	}
+	d.emit(session.SessionStarted{SessionID: "s", Task: "task"},
+		session.PlanProposed{Plan: session.Plan{Steps: steps, NextID: 5}},
+		session.ToolCalled{CallID: "c", Tool: "run_command", Args: json.RawMessage(`{"command":"go test ./..."}`)},
+		session.ApprovalRequested{Request: session.ApprovalRequest{ID: "a", Kind: session.ApproveCommand, Tool: "run_command", StepID: "1", Command: "go test ./...", Prefix: "go test",
+			Detail: "run go test ./... (runs sandboxed: writes only in the repository, $TMPDIR and build caches, no network, no access to ~/.ssh, ~/.config/wend, ~/.gnupg, ~/.aws, …)"}})
+	d.send(tea.KeyPressMsg{Code: tea.KeyTab})
+	d.settle()
+	d.checkLive(nil)
+	if v := d.view(); strings.Count(v, "stepmarker") != 4 || !strings.Contains(v, "waiting for you") {
+		t.Fatalf("the focused plan should show its 4 steps and the status:\n%s", v)
+	}
+}

@@ -157,3 +157,16 @@ func TestPublishReviewSingleComments(t *testing.T) {
 		t.Fatal("single comments went through drafts")
 	}
 }
+
+// BenchmarkLoadReview loads !34 (25 files, one a 6,000-line diff, four
+// threads): four requests in parallel, diffs redacted line by line.
+func BenchmarkLoadReview(b *testing.B) {
+	srv := gitlabtest.New(b)
+	c, _ := testClient(b, srv)
+	ref := refs.Ref{Kind: refs.MergeRequest, IID: gitlabtest.MRIID}
+	for b.Loop() {
+		if _, err := c.LoadReview(bg, ref); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -23,8 +23,8 @@ func writes(srv *gitlabtest.Server) []string {
 
 // The review of !36 in a real terminal: its thread shows at its line; C
 // drafts comments for every hunk (scripted model); the first is edited in
-// $EDITOR, the second kept, the third dropped; nothing reaches GitLab until p
-// and y, and then the two kept comments go up as one draft review.
+// place, the second in $EDITOR, the third dropped; nothing reaches GitLab
+// until p and y, and then the two kept comments go up as one draft review.
 func TestReviewFlowInTmux(t *testing.T) {
 	bin := wendBinary(t)
 	srv := gitlabtest.New(t)
@@ -37,7 +37,7 @@ func TestReviewFlowInTmux(t *testing.T) {
 	}})
 	home := t.TempDir()
 	editor := filepath.Join(home, "edit.sh")
-	os.WriteFile(editor, []byte("#!/bin/sh\nsed -i 's/^Retry with a back-off/EDITED: back off/' \"$1\"\n"), 0o755)
+	os.WriteFile(editor, []byte("#!/bin/sh\nsed -i 's/^Log the error of Close./EDITED: log the error of Close./' \"$1\"\n"), 0o755)
 	p := newPane(t, 120, 45, []string{"HOME=" + home, "XDG_STATE_HOME=" + home, "XDG_CONFIG_HOME=" + home, "OPENAI_API_KEY=k",
 		"GITLAB_TOKEN=" + gitlabtest.Token, "TERM=xterm-256color", "EDITOR=" + editor},
 		bin, "-C", dir, "--provider", "openai", "--base-url", model.URL, "--model", "m", "review", "!36")
@@ -46,12 +46,15 @@ func TestReviewFlowInTmux(t *testing.T) {
 	p.keys("C")
 	p.waitFor("3 drafted")
 	p.waitFor("Retry with a back-off")
-	p.keys("e") // the cursor is on the first drafted comment
-	p.waitFor("EDITED: back off")
+	p.keys("i") // the cursor is on the first drafted comment: edit it in place
+	p.waitFor("editing comment 1")
+	p.typeText(" Start at 100ms.")
+	p.keys("C-s")
 	p.waitFor("comment 1 edited and kept")
-	p.keys("]", "a") // keep the second
-	p.waitFor("comment 2 kept")
-	p.keys("d") // the cursor moved on to the third: drop it
+	p.keys("]", "e") // the second in $EDITOR
+	p.waitFor("EDITED: log the error of Close.")
+	p.waitFor("comment 2 edited and kept")
+	p.keys("]", "d") // drop the third
 	p.waitFor("comment 3 dropped")
 	if w := writes(srv); len(w) != 0 {
 		t.Fatalf("GitLab was written before publishing: %v", w)
@@ -72,10 +75,10 @@ func TestReviewFlowInTmux(t *testing.T) {
 		t.Fatalf("%d threads", len(threads))
 	}
 	first, second := threads[1].Notes[0], threads[2].Notes[0]
-	if !strings.HasPrefix(first.Body, "EDITED: back off") || *first.Position.NewLine != 12 {
+	if first.Body != "Retry with a back-off, not at once. Start at 100ms." || *first.Position.NewLine != 12 {
 		t.Errorf("edited comment: %q at %+v", first.Body, first.Position)
 	}
-	if !strings.Contains(second.Body, "```suggestion:-0+0\n\tif err := c.conn.Close(); err != nil {") || *second.Position.NewLine != 38 {
+	if !strings.HasPrefix(second.Body, "EDITED: log the error of Close.") || !strings.Contains(second.Body, "```suggestion:-0+0\n\tif err := c.conn.Close(); err != nil {") || *second.Position.NewLine != 38 {
 		t.Errorf("kept comment: %q", second.Body)
 	}
 	for _, th := range threads {

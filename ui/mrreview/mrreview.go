@@ -84,8 +84,9 @@ type Model struct {
 	queue    []hunkRef // hunks waiting to be drafted (C)
 	drafting string    // the hunk being drafted, "" when idle
 	drafted  map[string]bool
-	confirm  string // "publish" or "quit" while asking
-	busy     bool   // publishing
+	confirm  string      // "publish" or "quit" while asking
+	busy     bool        // publishing
+	inline   *inlineEdit // inline.go: the comment being edited in place
 	status   string
 	Result   string // what publishing did, for the caller to print
 }
@@ -140,7 +141,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
-		m.diff.SetSize(m.w, max(m.h-3, 1))
+		m.resize()
 	case draftedMsg:
 		return m, m.onDrafted(msg)
 	case publishedMsg:
@@ -159,9 +160,23 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case editedMsg:
 		m.onEdited(msg)
 	case tea.KeyPressMsg:
+		if m.inline != nil {
+			return m, m.onInlineKey(msg)
+		}
 		return m, m.onKey(msg.String())
 	}
 	return m, nil
+}
+
+// resize gives the diff what the header, the inline editor and the two
+// bottom lines leave.
+func (m *Model) resize() {
+	h := m.h - 3
+	if m.inline != nil {
+		h -= inlineHeight
+		m.inline.ta.SetWidth(max(m.w-1, 10))
+	}
+	m.diff.SetSize(m.w, max(h, 1))
 }
 
 func (m *Model) onKey(k string) tea.Cmd {
@@ -221,6 +236,8 @@ func (m *Model) onKey(k string) tea.Cmd {
 		m.setState(Dropped)
 	case "e":
 		return m.edit()
+	case "i":
+		return m.startInline()
 	case "p", "P":
 		kept := m.kept()
 		if m.busy || len(kept) == 0 {
@@ -518,11 +535,12 @@ func (m *Model) render() string {
 	if m.confirm != "" {
 		statusStyle = st.Warn
 	}
-	help := "c draft hunk · C draft all (esc stops) · a keep · e edit · d drop · ]/[ comments · n/N hunks · p publish · q quit"
-	return strings.Join([]string{
-		head,
-		m.diff.View(),
+	help := "c draft hunk · C draft all (esc stops) · a keep · e $EDITOR · i edit here · d drop · ]/[ comments · n/N hunks · p publish · q quit"
+	parts := []string{head, m.diff.View()}
+	if m.inline != nil {
+		parts = append(parts, m.inlineView())
+	}
+	return strings.Join(append(parts,
 		statusStyle.Render(ansi.Truncate(termtext.Sanitize(status), m.w, "…")),
-		st.Faint.Render(ansi.Truncate(help, m.w, "…")),
-	}, "\n")
+		st.Faint.Render(ansi.Truncate(help, m.w, "…"))), "\n")
 }

@@ -144,3 +144,44 @@ func TestEscStopsDraftingAll(t *testing.T) {
 		t.Fatalf("esc with a draft: %q", m.status)
 	}
 }
+
+func typeText(m *Model, s string) {
+	for _, r := range s {
+		m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+// i edits the comment in place: ctrl+s keeps the text, esc leaves the
+// comment as it was, an emptied comment is dropped; the screen keeps its height.
+func TestInlineEdit(t *testing.T) {
+	m := newModel(&fakeSource{})
+	run(m, "c")
+	m.Update(tea.KeyPressMsg{Code: 'i', Text: "i"})
+	if m.inline == nil || !strings.Contains(m.status, "editing comment 1") {
+		t.Fatalf("no inline editor: %q", m.status)
+	}
+	if n := strings.Count(m.render(), "\n") + 1; n > 40 {
+		t.Errorf("the screen grew to %d lines", n)
+	}
+	typeText(m, " and more")
+	if !strings.Contains(ansi.Strip(m.inlineView()), "about a.go#1 and more") {
+		t.Errorf("the typed text does not show:\n%s", ansi.Strip(m.inlineView()))
+	}
+	m.Update(tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl})
+	c := m.Comments()[0]
+	if m.inline != nil || c.Body != "about a.go#1 and more" || c.State != Kept {
+		t.Fatalf("after ctrl+s: %+v", c)
+	}
+	m.Update(tea.KeyPressMsg{Code: 'i', Text: "i"})
+	typeText(m, "zzz")
+	m.Update(tea.KeyPressMsg{Code: tea.KeyEscape})
+	if c := m.Comments()[0]; m.inline != nil || c.Body != "about a.go#1 and more" {
+		t.Fatalf("esc changed the comment: %+v", c)
+	}
+	m.Update(tea.KeyPressMsg{Code: 'i', Text: "i"})
+	m.inline.ta.SetValue("")
+	m.Update(tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl})
+	if c := m.Comments()[0]; c.State != Dropped {
+		t.Fatalf("an emptied comment: %+v", c)
+	}
+}

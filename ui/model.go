@@ -397,7 +397,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	m.armed = armNone
 	m.hint = ""
 	if m.opts.FirstRun {
-		if key.Matches(msg, km.Back) || msg.String() == "q" {
+		if key.Matches(msg, km.Back) || key.Matches(msg, km.Quit) {
 			return m.quit()
 		}
 		return nil
@@ -406,8 +406,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.onDialogKey(msg)
 	}
 	if m.help {
-		m.helpKey(km, key.Matches(msg, km.ScrollDown) || msg.String() == "space" || msg.String() == "right",
-			key.Matches(msg, km.ScrollUp) || msg.String() == "left")
+		m.helpKey(km, key.Matches(msg, km.ScrollDown) || key.Matches(msg, km.HelpNext),
+			key.Matches(msg, km.ScrollUp) || key.Matches(msg, km.HelpPrev))
 		return nil
 	}
 	typing := m.focus == focusInput && m.input.Value() != ""
@@ -430,7 +430,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.setFocus((m.focus + 1) % 3)
 	case key.Matches(msg, km.FocusBack) && !editing:
 		return m.setFocus((m.focus + 2) % 3)
-	case key.Matches(msg, km.Help) && !editing && (!typing || msg.String() != "?"):
+	case key.Matches(msg, km.Help) && !editing && (!typing || msg.Text == ""): // a printable help key (?) is text while typing
 		m.help = true
 		return nil
 	case key.Matches(msg, km.Mouse):
@@ -488,17 +488,17 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *Model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
 	km := m.km
 	if m.comp.open() {
-		switch msg.String() {
-		case "up":
+		switch {
+		case key.Matches(msg, km.CompleteUp):
 			m.comp.move(-1)
 			return nil
-		case "down":
+		case key.Matches(msg, km.CompleteDown):
 			m.comp.move(1)
 			return nil
-		case "tab", "enter":
+		case key.Matches(msg, km.CompleteAccept):
 			m.comp.accept(&m.input)
 			return nil
-		case "esc":
+		case key.Matches(msg, km.CompleteClose):
 			m.comp.close()
 			return nil
 		}
@@ -527,7 +527,7 @@ func (m *Model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.input.SetValue(m.history[m.histAt])
 		}
 		return nil
-	case msg.String() == "down" && m.input.Line() == m.input.LineCount()-1 && m.histAt < len(m.history):
+	case key.Matches(msg, km.HistoryNext) && m.input.Line() == m.input.LineCount()-1 && m.histAt < len(m.history):
 		m.histAt++
 		if m.histAt == len(m.history) {
 			m.input.Reset()

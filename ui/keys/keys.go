@@ -14,7 +14,16 @@ import (
 type KeyMap struct {
 	// Global.
 	Submit, Newline, Pause, Stop, Focus, FocusBack, Review, Help, Mouse, Copy,
-	Tools, Withdraw, ApprovePlan, Back, ScrollUp, ScrollDown, History key.Binding
+	Tools, Withdraw, ApprovePlan, Back, ScrollUp, ScrollDown, History, HistoryNext key.Binding
+
+	// The help overlay's pages (besides ScrollDown and ScrollUp).
+	HelpNext, HelpPrev key.Binding
+
+	// The completion list under the input (@file, #issue, !mr).
+	CompleteUp, CompleteDown, CompleteAccept, CompleteClose key.Binding
+
+	// The first-run screen, which draws its own keys.
+	Quit key.Binding
 
 	// Plan checklist (focused).
 	PlanUp, PlanDown, PlanReword, PlanAdd, PlanDelete, PlanMoveUp, PlanMoveDown,
@@ -54,6 +63,16 @@ func Default() KeyMap {
 		ScrollUp:    b(k("pgup"), "pgup", "scroll up"),
 		ScrollDown:  b(k("pgdown"), "pgdn", "scroll down"),
 		History:     b(k("up"), "↑", "previous input"),
+		HistoryNext: b(k("down"), "↓", "next input"),
+		HelpNext:    b(k("space", "right"), "space/→", "next help page"),
+		HelpPrev:    b(k("left"), "←", "previous help page"),
+
+		CompleteUp:     b(k("up"), "↑", "previous suggestion"),
+		CompleteDown:   b(k("down"), "↓", "next suggestion"),
+		CompleteAccept: b(k("tab", "enter"), "tab/enter", "take the suggestion"),
+		CompleteClose:  b(k("esc"), "esc", "close the suggestions"),
+
+		Quit: b(k("q"), "q", "quit"),
 
 		PlanUp:       b(k("up", "k"), "↑/k", "previous step"),
 		PlanDown:     b(k("down", "j"), "↓/j", "next step"),
@@ -85,24 +104,106 @@ func Default() KeyMap {
 	}
 }
 
-// bindings maps action names (config keys) to the fields. Names are snake_case.
+// Row is one line of the key table: the action's name (the config key that
+// remaps it, snake_case), the help overlay's group that shows it, and its
+// binding in a KeyMap. The table is the one place a key is declared: the help
+// overlay and the hint line draw from it, the dispatcher matches its bindings,
+// and a test holds the three together (ui's TestDispatchAndHelpAgree).
+type Row struct {
+	Action string
+	// Group is the help column; empty when another screen draws the key
+	// (Where says which).
+	Group, Where string
+	field        func(*KeyMap) *key.Binding
+}
+
+// Binding is the row's binding in m.
+func (r Row) Binding(m *KeyMap) *key.Binding { return r.field(m) }
+
+// The help overlay's groups, in the order it shows them.
+const (
+	GroupSession    = "Session"
+	GroupPlan       = "Plan"
+	GroupReview     = "Review"
+	GroupApproval   = "Approval"
+	GroupCompletion = "Completion"
+)
+
+var groupOrder = []string{GroupSession, GroupPlan, GroupReview, GroupApproval, GroupCompletion}
+
+func row(action, group string, f func(*KeyMap) *key.Binding) Row {
+	return Row{Action: action, Group: group, field: f}
+}
+
+// table is every binding, in the order the help shows it within its group.
+var table = []Row{
+	row("submit", GroupSession, func(m *KeyMap) *key.Binding { return &m.Submit }),
+	row("newline", GroupSession, func(m *KeyMap) *key.Binding { return &m.Newline }),
+	row("history", GroupSession, func(m *KeyMap) *key.Binding { return &m.History }),
+	row("history_next", GroupSession, func(m *KeyMap) *key.Binding { return &m.HistoryNext }),
+	row("pause", GroupSession, func(m *KeyMap) *key.Binding { return &m.Pause }),
+	row("stop", GroupSession, func(m *KeyMap) *key.Binding { return &m.Stop }),
+	row("withdraw", GroupSession, func(m *KeyMap) *key.Binding { return &m.Withdraw }),
+	row("approve_plan", GroupSession, func(m *KeyMap) *key.Binding { return &m.ApprovePlan }),
+	row("focus", GroupSession, func(m *KeyMap) *key.Binding { return &m.Focus }),
+	row("focus_back", GroupSession, func(m *KeyMap) *key.Binding { return &m.FocusBack }),
+	row("review", GroupSession, func(m *KeyMap) *key.Binding { return &m.Review }),
+	row("tools", GroupSession, func(m *KeyMap) *key.Binding { return &m.Tools }),
+	row("copy", GroupSession, func(m *KeyMap) *key.Binding { return &m.Copy }),
+	row("mouse", GroupSession, func(m *KeyMap) *key.Binding { return &m.Mouse }),
+	row("scroll_up", GroupSession, func(m *KeyMap) *key.Binding { return &m.ScrollUp }),
+	row("scroll_down", GroupSession, func(m *KeyMap) *key.Binding { return &m.ScrollDown }),
+	row("back", GroupSession, func(m *KeyMap) *key.Binding { return &m.Back }),
+	row("help", GroupSession, func(m *KeyMap) *key.Binding { return &m.Help }),
+	row("help_next", GroupSession, func(m *KeyMap) *key.Binding { return &m.HelpNext }),
+	row("help_prev", GroupSession, func(m *KeyMap) *key.Binding { return &m.HelpPrev }),
+
+	row("plan_up", GroupPlan, func(m *KeyMap) *key.Binding { return &m.PlanUp }),
+	row("plan_down", GroupPlan, func(m *KeyMap) *key.Binding { return &m.PlanDown }),
+	row("plan_reword", GroupPlan, func(m *KeyMap) *key.Binding { return &m.PlanReword }),
+	row("plan_add", GroupPlan, func(m *KeyMap) *key.Binding { return &m.PlanAdd }),
+	row("plan_delete", GroupPlan, func(m *KeyMap) *key.Binding { return &m.PlanDelete }),
+	row("plan_move_up", GroupPlan, func(m *KeyMap) *key.Binding { return &m.PlanMoveUp }),
+	row("plan_move_down", GroupPlan, func(m *KeyMap) *key.Binding { return &m.PlanMoveDown }),
+	row("plan_skip", GroupPlan, func(m *KeyMap) *key.Binding { return &m.PlanSkip }),
+
+	row("up", GroupReview, func(m *KeyMap) *key.Binding { return &m.Up }),
+	row("down", GroupReview, func(m *KeyMap) *key.Binding { return &m.Down }),
+	row("next_hunk", GroupReview, func(m *KeyMap) *key.Binding { return &m.NextHunk }),
+	row("prev_hunk", GroupReview, func(m *KeyMap) *key.Binding { return &m.PrevHunk }),
+	row("accept_hunk", GroupReview, func(m *KeyMap) *key.Binding { return &m.AcceptHunk }),
+	row("accept_file", GroupReview, func(m *KeyMap) *key.Binding { return &m.AcceptFile }),
+	row("reject_hunk", GroupReview, func(m *KeyMap) *key.Binding { return &m.RejectHunk }),
+	row("reject_file", GroupReview, func(m *KeyMap) *key.Binding { return &m.RejectFile }),
+	row("modify", GroupReview, func(m *KeyMap) *key.Binding { return &m.Modify }),
+	row("undo", GroupReview, func(m *KeyMap) *key.Binding { return &m.Undo }),
+	row("accept_all", GroupReview, func(m *KeyMap) *key.Binding { return &m.AcceptAll }),
+	row("reject_all", GroupReview, func(m *KeyMap) *key.Binding { return &m.RejectAll }),
+
+	row("approve_once", GroupApproval, func(m *KeyMap) *key.Binding { return &m.ApproveOnce }),
+	row("approve_step", GroupApproval, func(m *KeyMap) *key.Binding { return &m.ApproveStep }),
+	row("approve_prefix", GroupApproval, func(m *KeyMap) *key.Binding { return &m.ApprovePrefix }),
+	row("deny", GroupApproval, func(m *KeyMap) *key.Binding { return &m.Deny }),
+	row("confirm", GroupApproval, func(m *KeyMap) *key.Binding { return &m.Confirm }),
+
+	row("complete_up", GroupCompletion, func(m *KeyMap) *key.Binding { return &m.CompleteUp }),
+	row("complete_down", GroupCompletion, func(m *KeyMap) *key.Binding { return &m.CompleteDown }),
+	row("complete_accept", GroupCompletion, func(m *KeyMap) *key.Binding { return &m.CompleteAccept }),
+	row("complete_close", GroupCompletion, func(m *KeyMap) *key.Binding { return &m.CompleteClose }),
+
+	{Action: "quit", Where: "the first-run screen (\"Press q or esc to quit.\")", field: func(m *KeyMap) *key.Binding { return &m.Quit }},
+}
+
+// Table is every row of the key table, in help order.
+func Table() []Row { return append([]Row(nil), table...) }
+
+// bindings maps action names (config keys) to the fields.
 func (m *KeyMap) bindings() map[string]*key.Binding {
-	return map[string]*key.Binding{
-		"submit": &m.Submit, "newline": &m.Newline, "pause": &m.Pause, "stop": &m.Stop,
-		"focus": &m.Focus, "focus_back": &m.FocusBack, "review": &m.Review, "help": &m.Help,
-		"mouse": &m.Mouse, "copy": &m.Copy, "tools": &m.Tools, "withdraw": &m.Withdraw,
-		"approve_plan": &m.ApprovePlan, "back": &m.Back, "scroll_up": &m.ScrollUp,
-		"scroll_down": &m.ScrollDown, "history": &m.History,
-		"plan_up": &m.PlanUp, "plan_down": &m.PlanDown, "plan_reword": &m.PlanReword,
-		"plan_add": &m.PlanAdd, "plan_delete": &m.PlanDelete, "plan_move_up": &m.PlanMoveUp,
-		"plan_move_down": &m.PlanMoveDown, "plan_skip": &m.PlanSkip,
-		"up": &m.Up, "down": &m.Down, "next_hunk": &m.NextHunk, "prev_hunk": &m.PrevHunk,
-		"accept_hunk": &m.AcceptHunk, "accept_file": &m.AcceptFile,
-		"reject_hunk": &m.RejectHunk, "reject_file": &m.RejectFile, "modify": &m.Modify,
-		"undo": &m.Undo, "accept_all": &m.AcceptAll, "reject_all": &m.RejectAll,
-		"approve_once": &m.ApproveOnce, "approve_step": &m.ApproveStep,
-		"approve_prefix": &m.ApprovePrefix, "deny": &m.Deny, "confirm": &m.Confirm,
+	out := make(map[string]*key.Binding, len(table))
+	for _, r := range table {
+		out[r.Action] = r.field(m)
 	}
+	return out
 }
 
 // Actions lists the action names a config may remap, sorted.
@@ -141,17 +242,20 @@ func (m KeyMap) WithOverrides(over map[string][]string) (KeyMap, error) {
 	return m, nil
 }
 
-// Groups is the full help: titled columns of bindings, for the ? overlay.
+// Groups is the full help: titled columns of bindings, for the ? overlay,
+// drawn from the key table.
 func (m KeyMap) Groups() []Group {
-	return []Group{
-		{"Session", []key.Binding{m.Submit, m.Newline, m.Pause, m.Stop, m.Withdraw, m.ApprovePlan,
-			m.Focus, m.Review, m.Tools, m.Copy, m.Mouse, m.ScrollUp, m.ScrollDown, m.Back, m.Help}},
-		{"Plan", []key.Binding{m.PlanUp, m.PlanDown, m.PlanReword, m.PlanAdd, m.PlanDelete,
-			m.PlanMoveUp, m.PlanMoveDown, m.PlanSkip}},
-		{"Review", []key.Binding{m.Up, m.Down, m.NextHunk, m.PrevHunk, m.AcceptHunk, m.AcceptFile,
-			m.RejectHunk, m.RejectFile, m.Modify, m.Undo, m.AcceptAll, m.RejectAll}},
-		{"Approval", []key.Binding{m.ApproveOnce, m.ApproveStep, m.ApprovePrefix, m.Deny}},
+	var out []Group
+	for _, title := range groupOrder {
+		g := Group{Title: title}
+		for _, r := range table {
+			if r.Group == title {
+				g.Bindings = append(g.Bindings, *r.field(&m))
+			}
+		}
+		out = append(out, g)
 	}
+	return out
 }
 
 // Group is one titled column of the help overlay.

@@ -118,11 +118,11 @@ func (m Model) Can(op session.PlanEditOp) bool {
 func (m Model) Update(msg tea.KeyPressMsg, km keys.KeyMap) (Model, *session.PlanEdit, tea.Cmd) {
 	m.rev++
 	if m.Editing() {
-		switch msg.String() {
-		case "esc":
+		switch {
+		case key.Matches(msg, km.Back):
 			m.stopEditing()
 			return m, nil, nil
-		case "enter":
+		case key.Matches(msg, km.Confirm):
 			title := m.input.Value()
 			var e *session.PlanEdit
 			if m.adding {

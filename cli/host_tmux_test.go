@@ -67,7 +67,7 @@ func pollFile(t *testing.T, path, want string) {
 // terminal goes (tmux kill-session hangs up on the client); the command
 // finishes unharmed, the session pauses at the next boundary, `wend sessions`
 // says detached, and `wend attach` in a new terminal shows the same plan and
-// transcript; the user resumes, approves the next command, reviews and
+// transcript (a third terminal attaching meanwhile only watches); the user resumes, approves the next command, reviews and
 // finishes there. Then quitting ends the host.
 func TestDetachAndAttachInTmux(t *testing.T) {
 	bin := wendBinary(t)
@@ -134,6 +134,16 @@ func TestDetachAndAttachInTmux(t *testing.T) {
 			s = second.waitFor(want)
 		}
 	}
+	// A third terminal only watches: it says so, and its keys change nothing.
+	third := newPane(t, 120, 40, env, bin, "-C", dir, "attach")
+	third.waitFor("read-only")
+	third.waitFor("Run the slow check")
+	third.keys("C-p")
+	third.waitFor("another terminal controls this session")
+	exec.Command("tmux", "kill-session", "-t", third.name).Run()
+	if data, _ := os.ReadFile(log); bytes.Contains(data, []byte(`"type":"resumed"`)) {
+		t.Fatal("a watcher resumed the session")
+	}
 	second.keys("C-p") // resume
 	second.waitFor("approve once")
 	second.keys("y")
@@ -162,4 +172,39 @@ func TestDetachAndAttachInTmux(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Where the session's socket cannot exist (its path would be longer than a
+// Unix socket allows), wend does not fail: it says so and runs the session in
+// its own process, as with host = false.
+func TestHostFallsBackInProcess(t *testing.T) {
+	bin := wendBinary(t)
+	dir, home := hostRepo(t, "")
+	deep := filepath.Join(dir, strings.Repeat("d", 60), strings.Repeat("e", 40))
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	git(t, deep, "init", "-q", "-b", "main")
+	os.WriteFile(filepath.Join(deep, "a.txt"), []byte("a\n"), 0o644)
+	git(t, deep, "add", "-A")
+	git(t, deep, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "init")
+	srv := llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{
+		{ToolCalls: []llmtest.ToolCall{{Name: "finish", Args: json.RawMessage(`{"summary":"Nothing to do."}`)}}},
+	}})
+	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + home, "XDG_CONFIG_HOME=" + home, "OPENAI_API_KEY=k", "TERM=xterm-256color"}
+	p := newPane(t, 120, 40, env, bin, "-C", deep, "--provider", "openai", "--base-url", srv.URL, "--model", "m")
+	p.waitFor("Describe a task")
+	p.typeText("look around")
+	p.keys("Enter")
+	p.waitFor("Nothing to do.")
+	ids := sessionDirs(t, deep)
+	if len(ids) != 1 {
+		t.Fatalf("sessions: %v", ids)
+	}
+	if _, err := os.Stat(filepath.Join(deep, ".git", "wend", ids[0], "host.log")); err == nil {
+		t.Fatal("a host was started where its socket cannot exist")
+	}
+	p.keys("C-c")
+	p.keys("C-c")
+	p.waitForInHistory("the session runs in this terminal instead")
 }

@@ -145,11 +145,24 @@ func runHosted(ctx context.Context, g *globals, ws *workspace, opts ui.Options) 
 	var sock string
 	if ids := liveHosts(ctx, st); len(ids) > 0 {
 		sock = sessionSocket(st, ids[0])
-	} else if sock, err = startHost(ctx, g, st, newSessionID(time.Now()), false); err != nil {
-		return err
+	} else {
+		id := newSessionID(time.Now())
+		if p := sessionSocket(st, id); len(p) > rpc.MaxSocketPath {
+			return &hostUnavailable{fmt.Errorf("the session's socket path would be %d bytes, more than a Unix socket allows (%d)", len(p), rpc.MaxSocketPath)}
+		}
+		if sock, err = startHost(ctx, g, st, id, false); err != nil {
+			return &hostUnavailable{err}
+		}
 	}
 	return attachUI(ctx, g, sock, opts)
 }
+
+// hostUnavailable is a session host that could not be started; the
+// interactive wend then runs the session in its own process.
+type hostUnavailable struct{ err error }
+
+func (e *hostUnavailable) Error() string { return "no session host: " + e.err.Error() }
+func (e *hostUnavailable) Unwrap() error { return e.err }
 
 // attachUI runs the UI as a client of the host at sock. Quitting the UI stops
 // the session's task (as the in-process UI does); losing the terminal (a

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,13 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 		// The session runs in a host that outlives this terminal (hostclient.go).
 		hosted := hostedOptions(ctx, g, ws)
 		hosted.Task = task
-		return runHosted(ctx, g, ws, hosted)
+		err := runHosted(ctx, g, ws, hosted)
+		var hu *hostUnavailable
+		if !errors.As(err, &hu) {
+			return err
+		}
+		// Working beats detaching: the session runs here, as with host = false.
+		fmt.Fprintf(g.stderr, "wend: warning: %v\nwend: the session runs in this terminal instead and ends when it closes\n", hu)
 	}
 	// The GitLab client is made on the first completion, not before the first frame.
 	opts.Suggest = &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }}

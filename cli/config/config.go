@@ -108,8 +108,9 @@ type Settings struct {
 	SandboxNetwork  bool
 	SandboxDenyRead []string
 	SandboxWritable []string
-	// Host: the terminal UI is a client of a session host that survives the
-	// terminal closing. OnDetach is "pause" (default) or "continue".
+	// Host (default on): the terminal UI is a client of a session host that
+	// survives the terminal closing; off, the session runs inside the UI's
+	// process and ends with it. OnDetach is "pause" (default) or "continue".
 	Host     bool
 	OnDetach string
 	// SecretFiles are the api_key_file and gitlab_token_file that were read,
@@ -154,7 +155,7 @@ func Load(src Sources) (*Settings, error) {
 	if src.Env == nil {
 		src.Env = os.Getenv
 	}
-	s := &Settings{Approval: "ask", MaxTurns: 200, Sandbox: "auto", OnDetach: "pause", Notify: "auto", Origin: map[string]string{}}
+	s := &Settings{Approval: "ask", MaxTurns: 200, Sandbox: "auto", OnDetach: "pause", Host: true, Notify: "auto", Origin: map[string]string{}}
 	for _, k := range uiKeys {
 		s.Origin[k] = "default"
 	}
@@ -192,6 +193,13 @@ func Load(src Sources) (*Settings, error) {
 		}
 	}
 	s.mergeEnv(src.Env)
+	if v := src.Env("WEND_HOST"); v != "" {
+		b, ok := parseBool(v)
+		if !ok {
+			return nil, fmt.Errorf("WEND_HOST must be true or false (1 or 0), not %q", v)
+		}
+		s.Host, s.Origin["host"] = b, "env WEND_HOST"
+	}
 	if err := s.mergeUIEnv(src.Env); err != nil {
 		return nil, err
 	}

@@ -15,8 +15,8 @@ import (
 // (.git/wend/<id>/host.sock).
 const SocketName = "host.sock"
 
-// maxSocketPath is what sockaddr_un holds on Linux, less the terminating NUL.
-const maxSocketPath = 107
+// MaxSocketPath is what sockaddr_un holds on Linux, less the terminating NUL.
+const MaxSocketPath = 107
 
 // ErrServed is returned by Listen when a live server already answers on the path.
 var ErrServed = errors.New("another wend already serves this session")
@@ -25,8 +25,8 @@ var ErrServed = errors.New("another wend already serves this session")
 // tightened to 0700 and must belong to this user, the socket itself is 0600,
 // and a socket left by a dead host is replaced. A live one is not (ErrServed).
 func Listen(path string) (net.Listener, error) {
-	if len(path) > maxSocketPath {
-		return nil, fmt.Errorf("the session's socket path is %d bytes, more than the %d a Unix socket allows: %s (move the repository to a shorter path)", len(path), maxSocketPath, path)
+	if len(path) > MaxSocketPath {
+		return nil, fmt.Errorf("the session's socket path is %d bytes, more than the %d a Unix socket allows: %s (move the repository to a shorter path)", len(path), MaxSocketPath, path)
 	}
 	if err := privateDir(filepath.Dir(path)); err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"gitlab.com/wend/wend/remote/redact"
 )
 
 // Remote is what a git remote URL says about GitLab.
@@ -34,7 +36,7 @@ func ParseRemote(remote, instance string) (Remote, error) {
 	case strings.Contains(remote, "://"):
 		u, err := url.Parse(remote)
 		if err != nil {
-			return Remote{}, fmt.Errorf("git remote %q: %w", redactUserinfo(remote), err)
+			return Remote{}, fmt.Errorf("git remote %q: %w", redact.Userinfo(remote), err)
 		}
 		scheme, host, path = u.Scheme, u.Host, u.Path
 		switch scheme {
@@ -42,7 +44,7 @@ func ParseRemote(remote, instance string) (Remote, error) {
 		case "ssh", "git+ssh", "ssh+git":
 			scheme, host = "https", u.Hostname()
 		default:
-			return Remote{}, fmt.Errorf("git remote %q: unsupported scheme %q (want https or ssh)", redactUserinfo(remote), u.Scheme)
+			return Remote{}, fmt.Errorf("git remote %q: unsupported scheme %q (want https or ssh)", redact.Userinfo(remote), u.Scheme)
 		}
 	case strings.Contains(remote, ":"):
 		// scp-like: [user@]host:path
@@ -54,7 +56,7 @@ func ParseRemote(remote, instance string) (Remote, error) {
 		return Remote{}, fmt.Errorf("git remote %q is not a URL (a local path?); set gitlab_url and run wend in a clone of a GitLab project", remote)
 	}
 	if host == "" {
-		return Remote{}, fmt.Errorf("git remote %q has no host", redactUserinfo(remote))
+		return Remote{}, fmt.Errorf("git remote %q has no host", redact.Userinfo(remote))
 	}
 	path = strings.TrimSuffix(strings.Trim(path, "/"), ".git")
 	path = strings.TrimPrefix(path, "~") // ssh://host/~user/repo is not GitLab, but be lenient
@@ -69,7 +71,7 @@ func ParseRemote(remote, instance string) (Remote, error) {
 		}
 	}
 	if r.Project == "" || !strings.Contains(r.Project, "/") {
-		return Remote{}, fmt.Errorf("git remote %q names no GitLab project (want group/project)", redactUserinfo(remote))
+		return Remote{}, fmt.Errorf("git remote %q names no GitLab project (want group/project)", redact.Userinfo(remote))
 	}
 	return r, nil
 }
@@ -79,16 +81,4 @@ func hostOnly(hostport string) string {
 		return h
 	}
 	return hostport
-}
-
-// redactUserinfo hides credentials embedded in a remote URL
-// (https://oauth2:TOKEN@host/...) before it is quoted in an error.
-func redactUserinfo(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		rest := s[i+3:]
-		if at := strings.Index(rest, "@"); at >= 0 && !strings.Contains(rest[:at], "/") {
-			return s[:i+3] + "REDACTED@" + rest[at+1:]
-		}
-	}
-	return s
 }

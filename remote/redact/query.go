@@ -50,3 +50,17 @@ func Literal(s, secret, mask string) string {
 	}
 	return s
 }
+
+// Userinfo hides the credentials a URL carries before its host
+// (https://oauth2:TOKEN@host/... becomes https://REDACTED@host/...), user name
+// included, so a remote URL can be quoted in an error. Text that is not such
+// a URL is returned unchanged.
+func Userinfo(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		if at := strings.Index(rest, "@"); at >= 0 && !strings.Contains(rest[:at], "/") {
+			return s[:i+3] + QueryMask + "@" + rest[at+1:]
+		}
+	}
+	return s
+}

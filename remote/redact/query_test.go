@@ -35,3 +35,17 @@ func TestLiteral(t *testing.T) {
 		t.Errorf("an empty secret changed text: %q", got)
 	}
 }
+
+func TestUserinfo(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://oauth2:glpat-secret@gitlab.example.com/g/p.git": "https://REDACTED@gitlab.example.com/g/p.git",
+		"https://user@gitlab.example.com/g/p.git":                "https://REDACTED@gitlab.example.com/g/p.git",
+		"https://gitlab.example.com/g/p.git":                     "https://gitlab.example.com/g/p.git",
+		"https://gitlab.example.com/g/p@v1.git":                  "https://gitlab.example.com/g/p@v1.git", // an @ in the path is no userinfo
+		"git@gitlab.example.com:g/p.git":                         "git@gitlab.example.com:g/p.git",
+	} {
+		if got := redact.Userinfo(in); got != want {
+			t.Errorf("Userinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -103,7 +103,8 @@
 //
 // # Git
 //
-// Calls run with LC_ALL=C, literal pathspecs, no terminal prompts,
+// Calls go through internal/gitrun (ExecRunner), like every git process of
+// wend, and run with LC_ALL=C, literal pathspecs, no terminal prompts,
 // GIT_OPTIONAL_LOCKS=0 when read-only, and -z wherever paths are parsed, so
 // names with spaces, quotes, newlines, leading dashes and non-UTF-8 bytes
 // work. Contents are compared as bytes: CRLF and a missing final newline are

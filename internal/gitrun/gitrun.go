@@ -36,7 +36,8 @@ type Cmd struct {
 	// own (os.Environ()). The tools pass one with wend's credentials stripped.
 	Environ []string
 	// Env holds VAR=value entries added after Environ (GIT_INDEX_FILE for a
-	// temporary index, ParseEnv, an author identity).
+	// temporary index, ParseEnv, an author identity). Observers see them
+	// (Record.Env), so a secret for git goes in Environ instead.
 	Env []string
 	// ReadOnly adds GIT_OPTIONAL_LOCKS=0, so a background `git status` of
 	// ours never takes the index lock away from the user's own git.

@@ -208,3 +208,48 @@ func TestHostFallsBackInProcess(t *testing.T) {
 	p.keys("C-c")
 	p.waitForInHistory("the session runs in this terminal instead")
 }
+
+// `wend resume` reopens a session in a new session host: the transcript comes
+// back, a follow-up runs, and the session would outlive this terminal too.
+func TestResumeReopensInAHost(t *testing.T) {
+	bin := wendBinary(t)
+	dir, home := hostRepo(t, "")
+	finish := func(s string) llmtest.Turn {
+		return llmtest.Turn{ToolCalls: []llmtest.ToolCall{{Name: "finish", Args: json.RawMessage(`{"summary":"` + s + `"}`)}}}
+	}
+	srv := llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{finish("First done."), finish("Second done.")}})
+	env := []string{"HOME=" + home, "XDG_STATE_HOME=" + home, "XDG_CONFIG_HOME=" + home, "OPENAI_API_KEY=k", "TERM=xterm-256color"}
+	args := []string{"-C", dir, "--provider", "openai", "--base-url", srv.URL, "--model", "m"}
+	first := newPane(t, 120, 40, env, append([]string{bin}, args...)...)
+	first.waitFor("Describe a task")
+	first.typeText("first task")
+	first.keys("Enter")
+	first.waitFor("First done.")
+	first.keys("C-c")
+	first.keys("C-c")
+	ids := sessionDirs(t, dir)
+	if len(ids) != 1 {
+		t.Fatalf("sessions: %v", ids)
+	}
+	sock := filepath.Join(dir, ".git", "wend", ids[0], rpc.SocketName)
+	deadline := time.Now().Add(30 * time.Second)
+	for _, err := os.Stat(sock); err == nil; _, err = os.Stat(sock) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first host did not end after its client quit")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	second := newPane(t, 120, 40, env, append(append([]string{bin}, args...), "resume")...)
+	second.waitFor("First done.")
+	second.typeText("second task")
+	second.keys("Enter")
+	second.waitFor("Second done.")
+	hostLog, _ := os.ReadFile(filepath.Join(dir, ".git", "wend", ids[0], "host.log"))
+	if n := strings.Count(string(hostLog), "serving"); n != 2 {
+		t.Fatalf("want two hosts in the session's life, got %d:\n%s", n, hostLog)
+	}
+	if !bytes.Contains(srv.Requests()[1].Body, []byte("first task")) {
+		t.Fatal("the follow-up's request lacks the conversation so far")
+	}
+}

@@ -216,9 +216,13 @@ func attachTo(ctx context.Context, g *globals, st *store.Store, args []string) (
 		return "", usageErr("no session %q in this repository (see wend sessions)", id)
 	}
 	if list, _ := st.List(); runningElsewhere(list, id) {
-		return "", usageErr("session %s is open in another wend without a host; attach works with sessions started with host = true", id)
+		return "", usageErr("session %s is open in another wend without a session host (host = false); quit it there first", id)
 	}
-	return startHost(ctx, g, st, id, true)
+	sock, err := startHost(ctx, g, st, id, true)
+	if err != nil {
+		return "", &hostUnavailable{err}
+	}
+	return sock, nil
 }
 
 // runningElsewhere reports whether id is running in a process that is not a host

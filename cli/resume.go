@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -49,6 +51,21 @@ func resumeInteractive(ctx context.Context, g *globals, args []string) error {
 	}
 	if len(rest) > 0 {
 		return usageErr("no session %q in this repository (see wend sessions)", rest[0])
+	}
+	if ws.settings.Host && !g.worktree {
+		// Reopened in a session host, so it outlives this terminal too; one
+		// that a host still runs is simply attached (hostclient.go).
+		if _, _, err := newProvider(ws.settings, providerOptions{replayFile: g.replayFile}); err != nil {
+			return err
+		}
+		sock, err := attachTo(ctx, g, st, []string{id})
+		var hu *hostUnavailable
+		if err == nil {
+			return attachUI(ctx, g, sock, hostedOptions(ctx, g, ws))
+		} else if !errors.As(err, &hu) {
+			return err
+		}
+		fmt.Fprintf(g.stderr, "wend: warning: %v\nwend: the session runs in this terminal instead and ends when it closes\n", hu)
 	}
 	ls, err := reopenLive(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, id)
 	if err != nil {

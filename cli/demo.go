@@ -1,15 +1,16 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"gitlab.com/wend/wend/cli/demo"
-	"gitlab.com/wend/wend/remote/llm"
 	"gitlab.com/wend/wend/ui"
 )
 
@@ -21,15 +22,21 @@ type demoOptions struct {
 	keep     bool
 }
 
+// demoModelName is what the status bar and the session log call the demo model.
+const demoModelName = "wend-demo"
+
 func newDemoCmd(g *globals) *cobra.Command {
 	var o demoOptions
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "The whole flow offline: a sample repository and a recorded model conversation",
+		Short: "The whole flow offline: a sample repository and a demo model that follows your steering",
 		Long: `Create a small Go repository with a failing test in a temporary directory and
-run a session on it: a recorded model conversation (no key, no network) drives the
-real tools, real edits and a real 'go test'. The sample repository is removed
-afterwards unless --keep is given.`,
+run a session on it. A deterministic demo model (no key, no network: it runs inside
+wend on 127.0.0.1 and speaks the OpenAI wire format) drives the real tools, real
+edits and a real 'go test', and follows what you do: pause, adjust, edit or delete
+plan steps, deny a command, reject a change with a reason, or give a follow-up
+task ("now also add a Median function"). It only knows the sample project. The
+sample repository is removed afterwards unless --keep is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -44,55 +51,27 @@ afterwards unless --keep is given.`,
 			} else {
 				defer os.RemoveAll(tmp)
 			}
-			if err := os.Mkdir(repoDir, 0o755); err != nil {
-				return err
+			interactive := !o.headless && !o.json
+			var delay time.Duration
+			if interactive {
+				delay = 15 * time.Millisecond // text arrives as a live model's would
 			}
-			if err := demo.CreateRepo(ctx, repoDir); err != nil {
-				return err
-			}
-			replay := filepath.Join(tmp, "conversation.jsonl")
-			if err := os.WriteFile(replay, demo.Conversation, 0o600); err != nil {
-				return err
-			}
-			dg := *g
-			dg.dir, dg.provider, dg.model = repoDir, "replay", "recorded-demo"
-			dg.changed = func(name string) bool {
-				switch name {
-				case "provider", "model":
-					return true
-				case "approval", "inline": // the user's own choice on this command line
-					return g.changed(name)
-				}
-				return false
-			}
-			if !g.changed("approval") {
-				// Headless, nobody can approve; in the UI, commands ask, so the
-				// approval dialog is part of the tour.
-				dg.approval = "full-auto"
-				if !o.headless && !o.json {
-					dg.approval = "auto-edit"
-				}
-				dg.changed = func(name string) bool {
-					return name == "provider" || name == "model" || name == "approval" || (name == "inline" && g.changed(name))
-				}
-			}
-			dg.configFile = os.DevNull // the user's settings do not apply to the demo
-			ws, err := dg.openWorkspace(ctx)
+			d, err := setupDemo(ctx, g, repoDir, interactive, delay)
 			if err != nil {
 				return err
 			}
-			if !o.headless && !o.json {
+			defer d.close()
+			if interactive {
 				opts := ui.Options{
-					Repository: "stats (demo)", Branch: ws.branch, Provider: "replay", Task: demo.Task,
-					Files: repoFiles{ctx: ctx, r: ws.repo},
+					Repository: "stats (demo)", Branch: d.ws.branch, Provider: "demo", Task: demo.Task,
+					Files: repoFiles{ctx: ctx, r: d.ws.repo},
 				}
 				// The user's config does not apply, but --inline and WEND_INLINE,
 				// WEND_ASCII and the like do.
-				uiPrefs(&opts, ws)
-				return runUI(ctx, &dg, ws,
-					providerOptions{replayFile: replay, replayOpts: []llm.ReplayOption{llm.WithChunkDelay(15 * time.Millisecond)}}, opts)
+				uiPrefs(&opts, d.ws)
+				return runUI(ctx, &d.g, d.ws, providerOptions{}, opts)
 			}
-			ls, err := prepareSession(ctx, &dg, ws, providerOptions{replayFile: replay}, false)
+			ls, err := prepareSession(ctx, &d.g, d.ws, providerOptions{}, false)
 			if err != nil {
 				return err
 			}
@@ -105,4 +84,65 @@ afterwards unless --keep is given.`,
 	f.BoolVar(&o.keep, "keep", false, "keep the sample repository and print where it is")
 	f.BoolVar(&o.headless, "headless", false, "print progress lines instead of opening the terminal UI")
 	return cmd
+}
+
+// demoRun is the demo's wiring: the sample repository, the demo model's
+// server, and globals that point a session at both.
+type demoRun struct {
+	g     globals
+	ws    *workspace
+	model *demo.Server
+}
+
+func (d *demoRun) close() { d.model.Close() }
+
+// setupDemo creates the sample repository in repoDir (made here) and starts
+// the demo model. The session is an ordinary OpenAI-compatible one whose
+// base URL is the model's server, so every part of wend but the answers is
+// the real one.
+func setupDemo(ctx context.Context, g *globals, repoDir string, interactive bool, delay time.Duration) (*demoRun, error) {
+	if err := os.Mkdir(repoDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := demo.CreateRepo(ctx, repoDir); err != nil {
+		return nil, err
+	}
+	srv, err := demo.Start(delay)
+	if err != nil {
+		return nil, err
+	}
+	d := &demoRun{g: *g, model: srv}
+	dg := &d.g
+	dg.dir, dg.provider, dg.model, dg.baseURL = repoDir, "openai", demoModelName, srv.URL
+	dg.replayFile, dg.recordFile = "", ""
+	explicit := map[string]bool{"provider": true, "model": true, "base-url": true,
+		"inline": g.changed("inline")} // the user's own choice on this command line
+	if g.changed("approval") {
+		explicit["approval"] = true
+	} else {
+		// Headless, nobody can approve; in the UI, commands ask, so the
+		// approval dialog is part of the tour.
+		dg.approval, explicit["approval"] = "full-auto", true
+		if interactive {
+			dg.approval = "auto-edit"
+		}
+	}
+	dg.changed = func(name string) bool { return explicit[name] }
+	dg.configFile = os.DevNull // the user's settings do not apply to the demo
+	// Nor do their keys: the demo model needs none, and a key must never be
+	// sent anywhere it is not for, even to 127.0.0.1.
+	env := g.env
+	dg.env = func(k string) string {
+		if strings.HasSuffix(k, "_API_KEY") || strings.HasPrefix(k, "GITLAB_") {
+			return ""
+		}
+		return env(k)
+	}
+	ws, err := dg.openWorkspace(ctx)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	d.ws = ws
+	return d, nil
 }

@@ -14,7 +14,7 @@ import (
 	"gitlab.com/wend/wend/session"
 )
 
-var updateDemo = flag.Bool("update-demo", false, "re-record cli/demo/conversation.jsonl from testdata/demo/script.json")
+var updateDemo = flag.Bool("update-demo", false, "re-record testdata/demo/conversation.jsonl from testdata/demo/script.json")
 
 // responses extracts the model's side of a recording: that is what the demo
 // replays, and unlike the requests it does not depend on the machine.
@@ -35,8 +35,10 @@ func responses(t *testing.T, data []byte) []string {
 	return out
 }
 
-// The demo replays a conversation recorded from the scripted server of the tests.
-// This test records it again and fails when the committed recording is stale.
+// Tests of the replay provider (and of the verbs that read a session) replay a
+// conversation recorded from the scripted server of the tests, the demo's
+// task on the demo's sample. This test records it again and fails when the
+// committed recording is stale.
 func TestDemoRecordingIsCurrent(t *testing.T) {
 	script, err := llmtest.LoadScript("../testdata/demo/script.json")
 	if err != nil {
@@ -56,12 +58,12 @@ func TestDemoRecordingIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *updateDemo {
-		if err := os.WriteFile("demo/conversation.jsonl", got, 0o644); err != nil {
+		if err := os.WriteFile(demoRecording, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
-	want, gotR := responses(t, demo.Conversation), responses(t, got)
+	want, gotR := responses(t, demoConversation(t)), responses(t, got)
 	if len(want) != len(gotR) {
 		t.Fatalf("recording has %d exchanges, the committed one %d; run: go test ./cli -run TestDemoRecordingIsCurrent -update-demo", len(gotR), len(want))
 	}
@@ -94,7 +96,13 @@ func TestDemoRunsOfflineHeadless(t *testing.T) {
 	}
 }
 
+const demoRecording = "../testdata/demo/conversation.jsonl"
+
 func demoConversation(t *testing.T) []byte {
 	t.Helper()
-	return demo.Conversation
+	data, err := os.ReadFile(demoRecording)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -204,7 +204,12 @@ func (p *Plan) Apply(e PlanEdit) (string, error) {
 		}
 		s := Step{ID: p.newID(), Title: title, Status: StepPending}
 		p.Steps = append(p.Steps[:at], append([]Step{s}, p.Steps[at:]...)...)
-		return fmt.Sprintf("The user added step %s %q.", s.ID, title), nil
+		// Where it went matters to the model as much as what it says.
+		where := "at the end"
+		if e.After != "" {
+			where = "after step " + e.After
+		}
+		return fmt.Sprintf("The user added step %s %q %s.", s.ID, title, where), nil
 	}
 	i := p.Index(e.StepID)
 	if i < 0 {

@@ -1,6 +1,8 @@
 // Package demo holds wend's offline demonstration: a small sample repository with a
-// failing test, and a model conversation recorded from the scripted test servers, so
-// `wend demo` shows the whole flow with no key and no network.
+// failing test, and a deterministic demo model served on 127.0.0.1 in the OpenAI
+// wire format (server.go), which follows the session as it goes: the plan as the
+// user edited it, adjustments, denials, rejections and follow-up tasks. `wend demo`
+// shows the whole flow, and every control, with no key and no network.
 package demo
 
 import (
@@ -20,11 +22,6 @@ import (
 //
 //go:embed sample/*.txt
 var sample embed.FS
-
-// Conversation is the recorded model conversation the demo replays.
-//
-//go:embed conversation.jsonl
-var Conversation []byte
 
 // Task is what the demo asks the agent to do.
 const Task = "The tests fail. Find out why and fix the bug."

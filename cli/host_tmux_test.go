@@ -66,9 +66,10 @@ func pollFile(t *testing.T, path, want string) {
 // Detach and attach in a real terminal: a task's command is running when the
 // terminal goes (tmux kill-session hangs up on the client); the command
 // finishes unharmed, the session pauses at the next boundary, `wend sessions`
-// says detached, and `wend attach` in a new terminal shows the same plan and
-// transcript (a third terminal attaching meanwhile only watches); the user resumes, approves the next command, reviews and
-// finishes there. Then quitting ends the host.
+// says detached, and plain `wend` in a new terminal shows the same plan and
+// transcript (a third terminal's `wend attach` meanwhile only watches, and a
+// fourth's plain `wend` starts its own session); the user resumes, approves
+// the next command, reviews and finishes there. Then quitting ends the host.
 func TestDetachAndAttachInTmux(t *testing.T) {
 	bin := wendBinary(t)
 	dir, home := hostRepo(t, "")
@@ -127,7 +128,8 @@ func TestDetachAndAttachInTmux(t *testing.T) {
 		t.Fatalf("wend sessions should show the session detached:\n%s", out)
 	}
 
-	second := newPane(t, 120, 40, env, bin, "-C", dir, "attach")
+	// Plain wend in the repository picks the detached session up.
+	second := newPane(t, 120, 40, env, bin, "-C", dir)
 	s := second.waitFor("Run the slow check")
 	for _, want := range []string{"Edit the notes", "check and edit the notes", "paused"} {
 		if !strings.Contains(s, want) {
@@ -141,6 +143,16 @@ func TestDetachAndAttachInTmux(t *testing.T) {
 	third.keys("C-p")
 	third.waitFor("another terminal controls this session")
 	exec.Command("tmux", "kill-session", "-t", third.name).Run()
+	// Plain wend while another terminal drives the session starts a session
+	// of its own instead of watching.
+	fourth := newPane(t, 120, 40, env, bin, "-C", dir, "--provider", "openai", "--base-url", srv.URL, "--model", "m")
+	if s := fourth.waitFor("Describe a task"); strings.Contains(s, "read-only") || strings.Contains(s, "Run the slow check") {
+		t.Fatalf("plain wend joined the driven session:\n%s", s)
+	}
+	if ids := sessionDirs(t, dir); len(ids) != 2 {
+		t.Fatalf("plain wend beside a driven session should start its own: %v", ids)
+	}
+	exec.Command("tmux", "kill-session", "-t", fourth.name).Run()
 	if data, _ := os.ReadFile(log); bytes.Contains(data, []byte(`"type":"resumed"`)) {
 		t.Fatal("a watcher resumed the session")
 	}

@@ -45,6 +45,18 @@ func liveHosts(ctx context.Context, st *store.Store) []string {
 	return ids
 }
 
+// detachedHost is the newest session whose host runs with no terminal driving
+// it: plain wend picks it up. A session another terminal drives is left to
+// it (wend attach watches it); plain wend then starts a session of its own.
+func detachedHost(ctx context.Context, st *store.Store) string {
+	for _, id := range liveHosts(ctx, st) {
+		if hs, err := rpc.Probe(ctx, sessionSocket(st, id)); err == nil && !hs.Controlled {
+			return id
+		}
+	}
+	return ""
+}
+
 // startHost starts `wend host` for session id, detached from this terminal,
 // and returns once its socket answers. Its output goes to host.log beside it.
 func startHost(ctx context.Context, g *globals, st *store.Store, id string, resume bool) (string, error) {
@@ -136,15 +148,15 @@ func tail(path string, n int) string {
 }
 
 // runHosted is the interactive wend with `host = true`: the UI is a client of
-// the repository's running session host, or of a new one.
+// the repository's detached session host, or of a new one.
 func runHosted(ctx context.Context, g *globals, ws *workspace, opts ui.Options) error {
 	st, err := sessionStore(ctx, ws.repo)
 	if err != nil {
 		return err
 	}
 	var sock string
-	if ids := liveHosts(ctx, st); len(ids) > 0 {
-		sock = sessionSocket(st, ids[0])
+	if id := detachedHost(ctx, st); id != "" {
+		sock = sessionSocket(st, id)
 	} else {
 		id := newSessionID(time.Now())
 		if p := sessionSocket(st, id); len(p) > rpc.MaxSocketPath {

@@ -204,7 +204,14 @@ func (st *state) summary() string {
 	case st.kind == taskFix:
 		parts = append(parts, "I did not change stats.go.")
 	}
-	if medianAdded {
+	medianRejected := false
+	for _, r := range st.rejected {
+		medianRejected = medianRejected || r.median && r.seq > st.changedAt(r.path)
+	}
+	switch {
+	case medianRejected:
+		parts = append(parts, "You rejected `Median` (or its test), so I left it out.")
+	case medianAdded:
 		s := "Added `Median` to stats.go"
 		if testAdded {
 			s += ", with a test in stats_test.go"

@@ -99,6 +99,7 @@ type rejection struct {
 	path   string
 	reason string
 	fix    bool // it was the fix of Mean
+	median bool // it added Median (or its test)
 	undo   bool
 }
 
@@ -350,7 +351,8 @@ func (st *state) decisions(text string, fresh bool) {
 			return
 		}
 		h := hunk.String()
-		cur.fix = strings.Contains(h, "len(xs)") && !strings.Contains(h, "Median")
+		cur.median = strings.Contains(h, "Median")
+		cur.fix = strings.Contains(h, "len(xs)") && !cur.median
 		st.rejected = append(st.rejected, *cur)
 		if fresh {
 			what := "my change to " + cur.path

@@ -95,3 +95,26 @@ func TestUnknownTaskIsAnsweredHonestly(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// A rejected Median is not reported as added, and tests that ran before the
+// rejection are not reported as passing.
+func TestRejectedMedianIsNotClaimed(t *testing.T) {
+	msgs := []Message{
+		{Role: "system", Text: "s"},
+		{Role: "user", Text: "# Task\nadd a Median function\n"},
+		{Role: "assistant", Calls: []Call{
+			{ID: "c1", Name: "edit_file", Args: json.RawMessage(`{"path":"stats.go","old_string":"x","new_string":"x\nfunc Median(xs []float64) float64 {"}`)},
+			{ID: "c2", Name: "run_command", Args: json.RawMessage(`{"command":"go test ./..."}`)}}},
+		{Role: "tool", CallID: "c1", Text: "Edited stats.go: replaced 1 line."},
+		{Role: "tool", CallID: "c2", Text: "ok  \texample.com/stats\t0.01s\nExit code: 0"},
+		{Role: "user", Text: "[wend] The user rejected a hunk of your change to stats.go; the file is back to its previous content there. Reason: not now\n@@ -19,3 +19,16 @@\n+func Median(xs []float64) float64 {\n"},
+	}
+	st := read(msgs)
+	got := st.summary()
+	if strings.Contains(got, "Added `Median`") || strings.Contains(got, "passes") || !strings.Contains(got, "You rejected `Median`") {
+		t.Fatalf("%s", got)
+	}
+	if len(st.acks) != 1 || st.acks[0] != "You rejected my change to stats.go: “not now”." {
+		t.Fatalf("%q", st.acks)
+	}
+}

@@ -21,6 +21,8 @@ type runOptions struct {
 	// cont continues the latest (or named) session with a new task; retry,
 	// with cont, repeats its last task instead (run_continue.go).
 	cont, retry bool
+	// resume goes on with a session whose wend was killed (run_resume.go).
+	resume bool
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -37,14 +39,28 @@ stay reviewable, and rejection reasons it never received reach it. With
 --retry instead of a task, the session's last task runs again (after it
 failed, was stopped, or its wend was killed).
 
+--resume [ID] is wend resume without the UI: the latest (or named) session's
+plan, transcript, proposed changes, decisions and conversation come back from
+the store, and a task whose wend was killed or crashed goes on from where the
+files are now. A call that was in flight is not run again: the model is told
+it was interrupted, and a command runs again only if the approval policy lets
+it (or, headless, --approval). A session that had ended is left as it is.
+
 Exit codes: 0 finished, 1 failed or stopped, 2 usage error, 3 waiting for input.
 Approvals the policy would ask for are denied unless --approval allows them.`,
 		Example: `  wend run "fix the failing test"
   wend run --json --approval full-auto "make the linter pass"
   wend run --task-file task.md
   wend run --continue "now also add a Median function"
-  wend run --continue 20261204-204500-a1b2c3 --retry`,
+  wend run --continue 20261204-204500-a1b2c3 --retry
+  wend run --resume 20261204-204500-a1b2c3`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.resume {
+				if o.cont || o.retry || o.taskFile != "" {
+					return usageErr("--resume goes on with the session's own task: give no --continue, --retry or --task-file with it")
+				}
+				return resumeHeadless(cmd.Context(), g, args, o) // run_resume.go
+			}
 			if o.retry && !o.cont {
 				return usageErr("--retry goes with --continue: wend run --continue [ID] --retry")
 			}
@@ -63,6 +79,7 @@ Approvals the policy would ask for are denied unless --approval allows them.`,
 	f.StringVar(&o.taskFile, "task-file", "", "read the task from `FILE` (- for standard input)")
 	f.BoolVar(&o.cont, "continue", false, "continue the latest session (or the ID given first) with the task")
 	f.BoolVar(&o.retry, "retry", false, "with --continue: run the session's last task again")
+	f.BoolVar(&o.resume, "resume", false, "go on with the latest session (or the ID given) after its wend was killed")
 	return cmd
 }
 

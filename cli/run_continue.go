@@ -30,6 +30,8 @@ type reopened struct {
 	// was killed or crashed while it ran. reopenLive records that end and
 	// sets killed.
 	ended, killed bool
+	// endState is the last task's recorded end (empty while it has none).
+	endState session.State
 }
 
 // foldSession reads what a reopened session needs from its events.
@@ -39,10 +41,10 @@ func foldSession(events []session.Event) reopened {
 		var plan *session.Plan
 		switch p := e.Payload.(type) {
 		case session.SessionStarted:
-			r.last, r.ended = p, false
+			r.last, r.ended, r.endState = p, false, ""
 			r.tasks++
 		case session.SessionFinished:
-			r.ended = true
+			r.ended, r.endState = true, p.State
 			plan = &p.Plan
 		case session.PlanProposed:
 			plan = &p.Plan
@@ -134,7 +136,7 @@ func reopenLive(ctx context.Context, g *globals, ws *workspace, po providerOptio
 	if !r.ended {
 		log.Append(session.SessionFinished{State: session.StateInterrupted, Plan: lastPlan(events),
 			Error: "wend stopped (killed or crashed) while this task ran; a call in flight then was not run again"})
-		r.ended, r.killed = true, true
+		r.ended, r.killed, r.endState = true, true, session.StateInterrupted
 	}
 	return &liveSession{id: id, log: log, writer: w, model: model, provider: provider, policy: policy,
 		restored: log.Last(), reopened: &r}, nil

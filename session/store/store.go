@@ -1,7 +1,7 @@
 // Package store persists sessions as append-only JSON lines, one file per session:
 // <dir>/<id>/events.jsonl. Appending a delta costs one buffered write, never a
-// rewrite of what came before; lifecycle events are flushed at once and the end of a
-// session is fsynced, so a crash loses at most a few streamed characters. A torn last
+// rewrite of what came before; every other event is written and synced at once,
+// so a crash (of wend or of the machine) loses at most a few streamed characters. A torn last
 // line (the process died mid-write) is ignored on load.
 package store
 
@@ -56,8 +56,8 @@ func (s *Store) Create(id string) (*Writer, error) {
 	return &Writer{f: f, buf: bufio.NewWriterSize(f, 32<<10), dir: dir}, nil
 }
 
-// Append writes one event. Text deltas stay in the buffer; anything else is flushed,
-// and a finished session is synced to disk. The first error sticks and is returned
+// Append writes one event. Text deltas stay in the buffer; anything else is flushed
+// and synced to disk. The first error sticks and is returned
 // by every later call, so a full disk is reported, not silently ignored.
 func (w *Writer) Append(e session.Event) error {
 	w.mu.Lock()
@@ -79,11 +79,12 @@ func (w *Writer) Append(e session.Event) error {
 		w.err = fmt.Errorf("writing the session log: %w", err)
 		return w.err
 	}
-	switch e.Payload.(type) {
-	case session.SessionFinished, session.ReviewDecided, session.ChangeStaged:
-		if err := w.f.Sync(); err != nil {
-			w.err = fmt.Errorf("syncing the session log: %w", err)
-		}
+	// Every event but a streamed delta is on disk before Append returns, and
+	// so before the session acts on it (runs the tool it announces, applies
+	// the decision it records): after kill -9, a power cut or a reboot, the
+	// log holds everything that happened (issue 15).
+	if err := syncData(w.f); err != nil {
+		w.err = fmt.Errorf("syncing the session log: %w", err)
 	}
 	return w.err
 }

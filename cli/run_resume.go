@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gitlab.com/wend/wend/session"
+)
+
+// resumeHeadless is `wend run --resume [ID]`, wend resume without the UI. A
+// task that has no recorded end (its wend was killed) or whose end is the
+// interruption a reopening recorded (the wend that reopened it was killed in
+// turn, before the task began again) runs again from where the files are now;
+// a session that ended otherwise is left as it is and its end is reported.
+func resumeHeadless(ctx context.Context, g *globals, args []string, o runOptions) error {
+	ws, err := g.openWorkspace(ctx)
+	if err != nil {
+		return err
+	}
+	if ws.settings.Provider == "gitlab-duo" {
+		return usageErr("--resume works with wend's own engine, not GitLab Duo")
+	}
+	st, err := sessionStore(ctx, ws.repo)
+	if err != nil {
+		return err
+	}
+	id, rest, err := pickContinued(st, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageErr("no session %q in this repository (see wend sessions)", rest[0])
+	}
+	ls, err := reopenLive(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, id)
+	if err != nil {
+		return err
+	}
+	defer ls.close()
+	if r := ls.reopened; r.endState != session.StateInterrupted {
+		fmt.Fprintf(g.stderr, "wend: session %s is not interrupted (its last task %s); nothing to resume: wend run --continue %s \"next task\" goes on with it\n",
+			id, r.endState, id)
+		return exitForState(r.endState)
+	}
+	if err := ls.build(ctx, g, ws, false); err != nil {
+		return err
+	}
+	return driveTask(ctx, ls, session.Task{Text: ls.reopened.last.Task, Retry: true}, &printer{w: g.stdout, json: o.json})
+}
+
+// exitForState is the exit code of a session left as it ended.
+func exitForState(s session.State) error {
+	switch s {
+	case session.StateFinished:
+		return nil
+	case session.StateWaiting:
+		return &exitError{code: ExitWaiting, err: errors.New("")}
+	}
+	return &exitError{code: ExitFailed, err: errors.New("")}
+}

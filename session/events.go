@@ -1,8 +1,10 @@
 package session
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -228,25 +230,43 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	head, err := json.Marshal(struct {
-		Seq  int64     `json:"seq"`
-		Time time.Time `json:"time"`
-		Type string    `json:"type"`
-	}{e.Seq, e.Time.UTC(), e.Payload.Type()})
-	if err != nil {
-		return nil, err
+	// The head by hand, byte for byte what encoding/json writes for it (type
+	// names are plain snake_case; times RFC 3339 in UTC), at a fraction of
+	// the cost: every event on disk and on the host's socket has one.
+	t := e.Time.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("event %d: time %v cannot be written as RFC 3339", e.Seq, t)
 	}
+	out := make([]byte, 0, 64+len(body))
+	out = append(out, `{"seq":`...)
+	out = strconv.AppendInt(out, e.Seq, 10)
+	out = append(out, `,"time":"`...)
+	out = t.AppendFormat(out, time.RFC3339Nano)
+	out = append(out, `","type":"`...)
+	out = append(out, e.Payload.Type()...)
+	out = append(out, '"')
 	if len(body) <= 2 { // "{}"
-		return head, nil
+		return append(out, '}'), nil
 	}
-	out := make([]byte, 0, len(head)+len(body))
-	out = append(out, head[:len(head)-1]...)
 	out = append(out, ',')
 	return append(out, body[1:]...), nil
 }
 
 // UnmarshalJSON reads the flat wire form back into a typed payload.
 func (e *Event) UnmarshalJSON(b []byte) error {
+	// What MarshalJSON wrote starts with its head in a fixed shape: read it
+	// without a JSON pass, so the payload's is the only one (a reattaching
+	// client or a resumed session reads tens of thousands of events).
+	if seq, at, typ, ok := fastHead(b); ok {
+		if mk, known := payloadTypes[typ]; known {
+			p, err := decodePayload(mk(), b)
+			if err != nil {
+				return fmt.Errorf("event %d (%s): %w", seq, typ, err)
+			}
+			e.Seq, e.Time, e.Payload = seq, at, p
+			return nil
+		}
+	}
 	var head struct {
 		Seq  int64     `json:"seq"`
 		Time time.Time `json:"time"`
@@ -265,6 +285,42 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	e.Seq, e.Time, e.Payload = head.Seq, head.Time, p
 	return nil
+}
+
+// fastHead reads `{"seq":N,"time":"T","type":"X"` from the start of b, the
+// exact head MarshalJSON writes; anything else (another writer's order,
+// escapes, spaces) is left to encoding/json.
+func fastHead(b []byte) (seq int64, at time.Time, typ string, ok bool) {
+	rest, found := bytes.CutPrefix(b, []byte(`{"seq":`))
+	if !found {
+		return
+	}
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		seq = seq*10 + int64(rest[i]-'0')
+		i++
+	}
+	if i == 0 || i > 18 {
+		return
+	}
+	if rest, found = bytes.CutPrefix(rest[i:], []byte(`,"time":"`)); !found {
+		return
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 {
+		return
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(rest[:end]))
+	if err != nil {
+		return
+	}
+	if rest, found = bytes.CutPrefix(rest[end+1:], []byte(`,"type":"`)); !found {
+		return
+	}
+	if end = bytes.IndexByte(rest, '"'); end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return
+	}
+	return seq, t, string(rest[:end]), true
 }
 
 // decodePayload fills a fresh value of p's dynamic type from b.

@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 )
 
 // OutlineTokenBudget bounds the outline Markdown renders without the instruction
-// files (tokens, counted as bytes/4): the caps below keep it there on any
-// repository, and a test holds them to it.
-const OutlineTokenBudget = 2000
+// files (tokens, counted as bytes/4): each section has a byte allowance (outline.go)
+// that keeps it there on any repository, and tests hold them to it.
+const OutlineTokenBudget = 1500
 
 // Caps on what Facts gathers, so the first request stays small on huge repositories.
 const (
@@ -35,7 +34,9 @@ type Facts struct {
 	Root      string
 	Branch    string
 	FileCount int
-	// Dirs are the top-level directories with the number of files git knows in each.
+	// Dirs are the top-level directories with the number of files git knows in
+	// each; a directory holding a large share of the files lists its own
+	// biggest subdirectories in Subdirs.
 	Dirs []DirCount
 	// TopFiles are the files at the root.
 	TopFiles []string
@@ -47,16 +48,23 @@ type Facts struct {
 	Commands []Command
 	// CIJobs are the job names of .gitlab-ci.yml, in file order.
 	CIJobs []string
+	// Symbols are the most mentioned names the repository defines, found with
+	// Universal Ctags in SymbolSample of SourceFiles source files; empty without it.
+	Symbols                   []Symbol
+	SymbolSample, SourceFiles int
 	// Commits are the most recent commits, "<short hash> <subject>", newest first.
 	Commits []string
 	// Instructions are the contents of InstructionFiles that exist.
 	Instructions []Instruction
 }
 
-// DirCount is a top-level directory and how many files git knows under it.
+// DirCount is a directory and how many files git knows under it.
 type DirCount struct {
-	Name  string
-	Files int
+	Name    string
+	Files   int
+	Subdirs []DirCount `json:",omitempty"`
+	// MoreSubdirs counts the subdirectories left out of Subdirs.
+	MoreSubdirs int `json:",omitempty"`
 }
 
 // LangCount is a language, how many files are written in it, and their share of
@@ -112,6 +120,7 @@ func (r *Repo) Facts(ctx context.Context) (*Facts, error) {
 	f.layout(files)
 	f.languages(files)
 	f.Commands, f.CIJobs = detectCommands(r.root, files)
+	f.Symbols, f.SymbolSample, f.SourceFiles = r.Symbols(ctx, files)
 	if out, err := gitOutput(ctx, r.root, "log", fmt.Sprintf("-%d", maxCommits), "--format=%h %s"); err == nil {
 		// A repository without commits fails here; it simply has none to show.
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -143,7 +152,11 @@ func (f *Facts) layout(files []string) {
 	}
 	sort.Strings(names)
 	for _, d := range names {
-		f.Dirs = append(f.Dirs, DirCount{Name: d, Files: dirs[d]})
+		dc := DirCount{Name: d, Files: dirs[d]}
+		if dc.Files >= expandMinFiles && dc.Files*100 >= len(files)*expandMinPercent {
+			dc.Subdirs, dc.MoreSubdirs = subdirs(files, d)
+		}
+		f.Dirs = append(f.Dirs, dc)
 	}
 	if len(f.Dirs) > maxLayoutDirs {
 		f.MoreDirs = len(f.Dirs) - maxLayoutDirs
@@ -206,58 +219,6 @@ func readInstruction(root, name string) (Instruction, bool) {
 func within(root, p string) bool {
 	rel, err := filepath.Rel(root, p)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
-}
-
-// Markdown renders the facts compactly, in a fixed order, for the model.
-func (f *Facts) Markdown() string {
-	var b strings.Builder
-	b.WriteString("# Repository\n\n")
-	fmt.Fprintf(&b, "- Root: %s\n- Branch: %s\n- Files known to git: %d\n", path.Base(filepath.ToSlash(f.Root)), f.Branch, f.FileCount)
-	if len(f.Languages) > 0 {
-		parts := make([]string, len(f.Languages))
-		for i, l := range f.Languages {
-			parts[i] = fmt.Sprintf("%s %d%% (%d)", l.Language, l.Percent, l.Files)
-		}
-		fmt.Fprintf(&b, "- Languages: %s\n", strings.Join(parts, ", "))
-	}
-	if len(f.Dirs) > 0 || len(f.TopFiles) > 0 {
-		b.WriteString("\n## Layout\n\n")
-		for _, d := range f.Dirs {
-			fmt.Fprintf(&b, "- %s/ (%d %s)\n", d.Name, d.Files, plural(d.Files, "file", "files"))
-		}
-		if f.MoreDirs > 0 {
-			fmt.Fprintf(&b, "- … %d more directories\n", f.MoreDirs)
-		}
-		if len(f.TopFiles) > 0 {
-			more := ""
-			if f.MoreTopFiles > 0 {
-				more = fmt.Sprintf(", … %d more", f.MoreTopFiles)
-			}
-			fmt.Fprintf(&b, "- files: %s%s\n", strings.Join(f.TopFiles, ", "), more)
-		}
-	}
-	if len(f.Commands) > 0 || len(f.CIJobs) > 0 {
-		b.WriteString("\n## Build and test\n\n")
-		for _, c := range f.Commands {
-			fmt.Fprintf(&b, "- `%s` (%s)\n", c.Run, c.Source)
-		}
-		if len(f.CIJobs) > 0 {
-			fmt.Fprintf(&b, "- GitLab CI jobs (.gitlab-ci.yml): %s\n", strings.Join(f.CIJobs, ", "))
-		}
-	}
-	if len(f.Commits) > 0 {
-		b.WriteString("\n## Recent commits\n\n")
-		for _, c := range f.Commits {
-			fmt.Fprintf(&b, "- %s\n", c)
-		}
-	}
-	for _, in := range f.Instructions {
-		fmt.Fprintf(&b, "\n## Instructions from %s\n\n%s\n", in.Path, in.Content)
-		if in.Truncated {
-			fmt.Fprintf(&b, "\n[%s was cut at %d KiB]\n", in.Path, maxInstructionLen>>10)
-		}
-	}
-	return b.String()
 }
 
 func plural(n int, one, many string) string {

@@ -46,7 +46,7 @@ func TestFactsOnGoProject(t *testing.T) {
 	if diff := cmp.Diff([]string{"unit-tests", "lint job"}, f.CIJobs); diff != "" {
 		t.Errorf("CIJobs (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]DirCount{{".gitlab", 1}, {"internal", 3}, {"scripts", 1}, {"web", 1}}, f.Dirs); diff != "" {
+	if diff := cmp.Diff([]DirCount{{Name: ".gitlab", Files: 1}, {Name: "internal", Files: 3}, {Name: "scripts", Files: 1}, {Name: "web", Files: 1}}, f.Dirs); diff != "" {
 		t.Errorf("Dirs (-want +got):\n%s", diff)
 	}
 	if len(f.Commits) != 2 || !strings.HasSuffix(f.Commits[0], " second commit") {

@@ -9,9 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -44,8 +44,9 @@ type Repo struct {
 	indexTime time.Time
 	indexSize int64
 
-	pickMu sync.Mutex
-	pick   *FileIndex // the picker's index of pick.paths; see FileIndex
+	pickMu     sync.Mutex
+	pick       *FileIndex // the picker's index of pick.paths; see FileIndex
+	refreshing bool       // a background refresh of pick is running
 }
 
 // Open finds the work tree containing dir and returns it rooted at its top level.
@@ -89,39 +90,36 @@ func (r *Repo) SetTTL(d time.Duration) {
 // .git/index is unchanged and younger than the TTL, so a 100k-file repository pays
 // for `git ls-files` at most once per TTL.
 func (r *Repo) Files(ctx context.Context) ([]string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	return r.listFiles(ctx, nil)
+}
+
+// fresh reports whether the cached listing may be reused; r.mu is held.
+func (r *Repo) fresh() (bool, time.Time, int64) {
 	var mtime time.Time
 	var size int64
 	if fi, err := os.Stat(r.indexPath); err == nil {
 		mtime, size = fi.ModTime(), fi.Size()
 	}
-	if r.files != nil && time.Since(r.listedAt) < r.ttl && mtime.Equal(r.indexTime) && size == r.indexSize {
+	ok := r.files != nil && time.Since(r.listedAt) < r.ttl && mtime.Equal(r.indexTime) && size == r.indexSize
+	return ok, mtime, size
+}
+
+// listFiles is Files, calling progress (when not nil) with the number of paths
+// git has printed so far while it lists them.
+func (r *Repo) listFiles(ctx context.Context, progress func(listed int)) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ok, mtime, size := r.fresh()
+	if ok {
 		return r.files, nil
 	}
-	out, err := gitBytes(ctx, r.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	out, err := gitStream(ctx, r.root, progress, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	if err != nil {
 		return nil, fmt.Errorf("listing files: %w", err)
 	}
 	files := sortedUnique(splitNUL(out))
 	r.files, r.listedAt, r.indexTime, r.indexSize = files, time.Now(), mtime, size
 	return files, nil
-}
-
-// FileIndex returns the `@` picker's index of the current listing. It is rebuilt
-// only when the listing's content changed, so the picker keeps narrowing its
-// previous answer while the user types.
-func (r *Repo) FileIndex(ctx context.Context) (*FileIndex, error) {
-	files, err := r.Files(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.pickMu.Lock()
-	defer r.pickMu.Unlock()
-	if r.pick == nil || !slices.Equal(r.pick.paths, files) {
-		r.pick = NewFileIndex(files)
-	}
-	return r.pick, nil
 }
 
 // Invalidate drops the cached listing; call it after writing files.
@@ -223,8 +221,14 @@ func compactSorted(s []string) []string {
 // gitBytes runs git in dir with pager and colour off and returns stdout; on failure
 // the error carries git's stderr.
 func gitBytes(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	return gitExec(ctx, dir, nil, args)
+}
+
+// gitExec runs git through gitrun (plain output, read-only, C locale), writing
+// its standard output to stdout when that is not nil.
+func gitExec(ctx context.Context, dir string, stdout io.Writer, args []string) ([]byte, error) {
 	full := append(append([]string{}, gitrun.Plain...), args...)
-	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: dir, Args: full, ReadOnly: true, Env: gitrun.ParseEnv})
+	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: dir, Args: full, ReadOnly: true, Env: gitrun.ParseEnv, Stdout: stdout})
 	if err != nil {
 		var ge *gitrun.Error
 		if errors.As(err, &ge) {

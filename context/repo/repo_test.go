@@ -128,8 +128,5 @@ func TestMain(m *testing.M) {
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
 	}
-	if largeDir != "" {
-		os.RemoveAll(largeDir)
-	}
 	os.Exit(code)
 }

@@ -22,6 +22,10 @@ const (
 	LargeRegex = `func Handle[A-Z][a-z]+Request\(`
 )
 
+// LargeSymbols are the symbols defined once (services/shared/types.go) and
+// mentioned most across the generated files, most mentioned first.
+var LargeSymbols = []string{"Logger", "NewLogger", "Request", "Writer"}
+
 // LargeSpec shapes a generated repository. Listed is the number of files
 // `git ls-files -co --exclude-standard` shows; the ignored build output comes on top.
 type LargeSpec struct {
@@ -77,6 +81,12 @@ func GenerateLarge(t testing.TB, dir string, spec LargeSpec) LargeStats {
 		"pyproject.toml": "[project]\nname = \"mono\"\n\n[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\n",
 		".gitlab-ci.yml": "stages: [build, test]\nbuild:\n  script: make build\nunit-tests:\n  script: make test\n",
 		"README.md":      "# mono\n",
+		// Shared declarations that many files mention: the symbols an outline
+		// built with ctags ranks first (LargeSymbols).
+		"services/shared/types.go": "package shared\n\n// Request is what every handler takes.\ntype Request struct{ Path string }\n\n" +
+			"// Writer is where a handler answers.\ntype Writer interface{ Write(p []byte) (int, error) }\n\n" +
+			"// NewLogger makes the logger every service uses.\nfunc NewLogger(name string) *Logger { return &Logger{name} }\n\n" +
+			"// Logger logs.\ntype Logger struct{ name string }\n",
 	}
 	for name, body := range root {
 		write(name, []byte(body))
@@ -199,6 +209,15 @@ func largeFile(i int) (string, []byte, fileKind) {
 	lines := 10 + (i*7919)%60 // 10..69 lines, about 0.4 to 3 KB
 	for l := 0; l < lines; l++ {
 		fmt.Fprintf(&b, "func helper%d_%d(x int) int { return x*%d + %d } // handler request\n", i, l, l+1, i%97)
+	}
+	// Every file uses the shared logger; every fifth names Request, every
+	// seventh Writer (and each handler, below, both).
+	fmt.Fprintf(&b, "var log%d = shared.NewLogger(\"f%d\") // *shared.Logger\n", i, i)
+	if i%5 == 0 {
+		fmt.Fprintf(&b, "func serve%d(r *shared.Request) {}\n", i)
+	}
+	if i%7 == 0 {
+		fmt.Fprintf(&b, "func answer%d(w shared.Writer) {}\n", i)
 	}
 	kind := kindPlain
 	if i%997 == 3 {

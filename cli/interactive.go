@@ -158,3 +158,10 @@ func (r *reviewer) Content(ctx context.Context, path string) (string, error) {
 	data, err := r.gs.AgentVersion(ctx, path)
 	return string(data), err
 }
+
+// Index lists the files and builds the picker's index behind the first frame,
+// reporting how many files git has listed so far (the status bar shows it).
+func (f repoFiles) Index(ctx context.Context, progress func(files int)) error {
+	_, err := f.r.Index(ctx, progress)
+	return err
+}

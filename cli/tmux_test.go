@@ -21,7 +21,7 @@ var (
 )
 
 // wendBinary builds the real binary once per test run.
-func wendBinary(t *testing.T) string {
+func wendBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "wend-bin-")

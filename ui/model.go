@@ -84,6 +84,7 @@ type Model struct {
 	undo                      [][]string
 
 	comp completion
+	idx  indexing // the background file index, for the status bar
 
 	help     bool
 	helpPage int
@@ -172,7 +173,7 @@ func (m *Model) applyStyles() {
 // Init opens the event stream, asks for the terminal's background, and starts
 // the task given on the command line.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.openEvents(), tea.RequestBackgroundColor}
+	cmds := []tea.Cmd{m.openEvents(), tea.RequestBackgroundColor, m.startIndexing()}
 	if m.opts.Inline {
 		cmds = append(cmds, tea.Tick(inlineThemeWait, func(time.Time) tea.Msg { return inlineReadyMsg{} }))
 	}
@@ -311,6 +312,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case completionMsg:
 		m.comp.results(msg)
 		return nil
+	case indexProgressMsg, indexDoneMsg:
+		return m.indexUpdate(msg)
 	case filesMsg:
 		m.comp.files = msg.files
 		m.comp.filesLoaded = true

@@ -204,7 +204,7 @@ func (m *Model) statusLine() string {
 		Repo: m.opts.Repository, Branch: m.opts.Branch, Model: model,
 		State: state, Spinner: m.spinnerFrame(),
 		InTokens: m.inTok, OutTokens: m.outTok, CostUSD: m.cost, Elapsed: el, Hint: m.hint,
-		Changes: m.changesSummary(), ASCII: m.opts.ASCII,
+		Changes: m.changesSummary(), Indexing: m.indexStatus(), ASCII: m.opts.ASCII,
 	}, m.st, m.width)
 }
 

@@ -3,6 +3,7 @@ package status
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,9 @@ type Info struct {
 	Elapsed             time.Duration
 	// Changes summarises proposed changes ("2 files +12 -3"); empty hides it.
 	Changes string
+	// Indexing is the background file index's progress ("indexing 43,210
+	// files…"); empty once it is done.
+	Indexing string
 	// Hint is a transient message ("press ctrl+c again to quit"); it wins space.
 	Hint string
 	// ASCII avoids glyphs common fonts lack (the branch's ⎇).
@@ -35,7 +39,7 @@ func Render(i Info, st styles.Styles, width int) string {
 		return ""
 	}
 	// The branch can be anyone's name for it, the hint can quote an error.
-	for _, f := range []*string{&i.Repo, &i.Branch, &i.Model, &i.Changes, &i.Hint} {
+	for _, f := range []*string{&i.Repo, &i.Branch, &i.Model, &i.Changes, &i.Indexing, &i.Hint} {
 		*f = termtext.Sanitize(*f)
 	}
 	state := i.State
@@ -59,7 +63,7 @@ func Render(i Info, st styles.Styles, width int) string {
 		text  string
 		state bool
 	}
-	items := []item{{text: state, state: true}, {text: strings.TrimSpace(left)}, {text: FormatDuration(i.Elapsed)},
+	items := []item{{text: state, state: true}, {text: i.Indexing}, {text: strings.TrimSpace(left)}, {text: FormatDuration(i.Elapsed)},
 		{text: i.Changes}, {text: i.Model}, {text: fmt.Sprintf("↑%s ↓%s", FormatTokens(i.InTokens), FormatTokens(i.OutTokens))},
 		{text: fmt.Sprintf("$%.2f", i.CostUSD)}}
 	if i.Hint != "" {
@@ -96,6 +100,18 @@ func Render(i Info, st styles.Styles, width int) string {
 		line += st.StatusBar.Render(strings.Repeat(" ", pad))
 	}
 	return line
+}
+
+// FormatCount writes 43,210: a count read at a glance.
+func FormatCount(n int) string {
+	if n < 0 {
+		return "-" + FormatCount(-n)
+	}
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // FormatTokens writes 950, 12.3k, 1.2M.

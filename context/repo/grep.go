@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -361,39 +359,55 @@ func IsBinary(data []byte) bool {
 	return bytes.IndexByte(data, 0) >= 0
 }
 
-// grepFile returns the file's matches (at most MaxMatches), their count, and buf,
-// grown if needed, for the next file.
-func grepFile(abs, rel string, m *lineMatcher, o GrepOptions, buf []byte) ([]Match, int, []byte) {
-	// O_NOFOLLOW: rg does not follow symlinks either, and it saves an Lstat.
-	f, err := os.OpenFile(abs, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+// readRegular reads a regular file into buf (grown if needed) with four system
+// calls: open, fstat, read, close. os.OpenFile costs twice that on Linux (it
+// tries to register every file with the network poller: two fcntl and an
+// epoll_ctl), which a CPU profile of a 100,000-file search showed as a fifth of
+// its time. O_NOFOLLOW: rg does not follow symlinks either. O_NONBLOCK: opening
+// a FIFO must not wait for a writer (fstat then says it is not a regular file);
+// it changes nothing for a regular file.
+func readRegular(abs string, buf []byte) ([]byte, bool) {
+	fd, err := syscall.Open(abs, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, 0, buf
+		return buf, false
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		// A directory (submodule) or a device.
-		return nil, 0, buf
+		return buf, false
 	}
-	if n := int(fi.Size()) + 1; cap(buf) < n {
+	if n := int(st.Size) + 1; cap(buf) < n {
 		buf = make([]byte, 0, n)
 	}
 	data := buf[:0]
 	for {
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF || (err == nil && n == 0) {
-			break
+		n, err := syscall.Read(fd, data[len(data):cap(data)])
+		if err == syscall.EINTR {
+			continue
 		}
 		if err != nil {
-			return nil, 0, buf
+			return data, false
 		}
+		if n == 0 {
+			return data, true
+		}
+		data = data[:len(data)+n]
 		if len(data) == cap(data) {
-			// The file grew since Stat.
+			// The file grew since fstat.
 			data = append(data, 0)[:len(data)]
 		}
 	}
-	buf = data
+}
+
+// grepFile returns the file's matches (at most MaxMatches), their count, and buf,
+// grown if needed, for the next file.
+func grepFile(abs, rel string, m *lineMatcher, o GrepOptions, buf []byte) ([]Match, int, []byte) {
+	data, ok := readRegular(abs, buf)
+	buf = data // grown or not, kept for the next file
+	if !ok {
+		return nil, 0, buf
+	}
 	if IsBinary(data) || !m.mayMatch(data) {
 		return nil, 0, buf
 	}

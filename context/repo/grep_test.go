@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -130,4 +131,24 @@ func TestGrepInvalidPattern(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "invalid regular expression") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// TestGrepSkipsAFIFO: a tracked file replaced by a named pipe is skipped by
+// both engines; opening it must not wait for a writer that never comes.
+func TestGrepSkipsAFIFO(t *testing.T) {
+	dir := newGitRepo(t, map[string]string{"pipe.txt": "needle\n", "plain.txt": "needle\n"})
+	p := filepath.Join(dir, "pipe.txt")
+	os.Remove(p)
+	if err := syscallMkfifo(p); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	r := openRepo(t, dir)
+	engines(t, func(t *testing.T, noRG bool) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		res, err := r.Grep(ctx, GrepOptions{Pattern: "needle", NoRipgrep: noRG})
+		if err != nil || res.Total != 1 || res.Matches[0].Path != "plain.txt" {
+			t.Fatalf("%+v, %v", res, err)
+		}
+	})
 }

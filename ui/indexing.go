@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -24,11 +25,19 @@ type (
 	// indexDoneMsg: the index is built (or could not be: the picker then asks
 	// the port as it goes, and the bar says nothing more).
 	indexDoneMsg struct{}
+	// indexSlowMsg: indexing has taken long enough to be worth saying so, even
+	// before git lists its first file (it walks the tree for untracked files first).
+	indexSlowMsg struct{}
 )
+
+// indexShowAfter is how long indexing runs before the bar mentions it: an index
+// built in a moment never flashes there. A single timer, not a tick.
+const indexShowAfter = 150 * time.Millisecond
 
 // indexing is the background indexing's state for the status bar.
 type indexing struct {
 	running bool
+	slow    bool // indexShowAfter has passed
 	files   int
 	updates chan int // the latest count, replaced when the UI has not taken it
 }
@@ -60,7 +69,8 @@ func (m *Model) startIndexing() tea.Cmd {
 		close(updates) // Index has returned: no more sends
 		return indexDoneMsg{}
 	}
-	return tea.Batch(run, waitIndexProgress(updates))
+	slow := tea.Tick(indexShowAfter, func(time.Time) tea.Msg { return indexSlowMsg{} })
+	return tea.Batch(run, waitIndexProgress(updates), slow)
 }
 
 func waitIndexProgress(updates chan int) tea.Cmd {
@@ -80,17 +90,22 @@ func (m *Model) indexUpdate(msg tea.Msg) tea.Cmd {
 			m.idx.files = msg.files
 			return waitIndexProgress(m.idx.updates)
 		}
+	case indexSlowMsg:
+		m.idx.slow = true
 	case indexDoneMsg:
 		m.idx.running = false
 	}
 	return nil
 }
 
-// indexStatus is the bar's item while indexing runs, from git's first listed
-// file on: an index done in a moment never flashes in the bar.
+// indexStatus is the bar's item while indexing runs, once it has run for
+// indexShowAfter: "indexing files…" until git lists the first, then the count.
 func (m *Model) indexStatus() string {
-	if !m.idx.running || m.idx.files == 0 {
+	switch {
+	case !m.idx.running || !m.idx.slow:
 		return ""
+	case m.idx.files == 0:
+		return "indexing files…"
 	}
 	return fmt.Sprintf("indexing %s files…", status.FormatCount(m.idx.files))
 }

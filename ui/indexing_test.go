@@ -40,8 +40,9 @@ func TestIndexingShowsInTheStatusBar(t *testing.T) {
 	tm := newTM(t, uitest.NewBackend(), ui.Options{Files: files})
 	waitOut(t, tm, "Describe a task") // drawn while Index has not returned
 	<-files.started
+	waitOut(t, tm, "indexing files…") // git has listed nothing yet
 	files.progress <- 1200
-	waitOut(t, tm, "indexing 1,200 files…")
+	waitOut(t, tm, "1,200 files…")
 	files.progress <- 43210
 	waitOut(t, tm, "43,210 files…") // the renderer redraws only the cells that changed
 	close(files.finish)

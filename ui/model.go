@@ -312,7 +312,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case completionMsg:
 		m.comp.results(msg)
 		return nil
-	case indexProgressMsg, indexDoneMsg:
+	case indexProgressMsg, indexDoneMsg, indexSlowMsg:
 		return m.indexUpdate(msg)
 	case filesMsg:
 		m.comp.files = msg.files

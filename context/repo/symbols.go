@@ -19,13 +19,17 @@ import (
 // ctags finds definitions only, so mentions are counted here, as whole words, in
 // a sample of source files. The work is bounded (symbolSample files, one search,
 // symbolTimeout), so a 100,000-file repository costs about as much as a small one.
-// symbolSample is how many source files are sampled (a variable for tests).
-var symbolSample = 2000
+// symbolSample is how many source files are sampled, symbolTimeout how long the
+// whole search may take (variables for tests and benchmarks). The outline waits
+// for it once per session, before the first turn.
+var (
+	symbolSample  = 2000
+	symbolTimeout = 10 * time.Second
+)
 
 const (
 	maxSymbols    = 15
 	symbolMaxFile = 256 << 10
-	symbolTimeout = 10 * time.Second
 	// A name defined in more files than this (main, init, String, setUp) says
 	// nothing about this repository.
 	symbolMaxDefs = 3

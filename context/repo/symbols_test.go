@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -21,8 +22,8 @@ func TestSymbolsRanksDefinedNamesByMentions(t *testing.T) {
 	if universalCtags(context.Background()) == "" {
 		t.Skip("Universal Ctags is not installed")
 	}
-	defer func(n int) { symbolSample = n }(symbolSample)
-	symbolSample = 60
+	defer func(n int, d time.Duration) { symbolSample, symbolTimeout = n, d }(symbolSample, symbolTimeout)
+	symbolSample, symbolTimeout = 60, 5*time.Minute
 	files := map[string]string{
 		"zz/shared/types.go": "package shared\n\ntype Logger struct{}\n\nfunc NewLogger() *Logger { return nil }\n\nfunc rarely() {}\n",
 	}

@@ -239,6 +239,11 @@ func crushPerfProgram(t *testing.T, bin string, srv *perfServer) perfProgram {
 	if err := os.WriteFile(filepath.Join(dir, "crush.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// With a context file present Crush skips its "initialize this project?"
+	// question and opens at its prompt, as wend does.
+	if err := os.WriteFile(filepath.Join(dir, "AGENTS.md"), []byte("# Agents\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ready := os.Getenv("WEND_PERF_PEER_READY")
 	if ready == "" {
 		ready = "Ready"

@@ -67,6 +67,9 @@ func hostedOptions(ctx context.Context, g *globals, ws *workspace) ui.Options {
 		Keys: ws.settings.Keys, Files: repoFiles{ctx: ctx, r: ws.repo},
 		Suggest: &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }},
 	}
+	if opts.Model == "" {
+		opts.Model = defaultModels[ws.settings.Provider] // what the host will use
+	}
 	uiPrefs(&opts, ws) // the terminal's preferences are this terminal's (inline, mouse, ...)
 	return opts
 }

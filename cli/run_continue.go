@@ -59,13 +59,21 @@ func foldSession(events []session.Event) reopened {
 }
 
 // lastPlan is the newest plan in the events, for the end a killed task never
-// recorded.
+// recorded and for the retry that resumes it. A retry of an interrupted task
+// keeps that task's plan (the engine announces it again, but a kill may come
+// before it does).
 func lastPlan(events []session.Event) session.Plan {
 	var plan session.Plan
+	var interrupted bool
 	for _, e := range events {
 		switch p := e.Payload.(type) {
 		case session.SessionStarted:
-			plan = session.Plan{}
+			if !p.Retry || !interrupted {
+				plan = session.Plan{}
+			}
+			interrupted = false
+		case session.SessionFinished:
+			plan, interrupted = p.Plan, p.State == session.StateInterrupted
 		case session.PlanProposed:
 			plan = p.Plan
 		case session.PlanEdited:
@@ -159,6 +167,9 @@ func reopenStaging(ctx context.Context, ws *workspace, id string) (*staging, err
 func (ls *liveSession) continuation(st *store.Store, stage *staging, cfg *agent.Config) {
 	r := ls.reopened
 	cfg.Tasks, cfg.NextStepID, cfg.LastTask = r.tasks, r.nextID, r.last.Task
+	if r.endState == session.StateInterrupted {
+		cfg.ResumedPlan = lastPlan(r.events)
+	}
 	cfg.Recorded = map[string]agent.RecordedResult{}
 	for _, e := range r.events {
 		if f, ok := e.Payload.(session.ToolFinished); ok {

@@ -56,6 +56,11 @@ type Config struct {
 	NextStepID int
 	// LastTask is the reopened session's last task, for a retry.
 	LastTask string
+	// ResumedPlan is the plan of the reopened session's last task when its
+	// wend was killed: a retry of it (this engine's first task) goes on with
+	// that plan, whose steps the conversation already names, instead of an
+	// empty one.
+	ResumedPlan session.Plan
 	// Recorded holds, by call id, the results the session's log recorded
 	// (ToolFinished): a call of History that completed before wend died but
 	// whose result no request carried is answered with it, not as
@@ -138,11 +143,21 @@ func (e *Engine) Start(ctx context.Context, task session.Task) error {
 	}
 	e.done = done
 	e.lastTask = task.Text
-	if index > 0 {
+	var resumed *session.Plan
+	switch {
+	case index == e.cfg.Tasks && task.Retry && len(e.cfg.ResumedPlan.Steps) > 0:
+		e.plan = e.cfg.ResumedPlan.Clone()
+		e.plan.NextID = max(e.plan.NextID, e.cfg.NextStepID)
+		p := e.plan.Clone()
+		resumed = &p
+	case index > 0:
 		// The plan starts anew for the new task; step ids go on counting.
 		e.plan = session.Plan{NextID: e.plan.NextID}
 	}
 	e.mu.Unlock()
+	if resumed != nil {
+		e.log.Append(session.PlanProposed{Plan: *resumed})
+	}
 	if index == e.cfg.Tasks { // this engine's first task
 		for _, fb := range e.cfg.Carried {
 			e.ctl.QueueFeedback(fb)

@@ -52,6 +52,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		}
 		return n
 	}
+	if s.liveRoute(w, r, rest) { // live.go
+		return
+	}
 	d := s.Data
 	if raw, ok := d.Raw[strings.Join(rest, "/")]; ok && r.Method == http.MethodGet {
 		w.Header().Set("Content-Type", "application/json")

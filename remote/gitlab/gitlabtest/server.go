@@ -51,6 +51,9 @@ type Server struct {
 	OmitTotals bool
 	// Cable, when set, serves the ActionCable WebSocket at /-/cable.
 	Cable http.Handler
+	// PushRemote is the bare repository the test pushes to; commits reaching
+	// it get the pipelines queued with OnPush (live.go).
+	PushRemote string
 
 	Data *Fixtures
 
@@ -61,6 +64,7 @@ type Server struct {
 	requests    []string
 	bodies      map[string][]byte
 	review      reviewState // draft notes and posted threads (review.go)
+	liveData    *liveState // live.go
 }
 
 type fault struct {
@@ -153,6 +157,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.Cable.ServeHTTP(w, r)
+		return
+	}
+	if s.serveGit(w, r, path) { // live.go
 		return
 	}
 	if !strings.HasPrefix(path, "/api/v4/") {

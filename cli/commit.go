@@ -31,6 +31,7 @@ type commitOptions struct {
 	draft   bool
 	mr      bool
 	issue   int64
+	watch   bool
 }
 
 func newCommitCmd(g *globals) *cobra.Command {
@@ -44,8 +45,10 @@ configured, else from the task and summary) and opened in
 your editor unless -m, --file or --no-edit is given. When git refuses the
 commit (no identity, a hook), the message is kept in .git/wend/COMMIT_EDITMSG
 and the next 'wend commit' starts from it. --branch first switches to
-wend/<task-slug>; --push pushes the branch with your own git credentials.`,
-		Example: "  wend commit\n  wend commit --branch --push\n  wend commit -m \"Fix Mean\" --no-edit\n  wend commit --file .git/wend/COMMIT_EDITMSG",
+wend/<task-slug>; --push pushes the branch with your own git credentials;
+--watch then follows the commit's pipeline, job by job, and exits 0 when it
+succeeds, 1 when it fails or is canceled (naming the failed jobs).`,
+		Example: "  wend commit\n  wend commit --branch --push\n  wend commit --push --watch\n  wend commit -m \"Fix Mean\" --no-edit\n  wend commit --file .git/wend/COMMIT_EDITMSG",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCommit(cmd.Context(), g, o)
@@ -61,6 +64,7 @@ wend/<task-slug>; --push pushes the branch with your own git credentials.`,
 	f.BoolVar(&o.noEdit, "no-edit", false, "use the message as drafted, without opening the editor")
 	f.BoolVar(&o.draft, "draft", true, "let the configured model draft the message from the staged diff (--draft=false: use the session's summary)")
 	f.BoolVar(&o.mr, "mr", false, "after pushing, open a merge request for the branch (implies --push)")
+	f.BoolVar(&o.watch, "watch", false, "after pushing, watch the commit's pipeline and exit with its result (implies --push)")
 	f.Int64Var(&o.issue, "issue", 0, "link the merge request to issue `N` (Closes #N); default: the issue the task named")
 	return cmd
 }
@@ -129,7 +133,7 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 		os.Remove(savedPath) // committed: the saved message is used up
 	}
 	fmt.Fprintf(g.stdout, "Committed %s: %s\n", id[:12], firstLine(msg))
-	if o.mr {
+	if o.mr || o.watch {
 		o.push = true
 	}
 	if o.push {
@@ -143,7 +147,12 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 		}
 		fmt.Fprintf(g.stdout, "Pushed %s\n", b)
 		if o.mr {
-			return openMergeRequest(ctx, g, ws, b, msg, firstNonZero(o.issue, taskIssue(task)))
+			if err := openMergeRequest(ctx, g, ws, b, msg, firstNonZero(o.issue, taskIssue(task))); err != nil {
+				return err
+			}
+		}
+		if o.watch {
+			return watchPushed(ctx, g, ws, id) // pipeline.go
 		}
 	}
 	return nil

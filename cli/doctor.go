@@ -27,8 +27,10 @@ func newDoctorCmd(g *globals) *cobra.Command {
 		Long: `Run every health check concurrently, each with a timeout, and print pass, warn or
 fail with the reason and what to do: the git repository and branch; the GitLab
 instance (DNS, TCP, TLS, HTTP/2, version), the token's validity, scopes and expiry,
-your role on the project, the WebSocket upgrade at /-/cable; the model provider
-and a tiny completion round trip. Exit code 0 when nothing fails.`,
+your role on the project, the WebSocket upgrade at /-/cable; the pipeline loop
+(pipelines and jobs readable, push, merge requests and draft notes allowed, a
+runner online, the CI/CD component's inputs valid); the model provider and a
+tiny completion round trip. Exit code 0 when nothing fails.`,
 		Example: "  wend doctor\n  wend doctor --json\n  wend doctor --report doctor.md",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,6 +76,9 @@ and a tiny completion round trip. Exit code 0 when nothing fails.`,
 				if glc, err := g.gitlabConfig(ctx, ws, "doctor"); err == nil {
 					results = append(results, duoDoctorChecks(ctx, glc, timeout)...)
 				}
+			}
+			if !dnsFailed(results) {
+				results = append(results, pipelineDoctorChecks(ctx, cfg, root)...) // doctor_pipeline.go
 			}
 			results = append(results, sandboxCheck(s, g))
 			settings := map[string]string{}

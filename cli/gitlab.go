@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gitlab.com/wend/wend/context/refs"
@@ -110,6 +111,14 @@ func attacher(root string, c *gitlab.Client) func(context.Context, session.Task,
 				continue
 			}
 			remote = append(remote, r)
+		}
+		// "fix the failing pipeline on !42": the MR's head pipeline too, with
+		// its failed jobs' log excerpts (mrcheckout.go).
+		if iid := pipelineMR(task.Text); iid != 0 {
+			head := refs.Ref{Kind: refs.MergeRequest, IID: iid, HeadPipeline: true}
+			if !slices.ContainsFunc(remote, func(r refs.Ref) bool { return r == head }) {
+				remote = append(remote, head)
+			}
 		}
 		if len(remote) == 0 {
 			return task

@@ -23,6 +23,14 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	task := strings.TrimSpace(strings.Join(args, " "))
+	if task != "" && ws.settings.Provider != "" {
+		// "fix the failing pipeline on !42": its source branch, if the user agrees (mrcheckout.go).
+		if b, err := checkoutTaskBranch(ctx, g, ws, task, checkoutOptions{allowed: ws.settings.Approval == "full-auto", ask: isTerminal(g.stdin)}); err != nil {
+			return err
+		} else if b != "" {
+			fmt.Fprintf(g.stderr, "wend: checked out %s\n", b)
+		}
+	}
 	opts := ui.Options{
 		Repository: filepath.Base(ws.repo.Root()), Branch: ws.branch,
 		Provider: ws.settings.Provider, Model: ws.settings.Model, Task: task,

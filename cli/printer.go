@@ -19,6 +19,10 @@ type printer struct {
 	plan     session.Plan
 	inText   bool
 	lastStep string
+	// jobs are the watched pipeline's job statuses printed so far (by id), so
+	// only changes are printed (pipeline.go).
+	jobs map[int64]string
+	pipe string
 }
 
 func (p *printer) print(e session.Event) {
@@ -109,6 +113,26 @@ func (p *printer) print(e session.Event) {
 		fmt.Fprintln(p.w, "▶ resumed")
 	case session.Notice:
 		fmt.Fprintf(p.w, "! %s\n", v.Text)
+	case session.PipelineUpdated:
+		p.printPipeline(v)
+	case session.PipelineFinished:
+		p.jobs, p.pipe = nil, ""
+		switch {
+		case v.Error != "":
+			fmt.Fprintf(p.w, "✗ pipeline: %s\n", v.Error)
+		case v.Status == "success":
+			fmt.Fprintf(p.w, "✓ pipeline #%d passed: %s\n", v.PipelineID, v.URL)
+		default:
+			var names []string
+			for _, j := range v.Failed {
+				names = append(names, j.Name)
+			}
+			failed := ""
+			if len(names) > 0 {
+				failed = " (" + strings.Join(names, ", ") + ")"
+			}
+			fmt.Fprintf(p.w, "%s pipeline #%d %s%s: %s\n", statusMark(session.PipelineStepStatus(v.Status)), v.PipelineID, v.Status, failed, v.URL)
+		}
 	case session.SessionFinished:
 		switch v.State {
 		case session.StateFinished:
@@ -155,4 +179,37 @@ func shortArgs(raw json.RawMessage, n int) string {
 		s = string([]rune(s)[:n]) + "…"
 	}
 	return s
+}
+
+// printPipeline prints a watched pipeline's status when it changes and each
+// job whose status changed, as "  ✓ stage › job (12s)".
+func (p *printer) printPipeline(v session.PipelineUpdated) {
+	if p.jobs == nil {
+		p.jobs = map[int64]string{}
+	}
+	if head := fmt.Sprintf("%d %s", v.PipelineID, v.Status); head != p.pipe {
+		p.pipe = head
+		fmt.Fprintf(p.w, "⟳ pipeline #%d %s (%s %s)\n", v.PipelineID, v.Status, v.Ref, shortSHA(v.SHA))
+	}
+	for _, j := range v.Jobs {
+		if p.jobs[j.ID] == j.Status {
+			continue
+		}
+		p.jobs[j.ID] = j.Status
+		took := ""
+		if j.Duration > 0 && session.PipelineStepStatus(j.Status).Finished() {
+			took = fmt.Sprintf(" (%s)", j.Duration.Round(time.Second))
+		}
+		fmt.Fprintf(p.w, "  %s %s › %s %s%s\n", jobMark(j.Status), j.Stage, j.Name, j.Status, took)
+	}
+}
+
+func jobMark(status string) string {
+	switch session.PipelineStepStatus(status) {
+	case session.StepRunning:
+		return "…"
+	case session.StepPending:
+		return "○"
+	}
+	return statusMark(session.PipelineStepStatus(status))
 }

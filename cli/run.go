@@ -23,6 +23,13 @@ type runOptions struct {
 	cont, retry bool
 	// resume goes on with a session whose wend was killed (run_resume.go).
 	resume bool
+	// watch watches the pipeline after the run (pipeline.go); fixAttempts
+	// overrides pipeline_fix_attempts when >= 0.
+	watch       bool
+	fixAttempts int
+	// checkout lets wend check out the source branch of the merge request
+	// whose pipeline the task asks to fix (mrcheckout.go).
+	checkout bool
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -47,13 +54,21 @@ it was interrupted, and a command runs again only if the approval policy lets
 it (or, headless, --approval). A session that had ended is left as it is.
 
 Exit codes: 0 finished, 1 failed or stopped, 2 usage error, 3 waiting for input.
-Approvals the policy would ask for are denied unless --approval allows them.`,
+Approvals the policy would ask for are denied unless --approval allows them.
+
+--watch-pipeline then watches the CI pipeline of the branch's commit: with
+--approval full-auto wend first commits and pushes what the run changed, and
+when the pipeline fails it hands the failed jobs' logs back to the agent and
+pushes its fix, at most pipeline_fix_attempts times (default 2). The exit code
+is the last pipeline's: 0 success, 1 failed or canceled, 3 waiting for a
+manual job.`,
 		Example: `  wend run "fix the failing test"
   wend run --json --approval full-auto "make the linter pass"
   wend run --task-file task.md
   wend run --continue "now also add a Median function"
   wend run --continue 20261204-204500-a1b2c3 --retry
-  wend run --resume 20261204-204500-a1b2c3`,
+  wend run --resume 20261204-204500-a1b2c3
+  wend run --approval full-auto --watch-pipeline "fix the failing pipeline on !42"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.resume {
 				if o.cont || o.retry || o.taskFile != "" {
@@ -80,6 +95,9 @@ Approvals the policy would ask for are denied unless --approval allows them.`,
 	f.BoolVar(&o.cont, "continue", false, "continue the latest session (or the ID given first) with the task")
 	f.BoolVar(&o.retry, "retry", false, "with --continue: run the session's last task again")
 	f.BoolVar(&o.resume, "resume", false, "go on with the latest session (or the ID given) after its wend was killed")
+	f.BoolVar(&o.watch, "watch-pipeline", false, "after the run, push (full-auto) and watch the pipeline; exit with its result")
+	f.IntVar(&o.fixAttempts, "pipeline-fix-attempts", -1, "how many times a failed pipeline goes back to the agent (default: pipeline_fix_attempts, 2)")
+	f.BoolVar(&o.checkout, "checkout", false, "check out the source branch of the merge request whose pipeline the task asks to fix (never over uncommitted work)")
 	return cmd
 }
 
@@ -117,12 +135,25 @@ func runHeadless(ctx context.Context, g *globals, task string, o runOptions) err
 		return err
 	}
 	g.pruneAtStart(ctx, ws) // prune.go
+	if b, err := checkoutTaskBranch(ctx, g, ws, task, checkoutOptions{allowed: o.checkout || ws.settings.Approval == "full-auto"}); err != nil {
+		return err
+	} else if b != "" {
+		fmt.Fprintf(g.stderr, "wend: checked out %s, the merge request's source branch\n", b)
+	}
 	ls, err := prepareSession(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, false)
 	if err != nil {
 		return err
 	}
 	defer ls.close()
-	return drive(ctx, ls, task, &printer{w: g.stdout, json: o.json})
+	p := &printer{w: g.stdout, json: o.json}
+	if err := drive(ctx, ls, task, p); err != nil || !o.watch {
+		return err
+	}
+	attempts := ws.settings.PipelineFixAttempts
+	if o.fixAttempts >= 0 {
+		attempts = o.fixAttempts
+	}
+	return runPipelineLoop(ctx, g, ws, ls, p, attempts) // pipeline.go
 }
 
 // drive starts the session, prints its events until it ends, and maps the end to an

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gitlab.com/wend/wend/cli/config"
+	"gitlab.com/wend/wend/context/ciconfig"
 	"gitlab.com/wend/wend/context/repo"
 	"gitlab.com/wend/wend/remote/llm"
 	"gitlab.com/wend/wend/session"
@@ -259,6 +260,15 @@ func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, int
 	}
 	if gl != nil {
 		if err := registerGitLabTools(reg, gl); err != nil {
+			return err
+		}
+		if err := registerWatchTool(reg, gl, stage.repo.Root(), ls.log, ws.settings.PipelinePollInterval); err != nil { // watchtool.go
+			return err
+		}
+	}
+	// A repository with CI gets ci_job_script, to reproduce a job (citool.go).
+	if _, err := os.Stat(filepath.Join(stage.repo.Root(), ciconfig.File)); err == nil {
+		if err := registerCITool(reg, stage.repo.Root(), ws.branch); err != nil {
 			return err
 		}
 	}

@@ -214,6 +214,7 @@ func init() {
 		ApprovalRequested{}, ApprovalResolved{}, Paused{}, Resumed{}, AdjustQueued{},
 		AdjustWithdrawn{}, AdjustDelivered{}, InputRequested{}, InputAnswered{},
 		ReviewDecided{}, UsageReported{}, Notice{}, SessionFinished{},
+		PipelineUpdated{}, PipelineFinished{}, // pipeline.go
 	} {
 		p := p
 		payloadTypes[p.Type()] = func() Payload { return p }

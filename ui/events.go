@@ -319,6 +319,27 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 		m.inTok, m.outTok, m.cost = p.InputTokens, p.OutputTokens, p.CostUSD
 	case session.Notice:
 		m.tr.AddNotice(p.Level, p.Text)
+	case session.PipelineUpdated:
+		if old, ok := m.plan.Pipeline(); !ok || old.PipelineID != p.PipelineID {
+			m.tr.AddNotice("info", fmt.Sprintf("Watching pipeline #%d (%s %s)", p.PipelineID, p.Ref, shortSHA(p.SHA)))
+		}
+		m.plan.SetPipeline(p)
+		return m.layout()
+	case session.PipelineFinished:
+		m.plan.FinishPipeline(p)
+		switch {
+		case p.Error != "":
+			m.tr.AddNotice("error", "Pipeline watch ended: "+p.Error)
+		case p.Status == "success":
+			m.tr.AddNotice("info", fmt.Sprintf("Pipeline #%d passed", p.PipelineID))
+		default:
+			var names []string
+			for _, j := range p.Failed {
+				names = append(names, j.Name)
+			}
+			m.tr.AddNotice("error", fmt.Sprintf("Pipeline #%d %s %s", p.PipelineID, p.Status, strings.Join(names, ", ")))
+		}
+		return m.layout()
 	case session.SessionFinished:
 		m.state = p.State
 		m.ended = m.now()
@@ -444,4 +465,11 @@ func stoppedNotice(summary string) string {
 		return "Stopped by you."
 	}
 	return "Stopped by you: " + summary
+}
+
+func shortSHA(s string) string {
+	if len(s) > 8 {
+		return s[:8]
+	}
+	return s
 }

@@ -68,6 +68,12 @@ type File struct {
 	Notify *string `toml:"notify"`
 	ASCII  *bool   `toml:"ascii"`
 	Inline *bool   `toml:"inline"`
+
+	// The pipeline loop (wend commit --push --watch, wend run --watch-pipeline):
+	// how many times a failed pipeline may be handed back to the agent to fix,
+	// and the first wait between polls of a watched pipeline.
+	PipelineFixAttempts  *int    `toml:"pipeline_fix_attempts"`
+	PipelinePollInterval *string `toml:"pipeline_poll_interval"`
 }
 
 // Settings are the effective values.
@@ -113,6 +119,10 @@ type Settings struct {
 	// process and ends with it. OnDetach is "pause" (default) or "continue".
 	Host     bool
 	OnDetach string
+	// PipelineFixAttempts bounds the fix loop of a failed pipeline (0: watch
+	// only); PipelinePollInterval is the watcher's first wait between polls.
+	PipelineFixAttempts  int
+	PipelinePollInterval time.Duration
 	// SecretFiles are the api_key_file and gitlab_token_file that were read,
 	// so the sandbox hides them from commands.
 	SecretFiles []string
@@ -155,7 +165,8 @@ func Load(src Sources) (*Settings, error) {
 	if src.Env == nil {
 		src.Env = os.Getenv
 	}
-	s := &Settings{Approval: "ask", MaxTurns: 200, Sandbox: "auto", OnDetach: "pause", Host: true, Notify: "auto", Origin: map[string]string{}}
+	s := &Settings{Approval: "ask", MaxTurns: 200, Sandbox: "auto", OnDetach: "pause", Host: true, Notify: "auto", Origin: map[string]string{},
+		PipelineFixAttempts: 2, PipelinePollInterval: 5 * time.Second}
 	for _, k := range uiKeys {
 		s.Origin[k] = "default"
 	}
@@ -165,7 +176,7 @@ func Load(src Sources) (*Settings, error) {
 	for _, k := range []string{"connect_timeout", "response_timeout", "stream_idle_timeout", "max_response_mb"} {
 		s.Origin[k] = "default"
 	}
-	for _, k := range []string{"approval", "max_turns", "plan_approval"} {
+	for _, k := range []string{"approval", "max_turns", "plan_approval", "pipeline_fix_attempts", "pipeline_poll_interval"} {
 		s.Origin[k] = "default"
 	}
 	user := src.UserFile
@@ -306,6 +317,7 @@ func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string,
 		{"connect_timeout", f.ConnectTimeout, &s.ConnectTimeout},
 		{"response_timeout", f.ResponseTimeout, &s.ResponseTimeout},
 		{"stream_idle_timeout", f.StreamIdleTimeout, &s.StreamIdleTimeout},
+		{"pipeline_poll_interval", f.PipelinePollInterval, &s.PipelinePollInterval},
 	} {
 		if d.v == nil {
 			continue
@@ -315,6 +327,12 @@ func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string,
 			return fmt.Errorf("%s: %s must be a positive duration such as \"30s\" or \"2m\", not %q", at(d.key), d.key, *d.v)
 		}
 		*d.dst, s.Origin[d.key] = v, at(d.key)
+	}
+	if f.PipelineFixAttempts != nil {
+		if n := *f.PipelineFixAttempts; n < 0 || n > 20 {
+			return fmt.Errorf("%s: pipeline_fix_attempts must be between 0 (watch only) and 20, not %d", at("pipeline_fix_attempts"), n)
+		}
+		s.PipelineFixAttempts, s.Origin["pipeline_fix_attempts"] = *f.PipelineFixAttempts, at("pipeline_fix_attempts")
 	}
 	if f.MaxResponseMB != nil {
 		if *f.MaxResponseMB < 1 {
@@ -429,7 +447,7 @@ func describeTOMLError(path string, err error) error {
 		var msgs []string
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, max_tokens, thinking_budget, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, host, on_detach, mouse, notify, ascii, inline, [keys])", path, row, strings.Join(e.Key(), ".")))
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, max_tokens, thinking_budget, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, host, on_detach, mouse, notify, ascii, inline, pipeline_fix_attempts, pipeline_poll_interval, [keys])", path, row, strings.Join(e.Key(), ".")))
 		}
 		return errors.New(strings.Join(msgs, "\n"))
 	}
@@ -569,6 +587,8 @@ func (s *Settings) Rows() [][3]string {
 		{"sandbox_writable", strings.Join(s.SandboxWritable, ", "), origin("sandbox_writable")},
 		{"host", fmt.Sprint(s.Host), origin("host")},
 		{"on_detach", s.OnDetach, origin("on_detach")},
+		{"pipeline_fix_attempts", fmt.Sprint(s.PipelineFixAttempts), origin("pipeline_fix_attempts")},
+		{"pipeline_poll_interval", s.PipelinePollInterval.String(), origin("pipeline_poll_interval")},
 	}
 	rows = append(rows, s.uiRows(origin)...)
 	actions := make([]string, 0, len(s.Keys))

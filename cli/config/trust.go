@@ -86,6 +86,10 @@ var repoKeyClasses = map[string]keyClass{
 	"notify": safeInRepo,
 	"ascii":  safeInRepo,
 	"inline": safeInRepo,
+	// Each fix attempt is another unattended agent run; a shorter poll
+	// interval is more load on the user's GitLab.
+	"pipeline_fix_attempts":  tightenOnlyInRepo,
+	"pipeline_poll_interval": tightenOnlyInRepo,
 }
 
 // TrustState says whether a repository's .wend.toml applies in full.
@@ -411,6 +415,11 @@ func (s *Settings) loosens(key string, f *File) bool {
 		return longer(*f.StreamIdleTimeout, s.StreamIdleTimeout)
 	case "max_response_mb":
 		return *f.MaxResponseMB > s.MaxResponseMB
+	case "pipeline_fix_attempts":
+		return *f.PipelineFixAttempts > s.PipelineFixAttempts
+	case "pipeline_poll_interval":
+		d, err := time.ParseDuration(*f.PipelinePollInterval)
+		return err != nil || d < s.PipelinePollInterval
 	}
 	return true
 }

@@ -26,6 +26,10 @@ type Model struct {
 	adding bool
 	input  textinput.Model
 	rev    int // bumped on every change, so callers can cache Lines
+	// pipeline is the watched CI pipeline shown after the steps (pipeline.go);
+	// pipeErr, why its watch ended early.
+	pipeline *session.PipelineUpdated
+	pipeErr  string
 }
 
 // Rev changes whenever anything Lines draws (besides its arguments and Awaiting)
@@ -193,7 +197,14 @@ func (m Model) Lines(st styles.Styles, width int, spinner, goKey string) []strin
 		m.input.SetWidth(max(width-4, 4))
 		f.EditLine = m.input.View()
 	}
-	return Render(m.Plan, f, st, width)
+	lines := Render(m.Plan, f, st, width)
+	if m.pipeline != nil {
+		if len(m.Plan.Steps) == 0 && len(lines) > 1 {
+			lines = lines[:1] // "No plan yet" says nothing next to the pipeline
+		}
+		lines = append(lines, RenderPipeline(*m.pipeline, m.pipeErr, st, width, spinner)...)
+	}
+	return lines
 }
 
 // CursorLine is the line of the rendered checklist (at width) where the selected

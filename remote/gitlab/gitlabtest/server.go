@@ -64,7 +64,7 @@ type Server struct {
 	requests    []string
 	bodies      map[string][]byte
 	review      reviewState // draft notes and posted threads (review.go)
-	liveData    *liveState // live.go
+	liveData    *liveState  // live.go
 }
 
 type fault struct {

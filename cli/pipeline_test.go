@@ -6,11 +6,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"gitlab.com/wend/wend/remote/gitlab/gitlabtest"
 	"gitlab.com/wend/wend/remote/llm/llmtest"
+	"gitlab.com/wend/wend/session"
 )
 
 const testCI = `test:
@@ -287,5 +289,45 @@ func TestWatchPipelineFixLoopIsBounded(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+}
+
+// When a task asks to watch a pipeline, the model's gitlab_watch_pipeline call
+// puts the pipeline's jobs into the session's events as they change (the
+// UI's pipeline step), and returns the failed job's log to the model.
+func TestWatchToolStreamsPipelineEvents(t *testing.T) {
+	srv := gitlabtest.New(t)
+	dir, _, _ := failingMR(t, srv)
+	env := wendEnv(t, map[string]string{"GITLAB_TOKEN": gitlabtest.Token, "ANTHROPIC_API_KEY": "k"})
+	fastPolls(t)
+	srv.AddLivePipeline(&gitlabtest.LivePipeline{ID: 1000, SHA: "beef", Ref: "main", Jobs: []gitlabtest.LiveJob{
+		{ID: 1001, Name: "unit", Stage: "test", Statuses: []string{"pending", "running", "running", "failed"},
+			Log: []string{"", "$ make test\n", "", "panic: watched and failed\n"}},
+	}})
+	model := llmtest.Start(t, llmtest.Anthropic, llmtest.Script{Turns: []llmtest.Turn{
+		{ToolCalls: []llmtest.ToolCall{{Name: "gitlab_watch_pipeline", Args: json.RawMessage(`{"ref":1000}`)}}},
+		{ToolCalls: []llmtest.ToolCall{{Name: "finish", Args: json.RawMessage(`{"summary":"it failed"}`)}}},
+	}})
+	code, out, errOut := wend(t, env, "-C", dir, "run", "--json", "--provider", "anthropic", "--base-url", model.URL, "--model", "m",
+		"wait for the pipeline 1000 and tell me how it went")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var statuses []string
+	finished := false
+	for _, e := range decodeEvents(t, out) {
+		switch p := e.Payload.(type) {
+		case session.PipelineUpdated:
+			statuses = append(statuses, p.Jobs[0].Status)
+		case session.PipelineFinished:
+			finished = p.Status == "failed" && len(p.Failed) == 1 && p.Failed[0].Name == "unit"
+		}
+	}
+	// A running job is reported again as its duration grows.
+	if !slices.Equal(slices.Compact(statuses), []string{"pending", "running", "failed"}) || !finished {
+		t.Fatalf("job statuses %v, finished %v", statuses, finished)
+	}
+	if second := string(model.Requests()[1].Body); !strings.Contains(second, "panic: watched and failed") {
+		t.Fatalf("the failed job's log did not reach the model:\n%.2000s", second)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
@@ -20,13 +21,16 @@ import (
 // all on it. It never does so over uncommitted work.
 
 // fixPipelineWords: the task asks to fix (or make green) a pipeline or job.
-var fixPipelineWords = regexp.MustCompile(`(?i)\b(fix|repair|make .{0,20}(green|pass))\b.*\b(pipeline|ci|job)s?\b|\b(pipeline|ci|job)s?\b.*\b(fix|repair)`)
+// Compiled on first use: every verb pays package init (startup_test.go).
+var fixPipelineWords = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(fix|repair|make .{0,20}(green|pass))\b.*\b(pipeline|ci|job)s?\b|\b(pipeline|ci|job)s?\b.*\b(fix|repair)`)
+})
 
 // pipelineMR is the merge request of this project a task asks to fix the
 // pipeline of, or 0.
 func pipelineMR(task string) int64 {
 	for _, r := range refs.Find(task) {
-		if r.Kind == refs.MergeRequest && r.Project == "" && (r.HeadPipeline || fixPipelineWords.MatchString(task)) {
+		if r.Kind == refs.MergeRequest && r.Project == "" && (r.HeadPipeline || fixPipelineWords().MatchString(task)) {
 			return r.IID
 		}
 	}

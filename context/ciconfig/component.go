@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -40,7 +41,10 @@ func Components(root string) ([]string, error) {
 	return out, nil
 }
 
-var interpolation = regexp.MustCompile(`\$\[\[\s*inputs\.([A-Za-z0-9_-]+)[^\]]*\]\]`)
+// interpolation is compiled on first use (wend's startup budget).
+var interpolation = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\$\[\[\s*inputs\.([A-Za-z0-9_-]+)[^\]]*\]\]`)
+})
 
 // CheckComponent validates one component file: its spec: header declares
 // inputs GitLab accepts (type, default of that type, default among options
@@ -68,13 +72,13 @@ func CheckComponent(root, rel string) []string {
 	for _, name := range sortedKeys(spec.Spec.Inputs) {
 		problems = append(problems, checkInput(name, spec.Spec.Inputs[name])...)
 	}
-	for _, m := range interpolation.FindAllStringSubmatch(body, -1) {
+	for _, m := range interpolation().FindAllStringSubmatch(body, -1) {
 		if _, ok := spec.Spec.Inputs[m[1]]; !ok {
 			problems = append(problems, fmt.Sprintf("%s uses inputs.%s, which spec: does not declare", strings.TrimSpace(m[0]), m[1]))
 		}
 	}
 	var v any
-	if err := yaml.Unmarshal([]byte(interpolation.ReplaceAllString(body, "x")), &v); err != nil {
+	if err := yaml.Unmarshal([]byte(interpolation().ReplaceAllString(body, "x")), &v); err != nil {
 		problems = append(problems, "the body is not YAML: "+err.Error())
 	}
 	return problems

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // rules reads a job's rules and judges each `if:` with env, GitLab's way
@@ -40,9 +41,10 @@ func rules(v any, env map[string]string) []Rule {
 	return out
 }
 
+// Compiled on first use (wend's startup budget).
 var (
-	cmpExpr = regexp.MustCompile(`^\$\{?(\w+)\}?\s*(==|!=|=~|!~)\s*(.+)$`)
-	varExpr = regexp.MustCompile(`^(!?)\$\{?(\w+)\}?$`)
+	cmpExpr = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\$\{?(\w+)\}?\s*(==|!=|=~|!~)\s*(.+)$`) })
+	varExpr = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(!?)\$\{?(\w+)\}?$`) })
 )
 
 // evalIf judges a rules:if expression made of comparisons, variable tests,
@@ -68,11 +70,11 @@ func evalIf(expr string, env map[string]string) (bool, error) {
 }
 
 func evalTerm(t string, env map[string]string) (bool, error) {
-	if m := varExpr.FindStringSubmatch(t); m != nil {
+	if m := varExpr().FindStringSubmatch(t); m != nil {
 		set := env[m[2]] != ""
 		return set != (m[1] == "!"), nil
 	}
-	m := cmpExpr.FindStringSubmatch(t)
+	m := cmpExpr().FindStringSubmatch(t)
 	if m == nil {
 		return false, fmt.Errorf("cannot read %q", t)
 	}

@@ -60,6 +60,7 @@ func TestWatchPipelineOnePairPerPollAndUses304(t *testing.T) {
 	if stats.NotModified == 0 {
 		t.Fatal("no 304: If-None-Match was not sent or not honoured")
 	}
+	t.Logf("%d polls, %d requests, %d answered 304; waits %v", polls, 2*polls, stats.NotModified, w.d)
 	if len(updates) < 3 || updates[0].Status != "pending" || updates[len(updates)-1].Status != "success" {
 		t.Fatalf("updates %+v", updates)
 	}

@@ -167,6 +167,42 @@ func TestCommitMessageDraftedByModel(t *testing.T) {
 	}
 }
 
+// A cloned repository cannot run a program through the commit draft: its own
+// diff.external and textconv settings are ignored, and a secret in the staged
+// diff is masked before it reaches the model.
+func TestCommitDraftIgnoresTheRepositorysDiffPrograms(t *testing.T) {
+	dir := demoRepo(t)
+	marker := filepath.Join(t.TempDir(), "ran")
+	script := filepath.Join(t.TempDir(), "evil.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755)
+	git(t, dir, "config", "diff.external", script)
+	git(t, dir, "config", "diff.evil.textconv", script)
+	os.WriteFile(filepath.Join(dir, ".gitattributes"), []byte("*.go diff=evil\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "stats.go"), []byte("package stats\n\n// Mean is fixed.\nconst key = \"glpat-abcdefghij0123456789\"\n"), 0o644)
+	git(t, dir, "add", "stats.go", ".gitattributes")
+	srv := llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{{Text: "Fix Mean's divisor\n\nIt divided by n-1."}}})
+	env := wendEnv(t, map[string]string{"OPENAI_API_KEY": "k"})
+	for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
+		t.Setenv(k, "t")
+	}
+	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
+		t.Setenv(k, "t@x")
+	}
+	if code, out, errOut := wend(t, env, "-C", dir, "--provider", "openai", "--base-url", srv.URL, "--model", "m", "commit", "--no-edit"); code != 0 {
+		t.Fatalf("commit: %d %s %s", code, out, errOut)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the repository's diff program ran during wend commit")
+	}
+	body := string(srv.Requests()[0].Body)
+	if !strings.Contains(body, "Mean is fixed") {
+		t.Fatalf("the staged diff did not reach the model: %s", body)
+	}
+	if strings.Contains(body, "glpat-abcdefghij0123456789") {
+		t.Fatal("a token in the staged diff was sent to the model")
+	}
+}
+
 // A second terminal cannot decide a session another wend has open.
 func TestDecidingALiveSessionIsRefused(t *testing.T) {
 	dir := demoRepo(t)

@@ -229,7 +229,7 @@ func runCIMR(ctx context.Context, g *globals, o ciMROptions) error {
 		return err
 	}
 	root := ws.repo.Root()
-	if _, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"diff", "--cached", "--quiet"}}); err == nil {
+	if _, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: cachedDiff("--quiet")}); err == nil {
 		return fmt.Errorf("nothing is staged for #%d: the run proposed no change, or none was accepted (wend accept all)", o.issue)
 	}
 	c, err := g.gitlabClient(ctx, ws, "ci")

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"gitlab.com/wend/wend/remote/redact"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,7 +76,7 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 		return err
 	}
 	root := ws.repo.Root()
-	staged, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"diff", "--cached", "--stat"}})
+	staged, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: cachedDiff("--stat")})
 	if err != nil {
 		return fmt.Errorf("reading the index: %w", err)
 	}
@@ -266,7 +267,8 @@ func modelDraft(ctx context.Context, g *globals, ws *workspace, root, task strin
 	if err != nil {
 		return "", err
 	}
-	diff, _ := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"diff", "--cached"}})
+	diff, _ := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: cachedDiff()})
+	diff = redact.Bytes(diff) // the staged diff may hold a secret; the model never sees it
 	if len(diff) > 30000 {
 		diff = append(diff[:30000], "\n[diff cut]"...)
 	}
@@ -337,4 +339,13 @@ func firstNonEmpty(xs ...string) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return line
+}
+
+// cachedDiff is `git diff --cached ARGS` that never runs a program the
+// repository names (diff.external, a textconv driver): a cloned repository's
+// config must not run code when the user commits.
+func cachedDiff(args ...string) []string {
+	out := append([]string{"diff"}, gitrun.SubcommandFlags("diff")...)
+	out = append(out, "--cached")
+	return append(out, args...)
 }

@@ -67,7 +67,7 @@ func readMessageFile(path string) (string, error) {
 
 // stagedPaths are the paths in git's index that differ from HEAD.
 func stagedPaths(ctx context.Context, root string) []string {
-	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"diff", "--cached", "--name-only", "-z"}})
+	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: cachedDiff("--name-only", "-z")})
 	if err != nil {
 		return nil
 	}

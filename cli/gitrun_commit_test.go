@@ -45,7 +45,7 @@ func TestCommitFlowRunsExactlyTheseGitCommands(t *testing.T) {
 	// (their commands belong to those steps); from the index check on, this is
 	// the commit flow, every command of it.
 	want := []string{
-		"git diff --cached --stat",
+		"git diff --no-ext-diff --no-textconv --cached --stat",
 		"git check-ref-format --branch wend/change",
 		"git rev-parse --verify --quiet HEAD",
 		"git rev-parse --verify --quiet refs/heads/wend/change",
@@ -70,7 +70,7 @@ func TestCommitFlowRunsExactlyTheseGitCommands(t *testing.T) {
 	if code != ExitUsage {
 		t.Fatalf("empty commit: %d %s", code, errb.String())
 	}
-	if got := commitFlow(ran); strings.Join(got, "\n") != "git diff --cached --stat" {
+	if got := commitFlow(ran); strings.Join(got, "\n") != "git diff --no-ext-diff --no-textconv --cached --stat" {
 		t.Errorf("an empty commit ran\n  %s", strings.Join(got, "\n  "))
 	}
 }
@@ -80,14 +80,14 @@ func TestCommitFlowRunsExactlyTheseGitCommands(t *testing.T) {
 func commitFlow(ran []string) []string {
 	var flow []string
 	for _, r := range ran {
-		if r == "git diff --cached --stat" {
+		if r == "git diff --no-ext-diff --no-textconv --cached --stat" {
 			flow = flow[:0]
 		}
 		if r != "git rev-parse --git-common-dir" {
 			flow = append(flow, r)
 		}
 	}
-	for len(flow) > 0 && flow[0] != "git diff --cached --stat" {
+	for len(flow) > 0 && flow[0] != "git diff --no-ext-diff --no-textconv --cached --stat" {
 		flow = flow[1:]
 	}
 	return flow

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The demo model is deterministic: its answer is a function of the request
@@ -266,13 +267,13 @@ func (st *state) adjust(text string, fresh bool) {
 
 var (
 	quoted     = `"((?:[^"\\]|\\.)*)"`
-	reAdded    = regexp.MustCompile(`^The user added step (\S+) ` + quoted + `(?: after step (\S+?)| at the end)?\.`)
-	reReworded = regexp.MustCompile(`^The user reworded step (\S+) from ` + quoted + ` to ` + quoted + `\.`)
-	reDeleted  = regexp.MustCompile(`^The user deleted step (\S+) ` + quoted + `; do not do it\.`)
-	reSkipped  = regexp.MustCompile(`^The user skipped step (\S+) ` + quoted + `; do not do it\.`)
-	reMoved    = regexp.MustCompile(`^The user moved step (\S+) ` + quoted + ` to position (\d+)\.`)
-	reDecision = regexp.MustCompile(`^The user (rejected|accepted|edited|undid) (?:a hunk of )?(?:your change to |your change |all your changes to )?(\S+?)(?:;|\.\s|\.$)`)
-	reReason   = regexp.MustCompile(` Reason: (.*)$`)
+	reAdded    = lazyRegexp(`^The user added step (\S+) ` + quoted + `(?: after step (\S+?)| at the end)?\.`)
+	reReworded = lazyRegexp(`^The user reworded step (\S+) from ` + quoted + ` to ` + quoted + `\.`)
+	reDeleted  = lazyRegexp(`^The user deleted step (\S+) ` + quoted + `; do not do it\.`)
+	reSkipped  = lazyRegexp(`^The user skipped step (\S+) ` + quoted + `; do not do it\.`)
+	reMoved    = lazyRegexp(`^The user moved step (\S+) ` + quoted + ` to position (\d+)\.`)
+	reDecision = lazyRegexp(`^The user (rejected|accepted|edited|undid) (?:a hunk of )?(?:your change to |your change |all your changes to )?(\S+?)(?:;|\.\s|\.$)`)
+	reReason   = lazyRegexp(` Reason: (.*)$`)
 )
 
 func unquote(s string) string {
@@ -289,7 +290,7 @@ func (st *state) note(text string, fresh bool) {
 			st.acks = append(st.acks, s)
 		}
 	}
-	if m := reAdded.FindStringSubmatch(text); m != nil {
+	if m := reAdded().FindStringSubmatch(text); m != nil {
 		s := &step{id: m[1], title: unquote(m[2]), status: "pending"}
 		at := len(st.plan)
 		if i := st.index(m[3]); m[3] != "" && i >= 0 {
@@ -303,7 +304,7 @@ func (st *state) note(text string, fresh bool) {
 		}
 		return
 	}
-	if m := reReworded.FindStringSubmatch(text); m != nil {
+	if m := reReworded().FindStringSubmatch(text); m != nil {
 		if i := st.index(m[1]); i >= 0 {
 			st.plan[i].title = unquote(m[3])
 			if strings.Contains(strings.ToLower(st.plan[i].title), "comment") {
@@ -313,21 +314,21 @@ func (st *state) note(text string, fresh bool) {
 		}
 		return
 	}
-	if m := reDeleted.FindStringSubmatch(text); m != nil {
+	if m := reDeleted().FindStringSubmatch(text); m != nil {
 		if i := st.index(m[1]); i >= 0 {
 			ack(fmt.Sprintf("You deleted step %s “%s”: I'll skip it.", m[1], st.plan[i].title))
 			st.plan = append(st.plan[:i], st.plan[i+1:]...)
 		}
 		return
 	}
-	if m := reSkipped.FindStringSubmatch(text); m != nil {
+	if m := reSkipped().FindStringSubmatch(text); m != nil {
 		if i := st.index(m[1]); i >= 0 {
 			st.plan[i].status = "skipped"
 			ack(fmt.Sprintf("You skipped step %s “%s”: I won't do it.", m[1], st.plan[i].title))
 		}
 		return
 	}
-	if m := reMoved.FindStringSubmatch(text); m != nil {
+	if m := reMoved().FindStringSubmatch(text); m != nil {
 		i := st.index(m[1])
 		to, _ := strconv.Atoi(m[3])
 		if i >= 0 && to >= 1 && to <= len(st.plan) {
@@ -373,7 +374,7 @@ func (st *state) decisions(text string, fresh bool) {
 		hunk.Reset()
 	}
 	for _, line := range strings.Split(text, "\n") {
-		m := reDecision.FindStringSubmatch(line)
+		m := reDecision().FindStringSubmatch(line)
 		if m == nil {
 			if cur != nil {
 				hunk.WriteString(line + "\n")
@@ -387,7 +388,7 @@ func (st *state) decisions(text string, fresh bool) {
 		case "rejected", "undid":
 			st.changedNow()
 			cur = &rejection{seq: st.seq, path: path, undo: m[1] == "undid"}
-			if r := reReason.FindStringSubmatch(line); r != nil {
+			if r := reReason().FindStringSubmatch(line); r != nil {
 				cur.reason = strings.TrimSpace(r[1])
 			}
 		case "edited":
@@ -417,9 +418,9 @@ func (st *state) index(id string) int {
 }
 
 var (
-	reChecklist = regexp.MustCompile(`^\[(.)\] (\S+)\. (.*)$`)
-	reLineNo    = regexp.MustCompile(`(?m)^ *\d+\t`)
-	reFail      = regexp.MustCompile(`--- FAIL: (\w+)`)
+	reChecklist = lazyRegexp(`^\[(.)\] (\S+)\. (.*)$`)
+	reLineNo    = lazyRegexp(`(?m)^ *\d+\t`)
+	reFail      = lazyRegexp(`--- FAIL: (\w+)`)
 )
 
 // result records a tool result.
@@ -446,7 +447,7 @@ func (st *state) result(c Call, out string) {
 		st.planSeq = st.seq
 		st.plan = nil
 		for _, line := range strings.Split(o.out, "\n") {
-			m := reChecklist.FindStringSubmatch(line)
+			m := reChecklist().FindStringSubmatch(line)
 			if m == nil {
 				continue
 			}
@@ -469,7 +470,7 @@ func (st *state) result(c Call, out string) {
 	case "read_file":
 		if !o.isError {
 			path := o.args["path"]
-			st.files[path] = reLineNo.ReplaceAllString(o.out, "")
+			st.files[path] = reLineNo().ReplaceAllString(o.out, "")
 			st.fresh[path] = true
 		}
 	case "edit_file", "create_file":
@@ -485,4 +486,10 @@ func (st *state) result(c Call, out string) {
 			}
 		}
 	}
+}
+
+// lazyRegexp compiles its pattern on first use: the demo model's patterns are
+// needed only by `wend demo`, and every other verb must not pay for them at init.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

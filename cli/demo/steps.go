@@ -3,7 +3,6 @@ package demo
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -161,12 +160,12 @@ type testRun struct {
 }
 
 var (
-	reExit   = regexp.MustCompile(`Exit code: (-?\d+)`)
-	reDenied = regexp.MustCompile(`The user denied this call\. Their reason: (.*)`)
+	reExit   = lazyRegexp(`Exit code: (-?\d+)`)
+	reDenied = lazyRegexp(`The user denied this call\. Their reason: (.*)`)
 )
 
 func readRun(o obs) testRun {
-	if m := reDenied.FindStringSubmatch(o.out); m != nil {
+	if m := reDenied().FindStringSubmatch(o.out); m != nil {
 		r := testRun{denied: true}
 		if m[1] != "(none given)" {
 			r.reason = strings.TrimSpace(m[1])
@@ -176,13 +175,13 @@ func readRun(o obs) testRun {
 	if strings.Contains(o.out, "needs the user's approval") {
 		return testRun{refused: true}
 	}
-	m := reExit.FindStringSubmatch(o.out)
+	m := reExit().FindStringSubmatch(o.out)
 	if m == nil {
 		return testRun{detail: firstLine(o.out)}
 	}
 	r := testRun{ran: true, passed: m[1] == "0"}
 	seen := map[string]bool{}
-	for _, f := range reFail.FindAllStringSubmatch(o.out, -1) {
+	for _, f := range reFail().FindAllStringSubmatch(o.out, -1) {
 		if !seen[f[1]] {
 			seen[f[1]] = true
 			r.failing = append(r.failing, f[1])

@@ -282,6 +282,10 @@ func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, int
 		Interactive: interactive, PlanApproval: ws.settings.PlanApproval,
 		Repo: filepath.Base(ws.repo.Root()), Branch: ws.branch, Facts: facts.Markdown(),
 		MaxTurns: ws.settings.MaxTurns, Attach: attacher(ws.repo.Root(), gl),
+		ContextWindow: ws.settings.ContextWindow,
+	}
+	if cfg.ContextWindow == 0 {
+		cfg.ContextWindow = llm.DefaultContextWindowFor(ws.settings.Provider, ls.model)
 	}
 	if st, err := sessionStore(ctx, ws.repo); err == nil {
 		if ls.reopened != nil {

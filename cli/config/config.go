@@ -40,6 +40,8 @@ type File struct {
 	// default) and Anthropic extended thinking's budget (0: off).
 	MaxTokens      *int `toml:"max_tokens"`
 	ThinkingBudget *int `toml:"thinking_budget"`
+	// The model's context window in tokens (absent: the model's default).
+	ContextWindow *int `toml:"context_window"`
 
 	// Bounds of every remote call (remote/httpx); durations such as "30s", "2m".
 	ConnectTimeout    *string `toml:"connect_timeout"`
@@ -95,6 +97,10 @@ type Settings struct {
 	// Anthropic extended thinking with that many tokens, kept under MaxTokens.
 	MaxTokens      int
 	ThinkingBudget int
+	// ContextWindow is the model's context window in tokens; near it, older
+	// turns are summarised. 0 means the model's default
+	// (llm.DefaultContextWindowFor).
+	ContextWindow int
 
 	// ConnectTimeout bounds DNS, TCP, proxy and TLS for every remote call;
 	// ResponseTimeout, GitLab's silences (before the headers and inside a
@@ -303,6 +309,12 @@ func (s *Settings) mergeFile(path string, mustExist bool, gate func(path string,
 		}
 		s.MaxTokens, s.Origin["max_tokens"] = *f.MaxTokens, at("max_tokens")
 	}
+	if f.ContextWindow != nil {
+		if *f.ContextWindow < 4096 {
+			return fmt.Errorf("%s: context_window must be at least 4096 tokens (leave it out for the model's default)", at("context_window"))
+		}
+		s.ContextWindow, s.Origin["context_window"] = *f.ContextWindow, at("context_window")
+	}
 	if f.ThinkingBudget != nil {
 		if b := *f.ThinkingBudget; b < 0 || (b > 0 && b < 1024) {
 			return fmt.Errorf("%s: thinking_budget must be 0 (off) or at least 1024 tokens, the API's minimum", at("thinking_budget"))
@@ -447,7 +459,7 @@ func describeTOMLError(path string, err error) error {
 		var msgs []string
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, max_tokens, thinking_budget, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, host, on_detach, mouse, notify, ascii, inline, pipeline_fix_attempts, pipeline_poll_interval, [keys])", path, row, strings.Join(e.Key(), ".")))
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q (known keys: provider, model, base_url, approval, plan_approval, max_turns, max_tokens, thinking_budget, context_window, gitlab_url, api_key_file, gitlab_token_file, protected_paths, connect_timeout, response_timeout, stream_idle_timeout, max_response_mb, sandbox, sandbox_network, sandbox_deny_read, sandbox_writable, host, on_detach, mouse, notify, ascii, inline, pipeline_fix_attempts, pipeline_poll_interval, [keys])", path, row, strings.Join(e.Key(), ".")))
 		}
 		return errors.New(strings.Join(msgs, "\n"))
 	}
@@ -573,6 +585,7 @@ func (s *Settings) Rows() [][3]string {
 		{"max_turns", fmt.Sprint(s.MaxTurns), origin("max_turns")},
 		s.maxTokensRow(origin("max_tokens")),
 		{"thinking_budget", thinkingRow(s.ThinkingBudget), origin("thinking_budget")},
+		s.contextWindowRow(origin("context_window")),
 		{"gitlab_url", s.GitLabURL, origin("gitlab_url")},
 		{"api_key", Redact(s.APIKey), origin("api_key")},
 		{"gitlab_token", Redact(s.GitLabToken), origin("gitlab_token")},
@@ -623,4 +636,12 @@ func thinkingRow(budget int) string {
 		return "0 (off)"
 	}
 	return fmt.Sprint(budget)
+}
+
+// contextWindowRow shows the context window wend assumes and where it comes from.
+func (s *Settings) contextWindowRow(origin string) [3]string {
+	if s.ContextWindow > 0 {
+		return [3]string{"context_window", fmt.Sprint(s.ContextWindow), origin}
+	}
+	return [3]string{"context_window", fmt.Sprint(llm.DefaultContextWindowFor(s.Provider, s.Model)), "default for the model"}
 }

@@ -79,6 +79,8 @@ var repoKeyClasses = map[string]keyClass{
 	// A larger output or thinking budget spends more per request.
 	"max_tokens":      tightenOnlyInRepo,
 	"thinking_budget": tightenOnlyInRepo,
+	// A smaller window only summarises sooner (one more request).
+	"context_window": safeInRepo,
 
 	// How the terminal interface looks and signals: nothing a secret or an
 	// approval depends on.

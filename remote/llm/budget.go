@@ -3,6 +3,7 @@ package llm
 import (
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // claudeFamily reads a Claude model's generation from its name, in both
@@ -46,4 +47,21 @@ func DefaultMaxTokensFor(provider, model string) int {
 		}
 	}
 	return DefaultMaxTokens
+}
+
+// DefaultContextWindowFor is the context window, in tokens, wend assumes for
+// a model when the user set none (context_window): the published size of the
+// families it knows, else a size most served models reach (a smaller local
+// model needs context_window set, or its server cuts the prompt).
+func DefaultContextWindowFor(provider, model string) int {
+	m := strings.ToLower(model)
+	switch {
+	case provider == "anthropic" || strings.Contains(m, "claude"):
+		return 200000
+	case strings.HasPrefix(m, "gpt-4.1"):
+		return 1000000
+	case strings.HasPrefix(m, "gpt-5"):
+		return 400000
+	}
+	return 128000
 }

@@ -61,6 +61,9 @@ type Config struct {
 	// that plan, whose steps the conversation already names, instead of an
 	// empty one.
 	ResumedPlan session.Plan
+	// ContextWindow is the model's context window in tokens: near it, older
+	// turns are summarised (compact.go). 0 never summarises.
+	ContextWindow int
 	// Recorded holds, by call id, the results the session's log recorded
 	// (ToolFinished): a call of History that completed before wend died but
 	// whose result no request carried is answered with it, not as

@@ -36,6 +36,10 @@ type conversation struct {
 	// saved counts the messages persisted (history.go); saveErr stops trying.
 	saved   int
 	saveErr bool
+	// summarised is how many leading messages summary stands for in
+	// requests (compact.go), summarisedTurns how many model turns they held.
+	summarised, summarisedTurns int
+	summary                     string
 }
 
 func (e *Engine) run(ctx context.Context, task session.Task, done chan struct{}) {
@@ -79,6 +83,7 @@ func (e *Engine) loop(ctx context.Context, task session.Task) outcome {
 			last.Content = append(last.Content, blocks...)
 		}
 
+		e.compactIfNeeded(ctx, conv) // compact.go
 		resp, err := e.callModel(ctx, conv)
 		if err != nil {
 			conv.unacked = sent
@@ -128,7 +133,7 @@ func (e *Engine) toolSpecs() []llm.Tool {
 func (e *Engine) callModel(ctx context.Context, conv *conversation) (*llm.Response, error) {
 	req := llm.Request{
 		Model: e.cfg.ModelName, System: conv.system, Tools: conv.tools,
-		Messages: conv.messages, MaxTokens: e.cfg.MaxTokens,
+		Messages: conv.view(), MaxTokens: e.cfg.MaxTokens,
 	}
 	wrote := 0
 	resp, err := e.cfg.Model.Stream(ctx, req, func(d llm.Delta) {
@@ -146,18 +151,23 @@ func (e *Engine) callModel(ctx context.Context, conv *conversation) (*llm.Respon
 	if err != nil {
 		return nil, err
 	}
+	e.addUsage(resp.Usage)
+	return resp, nil
+}
+
+// addUsage adds one response's tokens to the session's totals and reports them.
+func (e *Engine) addUsage(r llm.Usage) {
 	e.mu.Lock()
 	u := &e.usage
-	u.InputTokens += resp.Usage.InputTokens
-	u.OutputTokens += resp.Usage.OutputTokens
-	u.CacheReadTokens += resp.Usage.CacheReadTokens
-	u.CacheWriteTokens += resp.Usage.CacheWriteTokens
-	u.ContextTokens = resp.Usage.InputTokens + resp.Usage.CacheReadTokens + resp.Usage.CacheWriteTokens
+	u.InputTokens += r.InputTokens
+	u.OutputTokens += r.OutputTokens
+	u.CacheReadTokens += r.CacheReadTokens
+	u.CacheWriteTokens += r.CacheWriteTokens
+	u.ContextTokens = r.InputTokens + r.CacheReadTokens + r.CacheWriteTokens
 	u.CostUSD = estimateCost(e.cfg.ModelName, *u)
 	snapshot := *u
 	e.mu.Unlock()
 	e.log.Append(snapshot)
-	return resp, nil
 }
 
 func textOf(m llm.Message) string {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"gitlab.com/wend/wend/gitops"
+	"gitlab.com/wend/wend/session/review"
 	"gitlab.com/wend/wend/session/steer"
 	"gitlab.com/wend/wend/session/store"
 )
@@ -62,17 +62,13 @@ func earlierFeedback(ctx context.Context, root string, st *store.Store, id strin
 			about += fmt.Sprintf(", task %q", oneLine(task, 80))
 		}
 	}
-	seq := fb[len(fb)-1].Seq
-	return steer.Feedback{
-		Text: fmt.Sprintf("Earlier review feedback not yet delivered (%s):\n%s", about, strings.TrimRight(gitops.FeedbackText(fb), "\n")),
-		Delivered: func() {
-			// A failed ack only means a later session hears this again.
-			gs, err := gitops.Open(context.Background(), root, id)
-			if err != nil {
-				return
-			}
-			defer gs.Close()
-			gs.AckFeedback(context.Background(), seq)
-		},
-	}, true
+	return review.Earlier(about, fb, func(seq int) {
+		// A failed ack only means a later session hears this again.
+		gs, err := gitops.Open(context.Background(), root, id)
+		if err != nil {
+			return
+		}
+		defer gs.Close()
+		gs.AckFeedback(context.Background(), seq)
+	}), true
 }

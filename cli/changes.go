@@ -15,6 +15,7 @@ import (
 
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/review"
 	"gitlab.com/wend/wend/session/store"
 )
 
@@ -93,7 +94,7 @@ or all.`,
 				for _, w := range list {
 					out := make([]session.FileChange, len(w.changes))
 					for i, fc := range w.changes {
-						out[i] = toFileChange(fc)
+						out[i] = review.FileChange(fc)
 					}
 					var fb []string
 					if len(w.feedback) > 0 {
@@ -228,7 +229,7 @@ the session that holds them is used; when several do, name one with --session.` 
 			}
 			defer done()
 			d := session.Decision{Kind: session.DecideReview, Action: action, Targets: args, Reason: reason}
-			made, err := decide(cmd.Context(), dc, d)
+			made, err := review.Apply(cmd.Context(), dc, d)
 			if len(made) > 0 {
 				past := map[session.ReviewAction]string{session.ReviewAccept: "Accepted", session.ReviewReject: "Rejected"}[action]
 				fmt.Fprintf(g.stdout, "%s (session %s)\n", describeDecided(past, made), dc.ID())
@@ -286,7 +287,7 @@ without IDs or --all, wend says what --all would discard (and asks, on a termina
 					return err
 				}
 			}
-			made, err := decide(cmd.Context(), dc, session.Decision{Kind: session.DecideReview, Action: session.ReviewUndo, Targets: targets, Reason: reason})
+			made, err := review.Apply(cmd.Context(), dc, session.Decision{Kind: session.DecideReview, Action: session.ReviewUndo, Targets: targets, Reason: reason})
 			if len(made) > 0 {
 				if len(args) == 0 {
 					fmt.Fprintf(g.stdout, "Undone (session %s): %s back to the session's baseline: %s\n", dc.ID(), plural(len(made), "1 file", fmt.Sprint(len(made), " files")), strings.Join(paths(made), ", "))
@@ -309,7 +310,7 @@ without IDs or --all, wend says what --all would discard (and asks, on a termina
 // confirmUndoAll guards a bare `wend undo`, which would discard every
 // decision and all the agent's work: it says what would go, then asks when
 // stdin is a terminal and refuses otherwise (--all is the explicit form).
-func confirmUndoAll(g *globals, dc decider) error {
+func confirmUndoAll(g *globals, dc review.Decider) error {
 	gs := sessionOf(dc)
 	touched := gs.Touched()
 	if len(touched) == 0 {
@@ -329,7 +330,7 @@ func confirmUndoAll(g *globals, dc decider) error {
 }
 
 // sessionOf is the gitops session behind a decider.
-func sessionOf(dc decider) *gitops.Session {
+func sessionOf(dc review.Decider) *gitops.Session {
 	if m, ok := dc.(*gitops.Mirrored); ok {
 		return m.Session
 	}
@@ -362,7 +363,7 @@ func explainDecision(err error) error {
 	switch {
 	case errors.As(err, &ce):
 		return &exitError{code: ExitFailed, err: fmt.Errorf("%v\nResolve it by hand, or decide the whole file with its path", err)}
-	case errors.As(err, new(nothingToDo)):
+	case errors.As(err, new(review.NothingToDo)):
 		return &exitError{code: ExitFailed, err: err}
 	case errors.Is(err, gitops.ErrNothingToUndo):
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%v\nOnly decisions not yet undone can be taken back; see them with: wend changes", err)}

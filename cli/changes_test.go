@@ -13,6 +13,7 @@ import (
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/remote/llm/llmtest"
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/session/review"
 )
 
 func git(t *testing.T, dir string, args ...string) string {
@@ -245,7 +246,7 @@ func TestModifyStartsFromTheAgentsVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "stats.go"), []byte("package stats // user edited since\n"), 0o644)
-	got, err := (&reviewer{gs: gs}).Content(context.Background(), "stats.go")
+	got, err := review.New(gs).ChangeContent(context.Background(), "stats.go")
 	if err != nil || !strings.Contains(got, "// agent") {
 		t.Fatalf("content %q, %v", got, err)
 	}

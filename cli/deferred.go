@@ -123,22 +123,29 @@ func (d *deferred) Done() <-chan struct{} {
 	return d.eng.Done()
 }
 
-// deferredChanges is the review's list of proposals once staging exists.
-type deferredChanges struct {
-	d  *deferred
-	ls *liveSession
-}
-
-func (c deferredChanges) List(ctx context.Context) ([]session.FileChange, error) {
-	if _, err := c.d.wait(ctx); err != nil {
+// Changes lists the proposals once staging exists.
+func (d *deferred) Changes(ctx context.Context) ([]session.FileChange, error) {
+	e, err := d.wait(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return c.ls.changes.List(ctx)
+	return e.Changes(ctx)
 }
 
-func (c deferredChanges) Content(ctx context.Context, path string) (string, error) {
-	if _, err := c.d.wait(ctx); err != nil {
+// ChangeContent is the agent's version of path once staging exists.
+func (d *deferred) ChangeContent(ctx context.Context, path string) (string, error) {
+	e, err := d.wait(ctx)
+	if err != nil {
 		return "", err
 	}
-	return c.ls.changes.Content(ctx, path)
+	return e.ChangeContent(ctx, path)
+}
+
+// Decide applies a review decision once the engine is ready.
+func (d *deferred) Decide(ctx context.Context, dec session.Decision) error {
+	e, err := d.wait(ctx)
+	if err != nil {
+		return err
+	}
+	return e.Decide(ctx, dec)
 }

@@ -164,7 +164,7 @@ func prepareDuoSession(ctx context.Context, g *globals, ws *workspace, interacti
 	eng := sduo.New(cfg)
 	return &liveSession{
 		id: id, engine: eng, log: log, writer: w, model: "gitlab-duo " + flow,
-		changes: stage.changes, closers: closers,
+		review: stage.review, closers: closers,
 	}, nil
 }
 

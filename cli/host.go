@@ -90,7 +90,7 @@ func runHost(ctx context.Context, g *globals, id string, resume bool) error {
 		return err
 	}
 	h := &host{log: ls.log, be: d, onDetach: ws.settings.OnDetach}
-	srv := rpc.NewServer(d, rpc.Options{Session: id, Changes: deferredChanges{d: d, ls: ls},
+	srv := rpc.NewServer(d, rpc.Options{Session: id, Review: d,
 		OnDetach: h.detached})
 	go srv.Serve(l)
 	defer srv.Close()

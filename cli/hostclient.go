@@ -185,7 +185,7 @@ func attachUI(ctx context.Context, g *globals, sock string, opts ui.Options) err
 		return fmt.Errorf("attaching to the session host at %s: %w", sock, err)
 	}
 	defer c.Close()
-	opts.Changes = c
+	opts.Review = c
 	opts.ReadOnly = c.Role() == rpc.RoleWatch
 	if opts.ReadOnly {
 		opts.Task = "" // a watcher starts nothing

@@ -67,11 +67,9 @@ func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, o
 			return err
 		}
 		defer ls.close()
-		if ls.changes != nil {
-			opts.Changes = ls.changes
-		}
+		opts.Review = ls.engine
 		err = runUIOn(ctx, ls.engine, opts)
-		tellWaiting(g.stdout, ls.id, opts.Changes) // quitnote.go
+		tellWaiting(g.stdout, ls.id, opts.Review) // quitnote.go
 		return err
 	}
 	ls, err := openLive(ctx, g, ws, po)
@@ -81,11 +79,11 @@ func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, o
 	defer ls.close()
 	d := buildInBackground(ctx, ls, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
 	opts.Model = ls.model
-	opts.Changes = deferredChanges{d: d, ls: ls}
+	opts.Review = d
 	err = runUIOn(ctx, d, opts)
 	// After the UI has left the screen and before the session closes: what
 	// the user leaves undecided, and how to review it.
-	tellWaiting(g.stdout, ls.id, opts.Changes) // quitnote.go
+	tellWaiting(g.stdout, ls.id, opts.Review) // quitnote.go
 	return err
 }
 
@@ -158,13 +156,6 @@ func (f repoFiles) Match(query string, limit int) []string {
 		return nil
 	}
 	return ix.Match(query, limit)
-}
-
-// Content is the proposed file, which "modify in $EDITOR" opens.
-func (r *reviewer) Content(ctx context.Context, path string) (string, error) {
-	// The agent's version, not the working tree's, which may hold the user's edits.
-	data, err := r.gs.AgentVersion(ctx, path)
-	return string(data), err
 }
 
 // Index lists the files and builds the picker's index behind the first frame,

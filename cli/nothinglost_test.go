@@ -14,6 +14,7 @@ import (
 	"gitlab.com/wend/wend/remote/llm/llmtest"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/agent"
+	"gitlab.com/wend/wend/session/review"
 	"gitlab.com/wend/wend/session/tools"
 )
 
@@ -155,7 +156,7 @@ func TestRejectionFeedbackSurvivesAFailedDelivery(t *testing.T) {
 			}})
 			eng := agent.New(agent.Config{
 				SessionID: "s1", Model: llm.NewOpenAI(llm.Config{APIKey: "k", BaseURL: srv.URL}), ModelName: "m",
-				Tools: reg, Review: &reviewer{gs: gs}, Log: session.NewLog(nil), Policy: session.PolicyAutoEdit,
+				Tools: reg, Review: review.New(gs), Log: session.NewLog(nil), Policy: session.PolicyAutoEdit,
 			})
 			if err := eng.Start(ctx, session.Task{Text: "add a file"}); err != nil {
 				t.Fatal(err)

@@ -178,7 +178,7 @@ func runPipelineLoop(ctx context.Context, g *globals, ws *workspace, ls *liveSes
 // unattended (full-auto); with nothing proposed it pushes nothing. Any other
 // policy leaves the changes for review and watches what is already pushed.
 func pushRunChanges(ctx context.Context, g *globals, ws *workspace, ls *liveSession, attempt int) error {
-	list, err := ls.changes.List(ctx)
+	list, err := ls.review.Changes(ctx)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func pushRunChanges(ctx context.Context, g *globals, ws *workspace, ls *liveSess
 		return &exitError{code: ExitFailed, err: fmt.Errorf("the run proposed changes to %d file(s); review them (wend changes, wend accept), "+
 			"then: wend commit --push --watch", undecided)}
 	}
-	if _, err := ls.changes.Decide(ctx, session.Decision{Kind: session.DecideReview, Action: session.ReviewAccept, Targets: []string{"all"}}); err != nil {
+	if _, err := ls.review.Decide(ctx, session.Decision{Kind: session.DecideReview, Action: session.ReviewAccept, Targets: []string{"all"}}); err != nil {
 		return fmt.Errorf("accepting the run's changes: %w", err)
 	}
 	// What commit prints becomes a notice, so --json stays one event a line.

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"gitlab.com/wend/wend/session"
-	"gitlab.com/wend/wend/ui"
 )
 
 // quitNoteFiles is how many files the note names before "and N more".
@@ -17,11 +16,11 @@ const quitNoteFiles = 5
 // undecided and the commands to review it, so quitting never hides work: the
 // proposals stay in the working tree and the journal, and this line says so
 // on the normal terminal, where it stays in the scrollback.
-func tellWaiting(w io.Writer, id string, changes ui.Changes) {
+func tellWaiting(w io.Writer, id string, changes session.Review) {
 	if changes == nil {
 		return
 	}
-	fcs, err := changes.List(context.Background())
+	fcs, err := changes.Changes(context.Background())
 	if err != nil {
 		return // the session never got as far as staging anything
 	}

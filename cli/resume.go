@@ -77,7 +77,7 @@ func resumeInteractive(ctx context.Context, g *globals, args []string) error {
 		Repository: filepath.Base(ws.repo.Root()), Branch: ws.branch,
 		Provider: ws.settings.Provider, Model: ls.model,
 		Keys: ws.settings.Keys, Files: repoFiles{ctx: ctx, r: ws.repo},
-		Changes: deferredChanges{d: d, ls: ls},
+		Review:  d,
 		Suggest: &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }},
 	}
 	uiPrefs(&opts, ws)
@@ -87,6 +87,6 @@ func resumeInteractive(ctx context.Context, g *globals, args []string) error {
 		go d.Start(ctx, session.Task{Retry: true})
 	}
 	err = runUIOn(ctx, d, opts)
-	tellWaiting(g.stdout, ls.id, opts.Changes) // quitnote.go
+	tellWaiting(g.stdout, ls.id, opts.Review) // quitnote.go
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/agent"
+	"gitlab.com/wend/wend/session/review"
 	"gitlab.com/wend/wend/session/store"
 )
 
@@ -159,8 +160,7 @@ func reopenStaging(ctx context.Context, ws *workspace, id string) (*staging, err
 	if err != nil {
 		return nil, fmt.Errorf("reopening the session's staged changes: %w", err)
 	}
-	rv := &reviewer{gs: gs}
-	return &staging{workspace: gs, review: rv, changes: rv, close: func() { gs.Close() }, repo: ws.repo}, nil
+	return &staging{workspace: gs, review: review.New(gs), close: func() { gs.Close() }, repo: ws.repo}, nil
 }
 
 // continuation is what the engine needs to go on with the stored conversation.
@@ -185,8 +185,8 @@ func (ls *liveSession) continuation(st *store.Store, stage *staging, cfg *agent.
 	}
 	// This session's own feedback that never reached its model (a rejection
 	// after it ended) goes first, acknowledged once a request carried it.
-	if rv := stage.changes; rv != nil {
-		if fb := rv.feedback(); fb.Text != "" {
+	if rv := stage.review; rv != nil {
+		if fb := rv.Feedback(); fb.Text != "" {
 			cfg.Carried = append(cfg.Carried, fb)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"gitlab.com/wend/wend/remote/llm"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/agent"
+	"gitlab.com/wend/wend/session/review"
 	"gitlab.com/wend/wend/session/store"
 	"gitlab.com/wend/wend/session/tools"
 )
@@ -153,18 +154,21 @@ func sessionStore(ctx context.Context, r *repo.Repo) (*store.Store, error) {
 // Service through its executor.
 type engine interface {
 	session.Backend
+	session.Review
 	// Done is closed when the run has ended and SessionFinished is in the log.
 	Done() <-chan struct{}
 }
 
 // liveSession is a running engine with its log persisted.
 type liveSession struct {
-	id      string
-	engine  engine
+	id     string
+	engine engine
+	// review is the session's staging adapter, for the verbs that decide
+	// unattended (wend ci accepts a full-auto run's changes).
+	review  *review.Staging
 	log     *session.Log
 	writer  *store.Writer
 	model   string
-	changes *reviewer
 	closers []func()
 	// what build needs from openLive
 	provider llm.Provider
@@ -299,7 +303,7 @@ func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, int
 		}
 	}
 	ls.engine = agent.New(cfg)
-	ls.changes = stage.changes
+	ls.review = stage.review
 	return nil
 }
 

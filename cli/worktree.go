@@ -7,9 +7,7 @@ import (
 
 	"gitlab.com/wend/wend/context/repo"
 	"gitlab.com/wend/wend/gitops"
-	"gitlab.com/wend/wend/session"
-	"gitlab.com/wend/wend/session/agent"
-	"gitlab.com/wend/wend/session/steer"
+	"gitlab.com/wend/wend/session/review"
 	"gitlab.com/wend/wend/session/store"
 )
 
@@ -18,27 +16,6 @@ import (
 // to the user's working tree and index. This file is the CLI's side: making
 // the worktree's staging, a Reviewer whose accepts mirror, cleaning up what
 // crashed sessions left, and deciding an ended session's proposals.
-
-// decider is what decide() needs: a plain gitops session, or a worktree
-// session whose accepts and undo-all also move the user's tree.
-type decider interface {
-	ID() string
-	Proposals(ctx context.Context) ([]gitops.FileChange, error)
-	Modify(ctx context.Context, path string, content []byte, reason string) (gitops.Decision, error)
-	AcceptHunk(ctx context.Context, id, reason string) (gitops.Decision, error)
-	RejectHunk(ctx context.Context, id, reason string) (gitops.Decision, error)
-	AcceptFile(ctx context.Context, path, reason string) (gitops.Decision, error)
-	RejectFile(ctx context.Context, path, reason string) (gitops.Decision, error)
-	AcceptAll(ctx context.Context, reason string) ([]gitops.Decision, error)
-	RejectAll(ctx context.Context, reason string) ([]gitops.Decision, error)
-	UndoAll(ctx context.Context, reason string) ([]gitops.Decision, error)
-	Undo(ctx context.Context, target, reason string) (gitops.Decision, error)
-}
-
-var (
-	_ decider = (*gitops.Session)(nil)
-	_ decider = (*gitops.Mirrored)(nil)
-)
 
 // newWorktreeStaging creates the session's worktree and its staging. The
 // worktree and its branch go when the staging is closed, at the session's end;
@@ -61,9 +38,8 @@ func newWorktreeStaging(ctx context.Context, g *globals, ws *workspace, id strin
 		gs.Close()
 		return fail(err)
 	}
-	rv := &reviewer{gs: gs}
 	return &staging{
-		workspace: gs, review: &worktreeReviewer{reviewer: rv, m: w.Mirror(gs)}, changes: rv, repo: r,
+		workspace: gs, review: review.NewMirrored(w.Mirror(gs)), repo: r,
 		close: func() {
 			gs.Close()
 			if err := w.Remove(ctx); err != nil {
@@ -71,23 +47,6 @@ func newWorktreeStaging(ctx context.Context, g *globals, ws *workspace, id strin
 			}
 		},
 	}, nil
-}
-
-// worktreeReviewer is the engine's Reviewer in isolated mode: listing is the
-// worktree's, deciding mirrors accepts onto the user's tree.
-type worktreeReviewer struct {
-	*reviewer
-	m *gitops.Mirrored
-}
-
-var _ agent.Reviewer = (*worktreeReviewer)(nil)
-
-// Decide applies a review decision through the mirror; see reviewer.Decide.
-func (r *worktreeReviewer) Decide(ctx context.Context, d session.Decision) (steer.Feedback, error) {
-	if _, err := decide(ctx, r.m, d); err != nil {
-		return steer.Feedback{}, err
-	}
-	return r.feedback(), nil
 }
 
 // recoverWorktrees removes what sessions that crashed in isolated mode left
@@ -116,7 +75,7 @@ func (g *globals) recoverWorktrees(ctx context.Context, root string) {
 // openDecider opens a stored session for a review verb. A session that ran
 // in a worktree is decided through the mirror, in its live worktree or, once
 // that is gone, a throw-away one; done releases it.
-func openDecider(ctx context.Context, g *globals, id string) (d decider, done func(), err error) {
+func openDecider(ctx context.Context, g *globals, id string) (d review.Decider, done func(), err error) {
 	gs, err := openStaging(ctx, g, id)
 	if err != nil {
 		return nil, nil, err

@@ -167,7 +167,7 @@ func TestWorktreeStagingReviewer(t *testing.T) {
 	if readText(t, filepath.Join(dir, "notes.txt")) != body {
 		t.Fatal("the agent's write reached the user's tree")
 	}
-	fcs, err := st.changes.List(ctx)
+	fcs, err := st.review.Changes(ctx)
 	if err != nil || len(fcs) != 1 || len(fcs[0].Hunks) != 2 {
 		t.Fatalf("list: %v %+v", err, fcs)
 	}

@@ -64,3 +64,19 @@ func (s *Session) Standing() int {
 	}
 	return n
 }
+
+// Proposes reports whether path has an undecided change, on either side of a
+// rename, without computing the proposals: a review decision uses it to tell a
+// file path from a hunk id, so that deciding computes them only once (in the
+// decision itself).
+func (s *Session) Proposes(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.paths[path]
+	return ps != nil && ps.Base != ps.Agent
+}
+
+// ProposalsComputed is how many times this session has computed its list of
+// proposals (Proposals, and every decision's lookup); tests and benchmarks
+// use it to hold a review decision to one computation.
+func (s *Session) ProposalsComputed() int64 { return s.computed.Load() }

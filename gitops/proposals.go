@@ -90,6 +90,7 @@ func (s *Session) Proposals(ctx context.Context) ([]FileChange, error) {
 }
 
 func (s *Session) changes(ctx context.Context) ([]*change, error) {
+	s.computed.Add(1)
 	var pending []*pathState
 	var es []Entry
 	for _, ps := range s.paths {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // pathState is everything gitops knows about one path the agent touched.
@@ -80,6 +81,8 @@ type Session struct {
 	// mirror, set by a Mirrored accept for its one commit (s.mu held), is
 	// the user-side writes that commit makes in the same intent (mirror.go).
 	mirror *userPlan
+	// computed counts proposal computations (ProposalsComputed).
+	computed atomic.Int64
 }
 
 // Option configures Start and Open.

@@ -23,7 +23,7 @@ func TestApprovalLeavesReviewHelpAndPlanOpen(t *testing.T) {
 		session.ToolCalled{CallID: "c1", Tool: "run_command", Args: []byte(`{"command":"go test ./..."}`)},
 		session.ApprovalRequested{Request: session.ApprovalRequest{ID: "a1", Kind: session.ApproveCommand, Tool: "run_command",
 			Command: "go test ./...", Prefix: "go test"}})
-	tm := newTM(t, be, ui.Options{Changes: sampleChanges()})
+	tm := newTM(t, be, ui.Options{Review: sampleChanges()})
 	waitOut(t, tm, "Allow this command?")
 	tm.Send(key("ctrl+r"))
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {

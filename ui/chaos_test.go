@@ -65,7 +65,7 @@ func TestRandomSessions(t *testing.T) {
 	close(closed) // so the re-issued event wait returns at once
 	for seed := int64(0); seed < 12; seed++ {
 		r := rand.New(rand.NewSource(seed))
-		m := New(uitest.NewBackend(), Options{Changes: changes, NoColor: seed%2 == 0})
+		m := New(uitest.NewBackend(), Options{Review: changes, NoColor: seed%2 == 0})
 		w, h := 80+r.Intn(100), 24+r.Intn(30)
 		m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 		for i := 0; i < 200; i++ {

@@ -27,7 +27,7 @@ type (
 		err     error
 		refresh bool
 	}
-	// changesMsg: the Changes port answered.
+	// changesMsg: the review port listed the proposals.
 	changesMsg struct {
 		files []session.FileChange
 		err   error
@@ -103,9 +103,9 @@ func waitEvents(ch <-chan session.Event) tea.Cmd {
 	}
 }
 
-// refreshChanges asks the Changes port for the proposals; one call at a time.
+// refreshChanges asks the review port for the proposals; one call at a time.
 func (m *Model) refreshChanges() tea.Cmd {
-	if m.opts.Changes == nil {
+	if m.opts.Review == nil {
 		return nil
 	}
 	if m.changesBusy {
@@ -113,9 +113,9 @@ func (m *Model) refreshChanges() tea.Cmd {
 		return nil
 	}
 	m.changesBusy = true
-	c, ctx := m.opts.Changes, m.ctx
+	c, ctx := m.opts.Review, m.ctx
 	return func() tea.Msg {
-		files, err := c.List(ctx)
+		files, err := c.Changes(ctx)
 		return changesMsg{files: files, err: err}
 	}
 }

@@ -75,7 +75,13 @@ func waitOut(t *testing.T, tm *teatest.TestModel, s string) {
 }
 
 // waitCalls waits until the backend received n calls to method.
-func waitCalls(t *testing.T, be *uitest.Backend, method string, n int) []any {
+// recorded is a fake that records its calls: the backend, or the review port.
+type recorded interface {
+	CallsOf(method string) []any
+	Summary() string
+}
+
+func waitCalls(t *testing.T, be recorded, method string, n int) []any {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
@@ -205,16 +211,17 @@ func TestApproveCommand(t *testing.T) {
 func TestReviewAcceptAndReject(t *testing.T) {
 	be := uitest.NewBackend()
 	be.Emit(session.SessionStarted{SessionID: "s1"}, session.ChangeStaged{Path: "auth/session.go", Kind: session.ChangeModified})
-	tm := newTM(t, be, ui.Options{Changes: sampleChanges()})
+	rv := sampleChanges()
+	tm := newTM(t, be, ui.Options{Review: rv})
 	tm.Send(key("ctrl+r"))
 	waitOut(t, tm, "auth/session.go")
 	tm.Send(key("a")) // accept the first hunk; the cursor moves to the next one
-	rs := waitCalls(t, be, "Resolve", 1)
+	rs := waitCalls(t, rv, "Decide", 1)
 	tm.Send(key("r"))
 	waitOut(t, tm, "Reject this hunk")
 	tm.Type("keep the parameter name")
 	tm.Send(key("enter"))
-	rs = waitCalls(t, be, "Resolve", 2)
+	rs = waitCalls(t, rv, "Decide", 2)
 	if d := rs[0].(session.Decision); d.Kind != session.DecideReview || d.Action != session.ReviewAccept || d.Targets[0] != "h1" {
 		t.Fatalf("accept: %+v", d)
 	}
@@ -222,7 +229,7 @@ func TestReviewAcceptAndReject(t *testing.T) {
 		t.Fatalf("reject: %+v", d)
 	}
 	tm.Send(key("u"))
-	rs = waitCalls(t, be, "Resolve", 3)
+	rs = waitCalls(t, rv, "Decide", 3)
 	if d := rs[2].(session.Decision); d.Action != session.ReviewUndo || d.Targets[0] != "h2" {
 		t.Fatalf("undo: %+v", d)
 	}
@@ -269,11 +276,12 @@ func TestModifyInEditor(t *testing.T) {
 		t.Fatal(err)
 	}
 	be := uitest.NewBackend()
-	tm := newTM(t, be, ui.Options{Changes: sampleChanges(), Editor: script})
+	rv := sampleChanges()
+	tm := newTM(t, be, ui.Options{Review: rv, Editor: script})
 	tm.Send(key("ctrl+r"))
 	waitOut(t, tm, "auth/session.go")
 	tm.Send(key("e"))
-	rs := waitCalls(t, be, "Resolve", 1)
+	rs := waitCalls(t, rv, "Decide", 1)
 	d := rs[0].(session.Decision)
 	if d.Action != session.ReviewModify || d.Targets[0] != "auth/session.go" || !strings.Contains(d.Content, "// edited by the user") ||
 		!strings.Contains(d.Content, "s.clock().Before") {

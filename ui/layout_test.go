@@ -30,7 +30,7 @@ func TestLeavingTheReviewRelaysOutTheTranscript(t *testing.T) {
 	be := uitest.NewBackend()
 	last := "The last notice is long enough to need wrapping beside the plan panel, and it ends with SENTINEL"
 	busyTranscript(be, last)
-	tm := newTM(t, be, ui.Options{Changes: sampleChanges()})
+	tm := newTM(t, be, ui.Options{Review: sampleChanges()})
 	waitOut(t, tm, "line 39")
 	tm.Send(key("ctrl+r"))
 	waitOut(t, tm, "auth/session.go")

@@ -1,13 +1,13 @@
 // Package ui is wend's terminal interface on Bubble Tea v2. It drives the engine
-// only through session.Backend and changes only when events arrive; the ports below
-// give it what events do not carry (proposed hunks, repository files, reference
-// suggestions).
+// only through session.Backend and session.Review (the proposals and the review
+// decisions) and changes only when events arrive; the ports below give it what
+// neither carries (repository files, reference suggestions).
 //
 // Wiring (cli):
 //
 //	err := ui.Run(ctx, backend, ui.Options{
 //		Repository: "group/project", Branch: "main", Provider: "anthropic", Model: "…",
-//		Task: task, Keys: cfg.Keys, Changes: changes, Files: files, Suggest: refs,
+//		Task: task, Keys: cfg.Keys, Review: backend, Files: files, Suggest: refs,
 //		FirstRun: noProvider,
 //	})
 //
@@ -39,19 +39,6 @@ import (
 
 	"gitlab.com/wend/wend/session"
 )
-
-// Changes lists the session's proposed changes with their hunks, for the review.
-// It is called from commands, never from Update or View.
-type Changes interface {
-	List(ctx context.Context) ([]session.FileChange, error)
-}
-
-// ChangeContent is optionally implemented by a Changes port: the proposed content
-// of one file, which "modify in $EDITOR" opens. Without it the UI reads the file
-// from the working tree (relative to the current directory).
-type ChangeContent interface {
-	Content(ctx context.Context, path string) (string, error)
-}
 
 // Files lists repository files for `@` completion (paths relative to the root).
 type Files interface {
@@ -86,8 +73,9 @@ type Options struct {
 	// Keys remaps actions to keys (action → keys), e.g. {"pause": ["ctrl+space"]};
 	// see keys.Actions for the names.
 	Keys map[string][]string
-	// Ports; nil disables the feature that needs them.
-	Changes Changes
+	// Ports; nil disables the feature that needs them. Review lists the
+	// proposals and takes the review decisions (usually the backend itself).
+	Review  session.Review
 	Files   Files
 	Suggest Suggester
 	// FirstRun shows the setup screen (no provider configured).

@@ -107,7 +107,7 @@ func (m *Model) onDialogKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *Model) resolve(op string, d session.Decision) tea.Cmd {
-	return m.call(op, d.Kind == session.DecideReview, func(ctx context.Context) error { return m.be.Resolve(ctx, d) })
+	return m.call(op, false, func(ctx context.Context) error { return m.be.Resolve(ctx, d) })
 }
 
 // decide sends a review decision and remembers it for undo.
@@ -127,7 +127,11 @@ func (m *Model) decide(a session.ReviewAction, targets []string, reason, content
 		}
 	}
 	d := session.Decision{Kind: session.DecideReview, Action: a, Targets: targets, Reason: reason, Content: content}
-	return m.resolve(string(a), d)
+	rv := m.opts.Review
+	if rv == nil {
+		return nil // nothing listed, nothing to decide
+	}
+	return m.call(string(a), true, func(ctx context.Context) error { return rv.Decide(ctx, d) })
 }
 
 func (m *Model) onReviewKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -194,12 +198,12 @@ func (m *Model) askReason(title string, targets []string) tea.Cmd {
 
 // prepareEdit writes the proposed content to a temporary file (in a command).
 func (m *Model) prepareEdit(path string) tea.Cmd {
-	c, ctx := m.opts.Changes, m.ctx
+	rv, ctx := m.opts.Review, m.ctx
 	return func() tea.Msg {
 		var content string
 		var err error
-		if cc, ok := c.(ChangeContent); ok {
-			content, err = cc.Content(ctx, path)
+		if rv != nil {
+			content, err = rv.ChangeContent(ctx, path)
 		} else {
 			var b []byte
 			b, err = os.ReadFile(path)

@@ -36,11 +36,7 @@ func transport(t *testing.T, be *uitest.Backend, opts *ui.Options) session.Backe
 	if err != nil {
 		t.Fatal(err)
 	}
-	var changes rpc.Changes
-	if c, ok := opts.Changes.(rpc.Changes); ok {
-		changes = c
-	}
-	srv := rpc.NewServer(be, rpc.Options{Session: "s1", Changes: changes})
+	srv := rpc.NewServer(be, rpc.Options{Session: "s1", Review: opts.Review})
 	go srv.Serve(l)
 	t.Cleanup(srv.Close)
 	c, err := rpc.Dial(context.Background(), path, true)
@@ -48,8 +44,8 @@ func transport(t *testing.T, be *uitest.Backend, opts *ui.Options) session.Backe
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	if opts.Changes != nil {
-		opts.Changes = c
+	if opts.Review != nil {
+		opts.Review = c
 	}
 	return c
 }

@@ -12,15 +12,18 @@ import (
 	"gitlab.com/wend/wend/session"
 )
 
-// Client is a session.Backend on the far side of a socket, plus the review's
-// reads (List, Content). Safe for concurrent use.
+// Client is a session.Backend and a session.Review on the far side of a
+// socket. Safe for concurrent use.
 type Client struct {
 	cc      *grpc.ClientConn
 	role    Role
 	session string
 }
 
-var _ session.Backend = (*Client)(nil)
+var (
+	_ session.Backend = (*Client)(nil)
+	_ session.Review  = (*Client)(nil)
+)
 
 // Dial connects to the session served at path and says hello: control asks to
 // drive it (granted unless another client drives it already; see Role). It fails
@@ -123,18 +126,24 @@ func (c *Client) Resolve(ctx context.Context, d session.Decision) error {
 	return c.invoke(ctx, "Resolve", &resolveRequest{Decision: d}, &empty{})
 }
 
-// List is the session's proposed changes (the review's list).
-func (c *Client) List(ctx context.Context) ([]session.FileChange, error) {
+// Changes is the session's proposed changes (the review's list).
+func (c *Client) Changes(ctx context.Context) ([]session.FileChange, error) {
 	var rep changesReply
 	err := c.invoke(ctx, "Changes", &empty{}, &rep)
 	return rep.Files, err
 }
 
-// Content is one file's proposed content ("modify in $EDITOR").
-func (c *Client) Content(ctx context.Context, path string) (string, error) {
+// ChangeContent is one file's proposed content ("modify in $EDITOR").
+func (c *Client) ChangeContent(ctx context.Context, path string) (string, error) {
 	var rep contentReply
 	err := c.invoke(ctx, "Content", &contentRequest{Path: path}, &rep)
 	return rep.Content, err
+}
+
+// Decide applies a review decision (accept, reject, modify, undo); only the
+// controlling client may.
+func (c *Client) Decide(ctx context.Context, d session.Decision) error {
+	return c.invoke(ctx, "Decide", &resolveRequest{Decision: d}, &empty{})
 }
 
 // Events streams the session's log from after+1, then live events, until ctx

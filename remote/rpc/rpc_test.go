@@ -103,7 +103,7 @@ func TestCallsAndErrorsCrossThePort(t *testing.T) {
 	be.Plan = session.Plan{NextID: 2, Steps: []session.Step{{ID: "1", Title: "one"}}}
 	changes := &uitest.Changes{Files: []session.FileChange{{Path: "a.go", Kind: session.ChangeModified, Added: 1,
 		Hunks: []session.Hunk{{ID: "h1", Lines: []string{"+x"}}}}}}
-	path, _ := serve(t, be, rpc.Options{Session: "s1", Changes: changes})
+	path, _ := serve(t, be, rpc.Options{Session: "s1", Review: changes})
 	c := dial(t, path, true)
 	if c.Role() != rpc.RoleControl || c.Session() != "s1" {
 		t.Fatalf("role %q session %q", c.Role(), c.Session())
@@ -123,15 +123,15 @@ func TestCallsAndErrorsCrossThePort(t *testing.T) {
 	if got := be.Summary(); !strings.HasPrefix(got, want) || !strings.Contains(got, "Resolve({Kind:review") {
 		t.Fatalf("calls:\n%s", got)
 	}
-	files, err := c.List(ctx)
+	files, err := c.Changes(ctx)
 	if err != nil || len(files) != 1 || files[0].Hunks[0].ID != "h1" {
 		t.Fatalf("list: %+v %v", files, err)
 	}
-	content, err := c.Content(ctx, "a.go")
+	content, err := c.ChangeContent(ctx, "a.go")
 	if err != nil || content != "x\n" {
 		t.Fatalf("content %q %v", content, err)
 	}
-	if _, err := c.Content(ctx, "b.go"); err == nil || err.Error() != "no change to b.go" {
+	if _, err := c.ChangeContent(ctx, "b.go"); err == nil || err.Error() != "no change to b.go" {
 		t.Fatalf("the backend's error must arrive as its message: %v", err)
 	}
 }
@@ -198,7 +198,7 @@ func TestOneControlsOthersWatch(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("a watcher's pause: %v", err)
 	}
-	if _, err := second.List(ctx); err != nil {
+	if _, err := second.Changes(ctx); err != nil {
 		t.Fatalf("a watcher may read the review: %v", err)
 	}
 	if err := first.Pause(ctx); err != nil {

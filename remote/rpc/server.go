@@ -14,19 +14,13 @@ import (
 	"gitlab.com/wend/wend/session"
 )
 
-// Changes is the review's read side: the proposals and one file's proposed
-// content, plain data.
-type Changes interface {
-	List(ctx context.Context) ([]session.FileChange, error)
-	Content(ctx context.Context, path string) (string, error)
-}
-
 // Options configure a Server.
 type Options struct {
 	// Session is the session's id, told to clients in Hello.
 	Session string
-	// Changes serves the review; nil answers with no changes.
-	Changes Changes
+	// Review serves the review port (session.Review: the proposals, one
+	// file's content, the decisions); nil answers with no changes.
+	Review session.Review
 	// OnAttach runs when a client takes control; OnDetach when the
 	// controlling client's connection closes. Both run outside the server's
 	// lock and may call the Backend.
@@ -180,19 +174,26 @@ func (s *Server) gone(conn uint64) {
 }
 
 func (s *Server) changes(ctx context.Context, _ *empty) (*changesReply, error) {
-	if s.opts.Changes == nil {
+	if s.opts.Review == nil {
 		return &changesReply{}, nil
 	}
-	files, err := s.opts.Changes.List(ctx)
+	files, err := s.opts.Review.Changes(ctx)
 	return &changesReply{Files: files}, err
 }
 
 func (s *Server) content(ctx context.Context, in *contentRequest) (*contentReply, error) {
-	if s.opts.Changes == nil {
+	if s.opts.Review == nil {
 		return nil, status.Error(codes.NotFound, "this session has no proposed changes")
 	}
-	c, err := s.opts.Changes.Content(ctx, in.Path)
+	c, err := s.opts.Review.ChangeContent(ctx, in.Path)
 	return &contentReply{Content: c}, err
+}
+
+func (s *Server) decide(ctx context.Context, in *resolveRequest) (*empty, error) {
+	if s.opts.Review == nil {
+		return nil, status.Error(codes.NotFound, "this session does not stage changes")
+	}
+	return &empty{}, s.opts.Review.Decide(ctx, in.Decision)
 }
 
 // History is optionally implemented by a Backend whose log can be copied at

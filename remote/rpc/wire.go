@@ -149,6 +149,7 @@ var serviceDesc = grpc.ServiceDesc{
 		}),
 		method("Changes", false, (*Server).changes),
 		method("Content", false, (*Server).content),
+		method("Decide", true, (*Server).decide),
 	},
 	Streams: []grpc.StreamDesc{{
 		StreamName:    "Events",

@@ -85,6 +85,9 @@ type RecordedResult struct {
 // a leaf (see session/steer): ctl's non-blocking methods may be called with mu
 // held, never Gate, Ask or Resolve.
 type Engine struct {
+	// Skeleton is what both engines do alike (session/steer): the review port.
+	steer.Skeleton
+
 	cfg Config
 	log *session.Log
 	ctl *steer.Controls
@@ -113,11 +116,15 @@ func New(cfg Config) *Engine {
 	e.plan.NextID = cfg.NextStepID
 	e.ctl = steer.New(steer.Config{Log: cfg.Log, Policy: cfg.Policy, Interactive: cfg.Interactive,
 		Review: cfg.Review, Listener: "the model"})
+	e.Skeleton = steer.NewSkeleton(e.ctl)
 	e.ctl.Restored(cfg.Tasks)
 	return e
 }
 
-var _ session.Backend = (*Engine)(nil)
+var (
+	_ session.Backend = (*Engine)(nil)
+	_ session.Review  = (*Engine)(nil)
+)
 
 // Start begins a task in the background: the session's first, or, once the
 // previous task has finished, failed or been stopped, a follow-up that

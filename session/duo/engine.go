@@ -88,6 +88,9 @@ type Config struct {
 // whose lock is a leaf (see session/steer): ctl's non-blocking methods may be
 // called with mu held, never Gate, Ask or Resolve.
 type Engine struct {
+	// Skeleton is what both engines do alike (session/steer): the review port.
+	steer.Skeleton
+
 	cfg Config
 	log *session.Log
 	ctl *steer.Controls
@@ -126,6 +129,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, log: cfg.Log, stepKeys: map[string]string{}, done: make(chan struct{})}
 	e.ctl = steer.New(steer.Config{Log: cfg.Log, Policy: cfg.Policy, Interactive: cfg.Interactive,
 		Review: cfg.Review, Listener: "GitLab Duo"})
+	e.Skeleton = steer.NewSkeleton(e.ctl)
 	for _, c := range cfg.Capabilities {
 		if c == duo.CapIncrementalStreaming {
 			e.tracker.Incremental = true
@@ -134,7 +138,10 @@ func New(cfg Config) *Engine {
 	return e
 }
 
-var _ session.Backend = (*Engine)(nil)
+var (
+	_ session.Backend = (*Engine)(nil)
+	_ session.Review  = (*Engine)(nil)
+)
 
 // Start creates the workflow and runs it in the background until it finishes,
 // fails, stops, or (headless) waits for the user.

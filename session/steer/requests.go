@@ -67,21 +67,6 @@ func (c *Controls) Resolve(ctx context.Context, d session.Decision) error {
 	return nil
 }
 
-// review applies d, appends ReviewDecided, then queues the reviewer's feedback
-// (a rejection's reason, a modification) for the next boundary.
-func (c *Controls) review(ctx context.Context, d session.Decision) error {
-	if c.cfg.Review == nil {
-		return errors.New("this session does not stage changes")
-	}
-	fb, err := c.cfg.Review.Decide(ctx, d)
-	if err != nil {
-		return err
-	}
-	c.log.Append(session.ReviewDecided{Action: d.Action, Targets: d.Targets, Reason: d.Reason})
-	c.QueueFeedback(fb)
-	return nil
-}
-
 func stepGrant(req session.ApprovalRequest, step string) string {
 	return "step:" + step + ":" + string(req.Kind)
 }

@@ -1,5 +1,6 @@
 // Package uitest holds fakes for driving the UI in tests: a Backend that records
-// every call and lets the test push events, and static Changes/Files ports.
+// every call and lets the test push events, and a static review port (Changes)
+// that records the decisions.
 package uitest
 
 import (
@@ -28,8 +29,8 @@ func (c Call) String() string {
 // Backend is a session.Backend that records calls. Events pushed with Emit reach
 // every subscriber in order. Safe for concurrent use.
 type Backend struct {
+	recorder
 	mu     sync.Mutex
-	calls  []Call
 	events []session.Event
 	wake   chan struct{}
 	nextID int
@@ -47,23 +48,29 @@ type Backend struct {
 // NewBackend returns an empty fake with Auto on.
 func NewBackend() *Backend { return &Backend{wake: make(chan struct{}), Auto: true} }
 
-func (b *Backend) record(method string, arg any) {
-	b.mu.Lock()
-	b.calls = append(b.calls, Call{method, arg})
-	b.mu.Unlock()
+// recorder keeps the calls a fake received, in order.
+type recorder struct {
+	mu    sync.Mutex
+	calls []Call
+}
+
+func (r *recorder) record(method string, arg any) {
+	r.mu.Lock()
+	r.calls = append(r.calls, Call{method, arg})
+	r.mu.Unlock()
 }
 
 // Calls returns a copy of the calls so far.
-func (b *Backend) Calls() []Call {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]Call(nil), b.calls...)
+func (r *recorder) Calls() []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Call(nil), r.calls...)
 }
 
 // CallsOf returns the arguments of the calls to method.
-func (b *Backend) CallsOf(method string) []any {
+func (r *recorder) CallsOf(method string) []any {
 	var out []any
-	for _, c := range b.Calls() {
+	for _, c := range r.Calls() {
 		if c.Method == method {
 			out = append(out, c.Arg)
 		}
@@ -72,9 +79,9 @@ func (b *Backend) CallsOf(method string) []any {
 }
 
 // Summary is the calls as one line each, for assertions and failure messages.
-func (b *Backend) Summary() string {
+func (r *recorder) Summary() string {
 	var sb strings.Builder
-	for _, c := range b.Calls() {
+	for _, c := range r.Calls() {
 		sb.WriteString(c.String())
 		sb.WriteByte('\n')
 	}
@@ -202,20 +209,31 @@ func (b *Backend) Events(ctx context.Context, after int64) <-chan session.Event 
 	return ch
 }
 
-// Changes is a static Changes port.
+// Changes is a static review port (session.Review): it lists Files and
+// records each Decide call, changing nothing.
 type Changes struct {
+	recorder
 	mu    sync.Mutex
 	Files []session.FileChange
 }
 
-func (c *Changes) List(context.Context) ([]session.FileChange, error) {
+var _ session.Review = (*Changes)(nil)
+
+func (c *Changes) Changes(context.Context) ([]session.FileChange, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]session.FileChange(nil), c.Files...), nil
 }
 
-// Content returns the proposed content of a file: its added and context lines.
-func (c *Changes) Content(_ context.Context, path string) (string, error) {
+// Decide records the decision as a "Decide" call.
+func (c *Changes) Decide(_ context.Context, d session.Decision) error {
+	d.Kind = session.DecideReview
+	c.record("Decide", d)
+	return nil
+}
+
+// ChangeContent returns the proposed content of a file: its added and context lines.
+func (c *Changes) ChangeContent(_ context.Context, path string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, f := range c.Files {

@@ -25,7 +25,7 @@ model keeps the conversation so far. A task whose wend was killed or crashed
 runs again from where the files are now; a call that was in flight then is not
 repeated: the model is told it was interrupted. A session that had ended
 waits for your next task (or /retry).`,
-		Example: "  wend resume\n  wend resume 20261204-204500-a1b2c3\n  wend run --continue --retry   (the same, headless)",
+		Example: "  wend resume\n  wend resume 20261204-204500-a1b2c3\n  wend run --resume            (the same, headless)",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return resumeInteractive(cmd.Context(), g, args)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,11 +30,31 @@ func hostRepo(t *testing.T, extraConfig string) (dir, home string) {
 	git(t, dir, "add", "-A")
 	git(t, dir, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "init")
 	home = t.TempDir()
+	t.Cleanup(func() { endHosts(dir) })
 	os.MkdirAll(filepath.Join(home, "wend"), 0o700)
 	if err := os.WriteFile(filepath.Join(home, "wend", "config.toml"), []byte("host = true\n"+extraConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return dir, home
+}
+
+// endHosts sends SIGTERM to the session hosts a test left in dir (a failed
+// test can leave a detached, paused session, whose host waits for an attach).
+func endHosts(dir string) {
+	entries, _ := os.ReadDir(filepath.Join(dir, ".git", "wend"))
+	for _, e := range entries {
+		var o struct {
+			PID int `json:"pid"`
+		}
+		data, err := os.ReadFile(filepath.Join(dir, ".git", "wend", e.Name(), "owner.json"))
+		if err != nil || json.Unmarshal(data, &o) != nil || o.PID <= 0 {
+			continue
+		}
+		// Only a wend host of this session: the pid may have been reused.
+		if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", o.PID)); bytes.Contains(cmdline, []byte(e.Name())) {
+			syscall.Kill(o.PID, syscall.SIGTERM)
+		}
+	}
 }
 
 // sessionDirs lists the sessions under the repository's .git/wend.

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/ui"
 )
 
 // deferred is the engine the UI drives while the session is still being built in
@@ -19,10 +22,26 @@ type deferred struct {
 }
 
 // buildInBackground starts ls.build and returns the engine to hand to the UI.
-func buildInBackground(ctx context.Context, ls *liveSession, build func(context.Context) error) *deferred {
+// When the UI is given to opts, the build waits for its first frame (at most
+// firstFrameWait): on 2 cores, a 100,000-file baseline snapshot started with
+// the UI delayed that frame by half.
+func buildInBackground(ctx context.Context, ls *liveSession, opts *ui.Options, build func(context.Context) error) *deferred {
 	d := &deferred{log: ls.log, ready: make(chan struct{})}
+	var drawn chan struct{}
+	if opts != nil {
+		drawn = make(chan struct{})
+		var once sync.Once
+		opts.FirstFrame = func() { once.Do(func() { close(drawn) }) }
+	}
 	go func() {
 		defer close(d.ready)
+		if drawn != nil {
+			select {
+			case <-drawn:
+			case <-ctx.Done():
+			case <-time.After(firstFrameWait):
+			}
+		}
 		if d.err = build(ctx); d.err == nil {
 			d.eng = ls.engine
 		} else {
@@ -31,6 +50,9 @@ func buildInBackground(ctx context.Context, ls *liveSession, build func(context.
 	}()
 	return d
 }
+
+// firstFrameWait bounds the wait for a UI that never draws (no terminal size).
+const firstFrameWait = time.Second
 
 var _ engine = (*deferred)(nil)
 

@@ -84,7 +84,7 @@ func runHost(ctx context.Context, g *globals, id string, resume bool) error {
 		return err
 	}
 	defer ls.close()
-	d := buildInBackground(ctx, ls, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
+	d := buildInBackground(ctx, ls, nil, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
 	l, err := rpc.Listen(sessionSocket(st, id))
 	if err != nil {
 		return err

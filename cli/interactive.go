@@ -77,7 +77,7 @@ func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, o
 		return err
 	}
 	defer ls.close()
-	d := buildInBackground(ctx, ls, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
+	d := buildInBackground(ctx, ls, &opts, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
 	opts.Model = ls.model
 	opts.Review = d
 	err = runUIOn(ctx, d, opts)

@@ -72,7 +72,7 @@ func resumeInteractive(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	defer ls.close()
-	d := buildInBackground(ctx, ls, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
+	d := buildInBackground(ctx, ls, nil, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
 	opts := ui.Options{
 		Repository: filepath.Base(ws.repo.Root()), Branch: ws.branch,
 		Provider: ws.settings.Provider, Model: ls.model,

@@ -30,6 +30,10 @@ type (
 	indexSlowMsg struct{}
 )
 
+// firstFrameWait bounds how long background work waits for the first frame
+// (a terminal that never reports its size).
+const firstFrameWait = time.Second
+
 // indexShowAfter is how long indexing runs before the bar mentions it: an index
 // built in a moment never flashes there. A single timer, not a tick.
 const indexShowAfter = 150 * time.Millisecond
@@ -50,8 +54,14 @@ func (m *Model) startIndexing() tea.Cmd {
 		return nil
 	}
 	m.idx = indexing{running: true, updates: make(chan int, 1)}
-	updates, ctx := m.idx.updates, m.ctx
+	updates, ctx, drawn := m.idx.updates, m.ctx, m.drawn
 	run := func() tea.Msg {
+		// Listing 100,000 files takes a core; the first frame comes first.
+		select {
+		case <-drawn:
+		case <-ctx.Done():
+		case <-time.After(firstFrameWait):
+		}
 		ix.Index(ctx, func(n int) {
 			// Keep only the newest count: the UI draws at its own pace.
 			for {

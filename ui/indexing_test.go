@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"gitlab.com/wend/wend/ui"
@@ -49,5 +50,20 @@ func TestIndexingShowsInTheStatusBar(t *testing.T) {
 	waitOut(t, tm, "fix-login") // a redraw after the index is done
 	if v := finalView(t, tm); strings.Contains(v, "indexing") {
 		t.Fatalf("the indicator stayed after indexing:\n%s", v)
+	}
+}
+
+// TestFirstFrameIsReportedOnce: the caller learns when the first frame at the
+// terminal's size is drawn (it holds the baseline snapshot back until then),
+// once, however many frames follow.
+func TestFirstFrameIsReportedOnce(t *testing.T) {
+	var calls atomic.Int32
+	tm := newTM(t, uitest.NewBackend(), ui.Options{FirstFrame: func() { calls.Add(1) }})
+	waitOut(t, tm, "Describe a task")
+	tm.Type("more frames")
+	waitOut(t, tm, "frames") // the renderer may draw the word in pieces
+	finalView(t, tm)
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("FirstFrame called %d times", n)
 	}
 }

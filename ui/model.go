@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -86,6 +87,9 @@ type Model struct {
 	comp completion
 	idx  indexing // the background file index, for the status bar
 
+	drawn     chan struct{} // closed by the first View at the terminal's size
+	drawnOnce sync.Once
+
 	help     bool
 	helpPage int
 	mouseOn  bool      // capture the mouse (wheel scrolling); off leaves selection to the terminal
@@ -122,7 +126,7 @@ func New(be session.Backend, opts Options) *Model {
 	if now == nil {
 		now = time.Now
 	}
-	m := &Model{be: be, opts: opts, km: km, start: err, ctx: context.Background(), now: now,
+	m := &Model{be: be, opts: opts, km: km, start: err, ctx: context.Background(), now: now, drawn: make(chan struct{}),
 		dark: !opts.Light, state: "", mouseOn: opts.Mouse, println: func(s string) tea.Cmd { return tea.Println(s) }}
 	m.st = styles.New(m.dark, opts.NoColor)
 	m.input = textarea.New()

@@ -110,6 +110,11 @@ type Options struct {
 	// client of a session host): the status bar says so, and the host refuses
 	// its control calls with an error that says why.
 	ReadOnly bool
+	// FirstFrame, when set, is called once, when the first frame at the
+	// terminal's size has been rendered. The caller starts there what would
+	// compete with that frame for the CPU (a large repository's baseline
+	// snapshot); the UI's own file index waits for it too.
+	FirstFrame func()
 	// Clock replaces time.Now (tests).
 	Clock func() time.Time
 }

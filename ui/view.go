@@ -227,6 +227,14 @@ func (m *Model) changesSummary() string {
 
 // View implements tea.Model. It only assembles cached or cheap parts.
 func (m *Model) View() tea.View {
+	if m.width > 0 {
+		m.drawnOnce.Do(func() {
+			close(m.drawn)
+			if m.opts.FirstFrame != nil {
+				m.opts.FirstFrame()
+			}
+		})
+	}
 	var v tea.View
 	if m.opts.Inline && !m.overlay() {
 		v = tea.NewView(m.renderInline()) // inline.go

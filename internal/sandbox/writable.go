@@ -85,6 +85,14 @@ func underAny(path string, dirs []string) bool {
 func (s *Sandbox) extraWritable(home string, deny []string) []string {
 	var out []string
 	caches := CacheDirs(home)
+	// The XDG cache (caches[0]) is where Go, pip and most tools build; on a
+	// fresh home it may not exist yet, and only existing directories can be
+	// bound, so create it as the tools themselves would (0700).
+	if len(caches) > 0 && home != "" {
+		if _, err := os.Stat(caches[0]); os.IsNotExist(err) {
+			os.MkdirAll(caches[0], 0o700)
+		}
+	}
 	realHome, _ := filepath.EvalSymlinks(home)
 	for i, w := range append(caches, s.Writable...) {
 		r, err := filepath.EvalSymlinks(expandHome(w, home))

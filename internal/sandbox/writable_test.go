@@ -50,6 +50,26 @@ echo evil >> ~/.profile && echo wrote-profile; echo k > ~/.ssh/authorized_keys &
 	}
 }
 
+// On a fresh home with no ~/.cache yet, `go test` in the sandbox still gets a
+// build cache: the XDG cache directory is created (0700) before it is bound,
+// where skipping it would fail every Go build with "failed to initialize build
+// cache".
+func TestMissingXDGCacheIsCreatedWritable(t *testing.T) {
+	sb, home := testSandbox(t)
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("GOCACHE", "")
+	root := newRoot(t)
+	os.RemoveAll(filepath.Join(home, ".cache"))
+	out, _ := run(t, sb, root, `mkdir -p ~/.cache/go-build && echo x > ~/.cache/go-build/entry && echo wrote`, Options{})
+	if !strings.Contains(out, "wrote") {
+		t.Fatalf("a missing ~/.cache was not made writable:\n%s", out)
+	}
+	fi, err := os.Stat(filepath.Join(home, ".cache"))
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("~/.cache: %v %v", fi, err)
+	}
+}
+
 // The caches follow the variables that move them.
 func TestCacheDirsFollowTheEnvironment(t *testing.T) {
 	home := t.TempDir()

@@ -16,7 +16,7 @@ import (
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/remote/redact"
 	"gitlab.com/wend/wend/session"
-	sduo "gitlab.com/wend/wend/session/duo"
+	"gitlab.com/wend/wend/session/duoengine"
 	"gitlab.com/wend/wend/session/tools"
 )
 
@@ -104,7 +104,7 @@ func prepareDuoSession(ctx context.Context, g *globals, ws *workspace, interacti
 	if err != nil {
 		return nil, err
 	}
-	cfg := sduo.Config{
+	cfg := duoengine.Config{
 		SessionID: id, Client: client, TransportName: transport, ProjectID: glc.Project, Flow: flow,
 		Policy: policy, Interactive: interactive, Root: ws.repo.Root(),
 		Repo: filepath.Base(ws.repo.Root()), Branch: ws.branch,
@@ -161,7 +161,7 @@ func prepareDuoSession(ctx context.Context, g *globals, ws *workspace, interacti
 		return nil, err
 	}
 	cfg.Tools, cfg.Review, cfg.Log = reg, stage.review, log
-	eng := sduo.New(cfg)
+	eng := duoengine.New(cfg)
 	return &liveSession{
 		id: id, engine: eng, log: log, writer: w, model: "gitlab-duo " + flow,
 		review: stage.review, closers: closers,

@@ -85,7 +85,8 @@ type RecordedResult struct {
 // a leaf (see session/steer): ctl's non-blocking methods may be called with mu
 // held, never Gate, Ask or Resolve.
 type Engine struct {
-	// Skeleton is what both engines do alike (session/steer): the review port.
+	// Skeleton is what both engines do alike (session/steer): steering
+	// relayed to ctl, and the review port.
 	steer.Skeleton
 
 	cfg Config
@@ -185,33 +186,11 @@ func (e *Engine) Done() <-chan struct{} {
 	return e.done
 }
 
-// State is the session state now.
-func (e *Engine) State() session.State { return e.ctl.State() }
-
 // Plan returns a copy of the current plan.
 func (e *Engine) Plan() session.Plan {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.plan.Clone()
-}
-
-// Pause stops the run at the next boundary: no model call or tool call starts until
-// Resume. A call already under way completes.
-func (e *Engine) Pause(ctx context.Context) error {
-	_, err := e.ctl.Pause("user")
-	return err
-}
-
-// Resume continues exactly where the run paused.
-func (e *Engine) Resume(ctx context.Context) error {
-	e.ctl.Resume()
-	return nil
-}
-
-// Stop ends the run: the current model call or command is cancelled and the plan's
-// state is recorded in SessionFinished.
-func (e *Engine) Stop(ctx context.Context) error {
-	return e.ctl.Stop()
 }
 
 // EditPlan changes a pending step; the model hears about it at the next boundary.
@@ -227,25 +206,6 @@ func (e *Engine) EditPlan(ctx context.Context, edit session.PlanEdit) error {
 	e.mu.Unlock()
 	e.log.Append(session.PlanEdited{Plan: plan, Edit: edit, Summary: summary})
 	return nil
-}
-
-// Adjust queues the user's sentence for the next boundary.
-func (e *Engine) Adjust(ctx context.Context, text string) (string, error) {
-	return e.ctl.Adjust(text)
-}
-
-// Withdraw removes a queued adjustment that has not reached the model yet.
-func (e *Engine) Withdraw(ctx context.Context, id string) error { return e.ctl.Withdraw(id) }
-
-// Resolve answers an approval, a question, or applies a review decision. Answering a
-// request that is no longer waiting returns session.ErrNotPending and changes nothing.
-func (e *Engine) Resolve(ctx context.Context, d session.Decision) error {
-	return e.ctl.Resolve(ctx, d)
-}
-
-// Events streams the session's log.
-func (e *Engine) Events(ctx context.Context, after int64) <-chan session.Event {
-	return e.log.Subscribe(ctx, after)
 }
 
 // takeBoundary drains what the model must hear now and marks adjustments

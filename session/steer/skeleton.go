@@ -18,10 +18,13 @@ type Lister interface {
 // errNoStaging refuses review calls in a session that does not stage changes.
 var errNoStaging = errors.New("this session does not stage changes")
 
-// Skeleton is what every engine's front-end port does the same way, whoever
-// plans: an engine embeds it and writes only what differs. It implements
-// session.Review over Config.Review, so listing and deciding take one route:
-// review keys → Skeleton → the staging adapter → gitops.
+// Skeleton is what every engine's front-end ports do the same way, whoever
+// plans: an engine embeds it and writes only what differs (Start, EditPlan,
+// and for Duo a Pause that also tells the service). It relays session.Backend's
+// steering (pause, resume, stop, adjust, withdraw, resolve, events) to
+// Controls and implements session.Review over Config.Review, so listing and
+// deciding take one route: review keys → Skeleton → the staging adapter →
+// gitops.
 type Skeleton struct {
 	ctl *Controls
 }
@@ -30,6 +33,46 @@ type Skeleton struct {
 func NewSkeleton(c *Controls) Skeleton { return Skeleton{ctl: c} }
 
 var _ session.Review = Skeleton{}
+
+// State is the session state now.
+func (s Skeleton) State() session.State { return s.ctl.State() }
+
+// Pause stops the run at the next boundary: no model call, tool call or
+// action starts until Resume. A call already under way completes.
+func (s Skeleton) Pause(ctx context.Context) error {
+	_, err := s.ctl.Pause("user")
+	return err
+}
+
+// Resume continues exactly where the run paused.
+func (s Skeleton) Resume(ctx context.Context) error {
+	s.ctl.Resume()
+	return nil
+}
+
+// Stop ends the run: what is under way is cancelled, and the run records how
+// it ended (SessionFinished with the plan as it stands).
+func (s Skeleton) Stop(ctx context.Context) error { return s.ctl.Stop() }
+
+// Adjust queues the user's sentence for the next boundary.
+func (s Skeleton) Adjust(ctx context.Context, text string) (string, error) {
+	return s.ctl.Adjust(text)
+}
+
+// Withdraw removes a queued adjustment that has not reached the listener yet.
+func (s Skeleton) Withdraw(ctx context.Context, id string) error { return s.ctl.Withdraw(id) }
+
+// Resolve answers an approval or a question, or applies a review decision.
+// Answering a request that is no longer waiting returns session.ErrNotPending
+// and changes nothing.
+func (s Skeleton) Resolve(ctx context.Context, d session.Decision) error {
+	return s.ctl.Resolve(ctx, d)
+}
+
+// Events streams the session's log.
+func (s Skeleton) Events(ctx context.Context, after int64) <-chan session.Event {
+	return s.ctl.log.Subscribe(ctx, after)
+}
 
 // Changes lists the session's undecided proposals.
 func (s Skeleton) Changes(ctx context.Context) ([]session.FileChange, error) {

@@ -1,11 +1,13 @@
 // Package steer is the steering layer both engines share (session/agent and
-// session/duo): the session state and start/stop, the pause gate, the queue of
+// session/duoengine): the session state and start/stop, the pause gate, the queue of
 // notes for the next boundary (the user's adjustments, plan-edit summaries,
 // review feedback), the requests waiting on the user's answer, the approval
 // grants remembered for the session, and the approval, plan-approval and
 // question dialogs built on them. An engine holds one Controls and keeps to
 // itself what really differs: how a boundary note reaches the model or the
-// service, and what the run does between boundaries.
+// service, and what the run does between boundaries. What the engines'
+// front-end ports do alike (the relayed Backend verbs and the review port) is
+// Skeleton, which each engine embeds.
 //
 // Locking: Controls has its own mutex, a leaf. While holding it a method calls
 // nothing but session.Log.Append (which never waits for a reader), so an engine

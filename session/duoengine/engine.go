@@ -1,4 +1,4 @@
-// Package duo is wend's second engine: GitLab's Duo Workflow Service (DWS) plans
+// Package duoengine is wend's second engine: GitLab's Duo Workflow Service (DWS) plans
 // and decides, and wend is its executor. Every action DWS asks for runs through
 // the same tools port as wend's own agent (session/tools), under the same approval
 // policy and dialog, so confinement, output caps, timeouts and staging are
@@ -8,7 +8,7 @@
 //
 // The wire (REST, WebSocket, gRPC, checkpoint parsing) is remote/duo; this package
 // only maps between it and the session domain.
-package duo
+package duoengine
 
 import (
 	"context"
@@ -88,7 +88,8 @@ type Config struct {
 // whose lock is a leaf (see session/steer): ctl's non-blocking methods may be
 // called with mu held, never Gate, Ask or Resolve.
 type Engine struct {
-	// Skeleton is what both engines do alike (session/steer): the review port.
+	// Skeleton is what both engines do alike (session/steer): steering
+	// relayed to ctl, and the review port. Pause is the engine's own.
 	steer.Skeleton
 
 	cfg Config
@@ -162,9 +163,6 @@ func (e *Engine) Start(ctx context.Context, task session.Task) error {
 // Done is closed when the run has ended and SessionFinished is in the log.
 func (e *Engine) Done() <-chan struct{} { return e.done }
 
-// State is the session state now.
-func (e *Engine) State() session.State { return e.ctl.State() }
-
 // Plan returns a copy of the plan as last reported by the service.
 func (e *Engine) Plan() session.Plan {
 	e.mu.Lock()
@@ -199,19 +197,6 @@ func (e *Engine) Pause(ctx context.Context) error {
 	return nil
 }
 
-// Resume lets the held action run.
-func (e *Engine) Resume(ctx context.Context) error {
-	e.ctl.Resume()
-	return nil
-}
-
-// Stop asks the service to stop the workflow (stopWorkflow on the open stream,
-// or the stop status event between streams); the action under way is cancelled
-// and answered first, so the service loses nothing.
-func (e *Engine) Stop(ctx context.Context) error {
-	return e.ctl.Stop()
-}
-
 // EditPlan: the plan belongs to the service, so the edit is checked against the
 // plan as last reported and sent as a message; the checklist changes when the
 // service replans.
@@ -236,26 +221,6 @@ func (e *Engine) EditPlan(ctx context.Context, edit session.PlanEdit) error {
 	}
 	e.notice("info", "Sent to GitLab Duo: \""+sentence+"\" The checklist changes when the service replans.")
 	return nil
-}
-
-// Adjust queues a sentence; it is sent to the service as a message event at the
-// next boundary (before the next action runs or the next stream opens).
-func (e *Engine) Adjust(ctx context.Context, text string) (string, error) {
-	return e.ctl.Adjust(text)
-}
-
-// Withdraw removes a queued adjustment that has not been sent yet.
-func (e *Engine) Withdraw(ctx context.Context, id string) error { return e.ctl.Withdraw(id) }
-
-// Resolve answers an approval or a question, or applies a review decision.
-// Answering a request that is no longer waiting returns session.ErrNotPending.
-func (e *Engine) Resolve(ctx context.Context, d session.Decision) error {
-	return e.ctl.Resolve(ctx, d)
-}
-
-// Events streams the session's log.
-func (e *Engine) Events(ctx context.Context, after int64) <-chan session.Event {
-	return e.log.Subscribe(ctx, after)
 }
 
 // deliverBoundary sends queued sentences to the service as message events. A

@@ -1,4 +1,4 @@
-package duo
+package duoengine
 
 import (
 	"context"

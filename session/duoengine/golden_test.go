@@ -1,4 +1,4 @@
-package duo
+package duoengine
 
 import (
 	"encoding/json"
@@ -14,7 +14,7 @@ import (
 
 // TestCheckpointEventsGolden maps the checkpoint fixtures (incremental and full
 // ui_chat_log) to events and compares them with the golden files. Update with
-// `go test ./session/duo -run Golden -update`.
+// `go test ./session/duoengine -run Golden -update`.
 func TestCheckpointEventsGolden(t *testing.T) {
 	for _, name := range []string{"incremental", "full"} {
 		t.Run(name, func(t *testing.T) {

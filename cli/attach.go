@@ -10,8 +10,6 @@ import (
 	"gitlab.com/wend/wend/ui"
 )
 
-func init() { register(newAttachCmd) }
-
 func newAttachCmd(g *globals) *cobra.Command {
 	var watch bool
 	cmd := &cobra.Command{

@@ -14,8 +14,6 @@ import (
 	"gitlab.com/wend/wend/remote/audit"
 )
 
-func init() { register(newAuditCmd) }
-
 func newAuditCmd(g *globals) *cobra.Command {
 	var f audit.Filter
 	var since string

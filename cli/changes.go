@@ -19,13 +19,6 @@ import (
 	"gitlab.com/wend/wend/session/store"
 )
 
-func init() {
-	register(newChangesCmd)
-	register(func(g *globals) *cobra.Command { return newDecideCmd(g, session.ReviewAccept) })
-	register(func(g *globals) *cobra.Command { return newDecideCmd(g, session.ReviewReject) })
-	register(newUndoCmd)
-}
-
 // openStaging opens the staging area of a stored session: the one named, else the
 // newest of this repository.
 func openStaging(ctx context.Context, g *globals, id string) (*gitops.Session, error) {

@@ -22,8 +22,6 @@ import (
 // these verbs. GitLab does the scheduling and the fan-out (a child pipeline
 // with parallel:matrix); wend has no coordinator of its own.
 
-func init() { register(newCICmd) }
-
 // ciJobScript is the script of the component's wend-issue job and of each job
 // of the child pipeline `wend ci pipeline` writes (ci_test.go holds the two
 // equal). No line names a secret: GitLab prints each line before running it.

@@ -19,8 +19,6 @@ import (
 	"gitlab.com/wend/wend/session"
 )
 
-func init() { register(newCommitCmd) }
-
 type commitOptions struct {
 	session string
 	message string

@@ -10,8 +10,6 @@ import (
 	"gitlab.com/wend/wend/context/repo"
 )
 
-func init() { register(newConfigCmd) }
-
 func newConfigCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "config",

@@ -11,8 +11,6 @@ import (
 	"gitlab.com/wend/wend/remote/gitlab"
 )
 
-func init() { register(newContextCmd) }
-
 func newContextCmd(g *globals) *cobra.Command {
 	var asJSON, diff bool
 	var budget int

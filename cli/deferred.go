@@ -65,70 +65,58 @@ func (d *deferred) wait(ctx context.Context) (engine, error) {
 	}
 }
 
-func (d *deferred) Start(ctx context.Context, task session.Task) error {
+// then runs f on the engine once it is ready, or returns the error that
+// stopped it from being built; every control and review call goes through it.
+func then[T any](ctx context.Context, d *deferred, f func(engine) (T, error)) (T, error) {
 	e, err := d.wait(ctx)
 	if err != nil {
-		return err
+		var zero T
+		return zero, err
 	}
-	return e.Start(ctx, task)
+	return f(e)
 }
 
+// do is then for calls that return only an error.
+func do(ctx context.Context, d *deferred, f func(engine) error) error {
+	_, err := then(ctx, d, func(e engine) (struct{}, error) { return struct{}{}, f(e) })
+	return err
+}
+
+func (d *deferred) Start(ctx context.Context, t session.Task) error {
+	return do(ctx, d, func(e engine) error { return e.Start(ctx, t) })
+}
 func (d *deferred) Pause(ctx context.Context) error {
-	e, err := d.wait(ctx)
-	if err != nil {
-		return err
-	}
-	return e.Pause(ctx)
+	return do(ctx, d, func(e engine) error { return e.Pause(ctx) })
 }
-
 func (d *deferred) Resume(ctx context.Context) error {
-	e, err := d.wait(ctx)
-	if err != nil {
-		return err
-	}
-	return e.Resume(ctx)
+	return do(ctx, d, func(e engine) error { return e.Resume(ctx) })
 }
-
 func (d *deferred) Stop(ctx context.Context) error {
-	e, err := d.wait(ctx)
-	if err != nil {
-		return err
-	}
-	return e.Stop(ctx)
+	return do(ctx, d, func(e engine) error { return e.Stop(ctx) })
 }
-
 func (d *deferred) EditPlan(ctx context.Context, edit session.PlanEdit) error {
-	e, err := d.wait(ctx)
-	if err != nil {
-		return err
-	}
-	return e.EditPlan(ctx, edit)
+	return do(ctx, d, func(e engine) error { return e.EditPlan(ctx, edit) })
 }
-
 func (d *deferred) Adjust(ctx context.Context, text string) (string, error) {
-	e, err := d.wait(ctx)
-	if err != nil {
-		return "", err
-	}
-	return e.Adjust(ctx, text)
+	return then(ctx, d, func(e engine) (string, error) { return e.Adjust(ctx, text) })
 }
-
 func (d *deferred) Withdraw(ctx context.Context, id string) error {
-	e, err := d.wait(ctx)
-	if err != nil {
-		return err
-	}
-	return e.Withdraw(ctx, id)
+	return do(ctx, d, func(e engine) error { return e.Withdraw(ctx, id) })
 }
-
 func (d *deferred) Resolve(ctx context.Context, dec session.Decision) error {
-	e, err := d.wait(ctx)
-	if err != nil {
-		return err
-	}
-	return e.Resolve(ctx, dec)
+	return do(ctx, d, func(e engine) error { return e.Resolve(ctx, dec) })
+}
+func (d *deferred) Changes(ctx context.Context) ([]session.FileChange, error) {
+	return then(ctx, d, func(e engine) ([]session.FileChange, error) { return e.Changes(ctx) })
+}
+func (d *deferred) ChangeContent(ctx context.Context, path string) (string, error) {
+	return then(ctx, d, func(e engine) (string, error) { return e.ChangeContent(ctx, path) })
+}
+func (d *deferred) Decide(ctx context.Context, dec session.Decision) error {
+	return do(ctx, d, func(e engine) error { return e.Decide(ctx, dec) })
 }
 
+// Events come from the session's log, which exists before the engine.
 func (d *deferred) Events(ctx context.Context, after int64) <-chan session.Event {
 	return d.log.Subscribe(ctx, after)
 }
@@ -143,31 +131,4 @@ func (d *deferred) Done() <-chan struct{} {
 		return c
 	}
 	return d.eng.Done()
-}
-
-// Changes lists the proposals once staging exists.
-func (d *deferred) Changes(ctx context.Context) ([]session.FileChange, error) {
-	e, err := d.wait(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return e.Changes(ctx)
-}
-
-// ChangeContent is the agent's version of path once staging exists.
-func (d *deferred) ChangeContent(ctx context.Context, path string) (string, error) {
-	e, err := d.wait(ctx)
-	if err != nil {
-		return "", err
-	}
-	return e.ChangeContent(ctx, path)
-}
-
-// Decide applies a review decision once the engine is ready.
-func (d *deferred) Decide(ctx context.Context, dec session.Decision) error {
-	e, err := d.wait(ctx)
-	if err != nil {
-		return err
-	}
-	return e.Decide(ctx, dec)
 }

@@ -14,8 +14,6 @@ import (
 	"gitlab.com/wend/wend/ui"
 )
 
-func init() { register(newDemoCmd) }
-
 type demoOptions struct {
 	json     bool
 	headless bool

@@ -15,8 +15,6 @@ import (
 	"gitlab.com/wend/wend/remote/llm"
 )
 
-func init() { register(newDoctorCmd) }
-
 func newDoctorCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	var report string

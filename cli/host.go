@@ -25,8 +25,6 @@ import (
 // boundary and waits there (on_detach = "pause"), or goes on (on_detach =
 // "continue"), and `wend attach` shows it again.
 
-func init() { register(newHostCmd) }
-
 func newHostCmd(g *globals) *cobra.Command {
 	var id string
 	var resume bool

@@ -9,8 +9,6 @@ import (
 	"gitlab.com/wend/wend/context/refs"
 )
 
-func init() { register(newNoteCmd) }
-
 func newNoteCmd(g *globals) *cobra.Command {
 	var body, id string
 	cmd := &cobra.Command{

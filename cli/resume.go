@@ -13,8 +13,6 @@ import (
 	"gitlab.com/wend/wend/ui"
 )
 
-func init() { register(newResumeCmd) }
-
 func newResumeCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "resume [ID]",

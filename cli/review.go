@@ -17,8 +17,6 @@ import (
 	"gitlab.com/wend/wend/ui/mrreview"
 )
 
-func init() { register(newReviewCmd) }
-
 type reviewOptions struct {
 	json, publish, single bool
 	maxHunks              int

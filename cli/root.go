@@ -19,6 +19,7 @@ import (
 	"gitlab.com/wend/wend/cli/config"
 	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/remote/audit"
+	"gitlab.com/wend/wend/session"
 )
 
 // Exit codes of the CLI contract.
@@ -186,17 +187,38 @@ Run a task headless:               wend run "fix the failing test"`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v\nRun '%s --help' for usage.", err, c.CommandPath())
 	})
-	for _, add := range commands {
-		root.AddCommand(add(g))
-	}
+	root.AddCommand(verbs(g)...)
 	return root
 }
 
-// commands are registered by each verb's file in init, so adding a verb touches
-// only its own file.
-var commands []func(*globals) *cobra.Command
-
-func register(f func(*globals) *cobra.Command) { commands = append(commands, f) }
+// verbs are wend's commands, one file each, listed here rather than
+// registered from each file's init: the list is the whole CLI at a glance,
+// and no verb exists by the side effect of a file being compiled in.
+func verbs(g *globals) []*cobra.Command {
+	return []*cobra.Command{
+		newAttachCmd(g),
+		newAuditCmd(g),
+		newChangesCmd(g),
+		newDecideCmd(g, session.ReviewAccept),
+		newDecideCmd(g, session.ReviewReject),
+		newUndoCmd(g),
+		newCICmd(g),
+		newCommitCmd(g),
+		newConfigCmd(g),
+		newContextCmd(g),
+		newDemoCmd(g),
+		newDoctorCmd(g),
+		newHostCmd(g),
+		newNoteCmd(g),
+		newResumeCmd(g),
+		newReviewCmd(g),
+		newRunCmd(g),
+		newSessionsCmd(g),
+		newToolCmd(g),
+		newTrustCmd(g),
+		newVersionCmd(g),
+	}
+}
 
 // loadConfig merges config files, environment and the flags the user set.
 func (g *globals) loadConfig(repoRoot string) (*config.Settings, error) {

@@ -13,8 +13,6 @@ import (
 	"gitlab.com/wend/wend/session"
 )
 
-func init() { register(newRunCmd) }
-
 type runOptions struct {
 	json     bool
 	taskFile string

@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newSessionsCmd) }
-
 func newSessionsCmd(g *globals) *cobra.Command {
 	var asJSON, prune, dryRun bool
 	var olderThan string

@@ -10,8 +10,6 @@ import (
 	"gitlab.com/wend/wend/session/tools"
 )
 
-func init() { register(newToolCmd) }
-
 func newToolCmd(g *globals) *cobra.Command {
 	var args string
 	var asJSON bool

@@ -13,8 +13,6 @@ import (
 	"gitlab.com/wend/wend/session/tools"
 )
 
-func init() { register(newTrustCmd) }
-
 // trustOptions are what `wend trust` needs.
 type trustOptions struct {
 	store  string // the trust store, default config.TrustStorePath()

@@ -7,8 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newVersionCmd) }
-
 // newVersionCmd is `wend version`: the same line as `wend --version`, for
 // scripts and bug reports that prefer a verb.
 func newVersionCmd(g *globals) *cobra.Command {

@@ -559,7 +559,18 @@ func (m *Model) simpleLines(e *entry) []string {
 			out = append(out, rst.Render(ansi.Truncate(line, w, "…")))
 		}
 		if m.expanded {
-			if t.args != "" {
+			if diff := editDiff(t.name, t.args); diff != nil {
+				for _, l := range diff {
+					sty := st.Faint
+					switch l[0] {
+					case '-':
+						sty = st.DiffDel
+					case '+':
+						sty = st.DiffAdd
+					}
+					out = append(out, "    "+sty.Render(ansi.Truncate(strings.ReplaceAll(l, "\t", "    "), w-4, "…")))
+				}
+			} else if t.args != "" {
 				for _, l := range wrap(t.args, w-4) {
 					out = append(out, st.Faint.Render("    "+l))
 				}
@@ -641,4 +652,46 @@ func expandTabs(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, "\t", "    ")
+}
+
+// editDiff shows an edit's arguments as the small diff a reader expects
+// (path, then "-" lines replaced by "+" lines) instead of raw JSON; nil for
+// other tools or arguments it cannot read. Long sides are cut, saying so.
+func editDiff(tool, args string) []string {
+	var a struct {
+		Path       string  `json:"path"`
+		Old        *string `json:"old_string"`
+		New        *string `json:"new_string"`
+		Content    *string `json:"content"`
+		ReplaceAll bool    `json:"replace_all"`
+	}
+	if json.Unmarshal([]byte(args), &a) != nil || a.Path == "" {
+		return nil
+	}
+	side := func(prefix, text string) []string {
+		if text == "" {
+			return nil
+		}
+		ls := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+		var out []string
+		for i, l := range ls {
+			if i == 20 {
+				out = append(out, fmt.Sprintf("%s … %d more lines", prefix, len(ls)-20))
+				break
+			}
+			out = append(out, prefix+l)
+		}
+		return out
+	}
+	switch {
+	case tool == "edit_file" && a.Old != nil && a.New != nil:
+		head := "  " + a.Path
+		if a.ReplaceAll {
+			head += " (every occurrence)"
+		}
+		return append(append([]string{head}, side("-", *a.Old)...), side("+", *a.New)...)
+	case tool == "create_file" && a.Content != nil:
+		return append([]string{"  " + a.Path + " (new content)"}, side("+", *a.Content)...)
+	}
+	return nil
 }

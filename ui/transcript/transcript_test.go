@@ -115,6 +115,23 @@ func TestScrollAndToolLines(t *testing.T) {
 	}
 }
 
+// ctrl+t shows an edit as a small diff, not as its raw JSON arguments.
+func TestExpandedEditIsADiff(t *testing.T) {
+	m, _ := newSync(80, 20)
+	m.ToolCalled("c1", "edit_file", []byte(`{"path":"stats.go","old_string":"\treturn s / float64(len(xs)-1)\n","new_string":"\treturn s / float64(len(xs))\n"}`))
+	m.ToolFinished("c1", "edit_file", false, "edit stats.go: -1 +1 lines", "", time.Millisecond)
+	m.ToggleTools()
+	v := ansi.Strip(m.View())
+	for _, want := range []string{"  stats.go", "-    return s / float64(len(xs)-1)", "+    return s / float64(len(xs))"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("expanded edit lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "old_string") || strings.Contains(v, `{"path"`) {
+		t.Errorf("expanded edit shows raw JSON:\n%s", v)
+	}
+}
+
 func TestResizeRerendersVisibleMarkdown(t *testing.T) {
 	m, c := newSync(100, 30)
 	doc := "A paragraph long enough to wrap differently at sixty columns than it does at one hundred columns, which is the point.\n\n- one\n- two\n"

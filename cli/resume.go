@@ -32,18 +32,7 @@ waits for your next task (or /retry).`,
 }
 
 func resumeInteractive(ctx context.Context, g *globals, args []string) error {
-	ws, err := g.openWorkspace(ctx)
-	if err != nil {
-		return err
-	}
-	if ws.settings.Provider == "gitlab-duo" {
-		return usageErr("wend resume works with wend's own engine, not GitLab Duo")
-	}
-	st, err := sessionStore(ctx, ws.repo)
-	if err != nil {
-		return err
-	}
-	id, rest, err := pickContinued(st, args)
+	ws, st, id, rest, err := openStoredSession(ctx, g, args, "wend resume")
 	if err != nil {
 		return err
 	}

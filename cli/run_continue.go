@@ -208,18 +208,7 @@ func persistedLog(w *store.Writer) *session.Log {
 
 // continueHeadless is `wend run --continue [ID] (TASK | --retry)`.
 func continueHeadless(ctx context.Context, g *globals, args []string, o runOptions) error {
-	ws, err := g.openWorkspace(ctx)
-	if err != nil {
-		return err
-	}
-	if ws.settings.Provider == "gitlab-duo" {
-		return usageErr("--continue works with wend's own engine, not GitLab Duo")
-	}
-	st, err := sessionStore(ctx, ws.repo)
-	if err != nil {
-		return err
-	}
-	id, rest, err := pickContinued(st, args)
+	ws, _, id, rest, err := openStoredSession(ctx, g, args, "--continue")
 	if err != nil {
 		return err
 	}
@@ -247,4 +236,27 @@ func continueHeadless(ctx context.Context, g *globals, args []string, o runOptio
 		return err
 	}
 	return driveTask(ctx, ls, task, &printer{w: g.stdout, json: o.json})
+}
+
+// openStoredSession opens the workspace and its session store and picks the
+// session args name (the newest by default) for the verb that resumes or
+// continues it; what is the verb as the user typed it, for the error that
+// GitLab Duo sessions cannot be reopened. rest is args after the id.
+func openStoredSession(ctx context.Context, g *globals, args []string, what string) (*workspace, *store.Store, string, []string, error) {
+	ws, err := g.openWorkspace(ctx)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	if ws.settings.Provider == "gitlab-duo" {
+		return nil, nil, "", nil, usageErr("%s works with wend's own engine, not GitLab Duo", what)
+	}
+	st, err := sessionStore(ctx, ws.repo)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	id, rest, err := pickContinued(st, args)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	return ws, st, id, rest, nil
 }

@@ -14,18 +14,7 @@ import (
 // turn, before the task began again) runs again from where the files are now;
 // a session that ended otherwise is left as it is and its end is reported.
 func resumeHeadless(ctx context.Context, g *globals, args []string, o runOptions) error {
-	ws, err := g.openWorkspace(ctx)
-	if err != nil {
-		return err
-	}
-	if ws.settings.Provider == "gitlab-duo" {
-		return usageErr("--resume works with wend's own engine, not GitLab Duo")
-	}
-	st, err := sessionStore(ctx, ws.repo)
-	if err != nil {
-		return err
-	}
-	id, rest, err := pickContinued(st, args)
+	ws, _, id, rest, err := openStoredSession(ctx, g, args, "--resume")
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,20 @@ func TestInlineDemoInTmux(t *testing.T) {
 	}
 	checkOnce := func(when, s string) {
 		t.Helper()
+		// Known limit (README, Inline mode): before the first block is printed,
+		// Bubble Tea's inline renderer may leave copies of the first live area
+		// (the prompt while it waits for the theme, the input box, the status
+		// line) in the scrollback; under load the test saw one or two. What
+		// comes before the printed prompt may hold only such copies, never a
+		// transcript block; from the printed prompt on, every block is once.
+		if i := strings.LastIndex(s, "› "+demo.Task); i > 0 {
+			for _, block := range []string{"· Step", "⚙ ", "· Done:"} {
+				if strings.Contains(s[:i], block) {
+					t.Errorf("%s: a transcript block %q stands before the printed prompt:\n%s", when, block, s)
+				}
+			}
+			s = s[i:]
+		}
 		for _, want := range []string{"› " + demo.Task, "· Step 1 ·", "· Step 2 ·", "⚙ read_file stats.go", "· Done:"} {
 			if n := strings.Count(s, want); n != 1 {
 				t.Errorf("%s: %q appears %d times, want once:\n%s", when, want, n, s)

@@ -3,8 +3,8 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -12,6 +12,7 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
 	"gitlab.com/wend/wend/context/refs"
+	"gitlab.com/wend/wend/internal/gitrun"
 )
 
 // A task such as "fix the failing pipeline on !42" is about the merge
@@ -91,7 +92,7 @@ func checkoutTaskBranch(ctx context.Context, g *globals, ws *workspace, task str
 // uncommitted lists paths with changes git would carry across a checkout
 // (staged, unstaged, untracked and not ignored).
 func uncommitted(ctx context.Context, root string) ([]string, error) {
-	out, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--untracked-files=normal").Output()
+	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"status", "--porcelain", "--untracked-files=normal"}, ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("git status: %w", err)
 	}
@@ -116,7 +117,11 @@ func summarizePaths(ps []string) string {
 // fast-forwarded. A local branch that has diverged is left alone.
 func switchToRemoteBranch(ctx context.Context, root, branch string) error {
 	git := func(args ...string) (string, error) {
-		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", root}, args...)...).CombinedOutput()
+		out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: args})
+		var ge *gitrun.Error
+		if errors.As(err, &ge) && strings.TrimSpace(ge.Stderr) != "" {
+			return strings.TrimSpace(ge.Stderr), err // what git said is the reason to show
+		}
 		return strings.TrimSpace(string(out)), err
 	}
 	remote := "origin"

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"time"
 
 	"gitlab.com/wend/wend/context/refs"
+	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/session"
 )
@@ -95,7 +95,7 @@ func pipelineExit(st gitlab.PipelineState, err error) error {
 
 // headSHA is the commit HEAD names.
 func headSHA(ctx context.Context, root string) (string, error) {
-	out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--verify", "HEAD").Output()
+	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"rev-parse", "--verify", "HEAD"}})
 	if err != nil {
 		return "", fmt.Errorf("reading HEAD: %w", err)
 	}

@@ -60,7 +60,7 @@ func newPaneIn(t *testing.T, dir string, w, h int, env []string, args ...string)
 		t.Skip("tmux is not installed")
 	}
 	p := &pane{t: t, name: fmt.Sprintf("wend-e2e-%d", time.Now().UnixNano())}
-	cmd := append([]string{"env"}, env...)
+	cmd := append([]string{"env"}, withGoCache(env)...)
 	cmd = append(cmd, args...)
 	tmuxArgs := []string{"new-session", "-d", "-s", p.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
 	if dir != "" {
@@ -191,4 +191,21 @@ func TestTerminalUserPathInTmux(t *testing.T) {
 	}
 	p.keys("C-c")
 	p.keys("C-c")
+}
+
+// withGoCache gives a pane whose HOME is a fresh directory the build cache of
+// the go running the tests, unless env sets its own: a `go test` the demo runs
+// would otherwise compile the standard library into an empty cache first,
+// which on a loaded machine takes longer than any screen wait.
+func withGoCache(env []string) []string {
+	for _, e := range env {
+		if strings.HasPrefix(e, "GOCACHE=") {
+			return env
+		}
+	}
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	if c := strings.TrimSpace(string(out)); err == nil && filepath.IsAbs(c) {
+		return append(append([]string{}, env...), "GOCACHE="+c)
+	}
+	return env
 }

@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -64,14 +65,24 @@ func gitStarts(t *testing.T, fset *token.FileSet, file string) []string {
 // Every git process goes through this package, so that its environment and
 // bounds are decided once and a test can see what ran. This walks every
 // non-test Go file of the module and fails on an os/exec call that starts git
-// anywhere else. internal/gittest is exempt: it builds the fixture
-// repositories of tests and is never linked into wend.
+// anywhere else. internal/gittest and remote/gitlab/gitlabtest are exempt:
+// they build the fixture repositories of tests and serve the fake GitLab's
+// git (git http-backend), and the test checks that wend never links them.
 func TestOnlyTheRunnerStartsGit(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	exempt := map[string]bool{"internal/gitrun": true, "internal/gittest": true}
+	exempt := map[string]bool{"internal/gitrun": true, "internal/gittest": true, "remote/gitlab/gitlabtest": true}
+	deps, err := exec.Command("go", "list", "-deps", "gitlab.com/wend/wend").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(deps)) {
+		if rel := strings.TrimPrefix(dep, "gitlab.com/wend/wend/"); rel != "internal/gitrun" && exempt[rel] {
+			t.Errorf("wend links %s, which is exempt from this check only because it is test support", dep)
+		}
+	}
 	fset := token.NewFileSet()
 	var bad []string
 	files := 0

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image/color"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -17,9 +16,9 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"gitlab.com/wend/wend/session"
-	"gitlab.com/wend/wend/ui/diffview"
 	"gitlab.com/wend/wend/ui/keys"
 	"gitlab.com/wend/wend/ui/plan"
+	"gitlab.com/wend/wend/ui/review"
 	"gitlab.com/wend/wend/ui/styles"
 	"gitlab.com/wend/wend/ui/transcript"
 )
@@ -52,7 +51,7 @@ type Model struct {
 	histAt  int
 	plan    plan.Model
 	tr      transcript.Model
-	review  diffview.Model
+	review  review.Model
 	spin    spinner.Model
 
 	spinning   bool
@@ -71,8 +70,8 @@ type Model struct {
 	reqText   map[string]string         // request id → what it asked, for the transcript
 	denying   bool
 	question  *session.InputRequested
-	prompt    textinput.Model // deny reason, answer, reject reason
-	reject    *pendingDecision
+	prompt    textinput.Model   // deny reason, answer, reject reason
+	reject    *review.Rejection // a review rejection waiting for its reason
 
 	queued []session.AdjustQueued
 
@@ -82,7 +81,6 @@ type Model struct {
 
 	changesBusy, changesDirty bool
 	staged                    map[string][2]int // path → added, deleted, from ChangeStaged
-	undo                      [][]string
 
 	comp completion
 	idx  indexing // the background file index, for the status bar
@@ -112,12 +110,6 @@ type Model struct {
 	println func(string) tea.Cmd // prints above the program (tests record it)
 }
 
-// pendingDecision is a review rejection waiting for its optional reason.
-type pendingDecision struct {
-	title   string
-	targets []string
-}
-
 // New builds the UI over a backend. It does nothing until run by a tea.Program.
 // be may be nil with opts.FirstRun (no provider, so no session).
 func New(be session.Backend, opts Options) *Model {
@@ -139,7 +131,7 @@ func New(be session.Backend, opts Options) *Model {
 	m.plan = plan.New(m.st)
 	m.tr = transcript.New(m.st, nil)
 	m.tr.Now = now
-	m.review = diffview.New(m.st)
+	m.review = review.New(m.st, km, review.Options{Port: opts.Review, Editor: opts.Editor})
 	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot))
 	m.prompt = textinput.New()
 	m.prompt.Prompt = "› "
@@ -309,10 +301,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return m.refreshChanges()
 		}
 		return nil
-	case editorReadyMsg:
-		return m.runEditor(msg)
-	case editorDoneMsg:
-		return m.finishEdit(msg)
+	case review.Msg:
+		return m.updateReview(msg)
 	case completionMsg:
 		m.comp.results(msg)
 		return nil
@@ -484,10 +474,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return cmd
 	case focusChanges:
-		if key.Matches(msg, km.Back) {
-			return m.setFocus(focusInput)
-		}
-		return m.onReviewKey(msg)
+		return m.updateReview(msg)
 	}
 	return m.onInputKey(msg)
 }
@@ -642,19 +629,6 @@ func (m *Model) copyFocused() tea.Cmd {
 	}
 	m.hint = "copied"
 	return tea.SetClipboard(s)
-}
-
-// editorName is $VISUAL, $EDITOR, or vi. Read at key time: environment, not I/O.
-func (m *Model) editorName() string {
-	if m.opts.Editor != "" {
-		return m.opts.Editor
-	}
-	for _, k := range []string{"VISUAL", "EDITOR"} {
-		if v := os.Getenv(k); v != "" {
-			return v
-		}
-	}
-	return "vi"
 }
 
 type openCall struct {

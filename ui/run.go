@@ -30,6 +30,7 @@ func Run(ctx context.Context, be session.Backend, opts Options) error {
 	}
 	m := New(be, opts)
 	m.ctx = ctx
+	m.review.SetContext(ctx)
 	// The renderer wakes on every frame tick even when nothing changed, and that is
 	// all wend costs at idle. Markdown renders at most ~15 times a second anyway, so
 	// 20 frames a second shows every render while keeping idle wake-ups low (a key

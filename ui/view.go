@@ -14,6 +14,7 @@ import (
 	"gitlab.com/wend/wend/ui/dialog"
 	"gitlab.com/wend/wend/ui/keys"
 	"gitlab.com/wend/wend/ui/plan"
+	"gitlab.com/wend/wend/ui/review"
 	"gitlab.com/wend/wend/ui/status"
 )
 
@@ -73,7 +74,7 @@ type dockKey struct {
 	prompt                  string
 	promptPos               int
 	question                *session.InputRequested
-	reject                  *pendingDecision
+	reject                  *review.Rejection
 	queued                  int
 	lastQueued              string
 	compKind, compQ         string
@@ -155,7 +156,7 @@ func (m *Model) dockLines(w int) []string {
 	case m.question != nil:
 		return strings.Split(dialog.Question(m.question.Question, m.st, w, m.prompt.View()), "\n")
 	case m.reject != nil:
-		return strings.Split(dialog.Reason(m.reject.title, m.st, w, m.prompt.View()), "\n")
+		return strings.Split(dialog.Reason(m.reject.Title, m.st, w, m.prompt.View()), "\n")
 	}
 	var out []string
 	for _, q := range m.queued {
@@ -409,7 +410,7 @@ func (m *Model) keyHints(w int) string {
 		}
 		bs = append(bs, km.Back)
 	case m.focus == focusChanges:
-		bs = []key.Binding{km.NextHunk, km.AcceptHunk, km.AcceptFile, km.RejectHunk, km.RejectFile, km.Modify, km.Undo, km.Back}
+		bs = m.review.Hints()
 	default:
 		// Most important first: what is left out at 80 columns is the least missed.
 		bs = []key.Binding{km.Submit, km.Review, km.Pause, km.Focus, km.Stop}

@@ -116,7 +116,13 @@ func (c classifier) transport(ctx context.Context, err error, where string) erro
 		una  x509.UnknownAuthorityError
 	)
 	switch {
-	case errors.As(err, &syn) || errors.As(err, &typ):
+	case errors.As(err, &typ):
+		// Valid JSON with a field in a shape wend does not read: not a
+		// transport fault and not proof of a wrong URL.
+		return &Error{Kind: ErrMalformed, Provider: c.provider, Err: err,
+			Message: fmt.Sprintf("%s sent an event wend could not read (field %q: got a JSON %s, want %s); if --base-url points at %s API, please report this with wend doctor --report",
+				c.where(), typ.Field, typ.Value, typ.Type, c.dialect())}
+	case errors.As(err, &syn):
 		return &Error{Kind: ErrMalformed, Provider: c.provider, Err: err,
 			Message: fmt.Sprintf("%s sent an event that is not valid JSON (%v); check that --base-url points at %s API", c.where(), err, c.dialect())}
 	case errors.As(err, &dns), errors.As(err, &op) && op.Op == "dial",

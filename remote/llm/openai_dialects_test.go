@@ -111,6 +111,9 @@ func TestOpenAIStreamErrorsKeepTheServersWords(t *testing.T) {
 		{"vllm flat", llmtest.VLLM, llmtest.OpenAIStreamError{Message: "guided decoding backend failed", Type: "InternalServerError", Code: "500"}, llm.ErrServer},
 		{"event error", llmtest.OpenAI, llmtest.OpenAIStreamError{Message: "upstream reset", Type: "server_error", Form: "event"}, llm.ErrServer},
 		{"openai object", llmtest.OpenAI, llmtest.OpenAIStreamError{Message: "content policy engine unavailable", Type: "invalid_request_error"}, llm.ErrBadRequest},
+		{"ollama bare line", llmtest.Ollama, llmtest.OpenAIStreamError{Message: "model runner has unexpectedly stopped, this may be due to resource limitations"}, llm.ErrServer},
+		{"llamacpp data error", llmtest.LlamaCpp, llmtest.OpenAIStreamError{Message: "failed to decode the batch", Form: "data"}, llm.ErrServer},
+		{"litellm string code", llmtest.LiteLLM, llmtest.OpenAIStreamError{Message: "litellm.APIConnectionError: upstream closed", Code: "500"}, llm.ErrServer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := tc.err

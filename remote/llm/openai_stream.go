@@ -17,21 +17,21 @@ type openaiChunk struct {
 	Choices []struct {
 		Index int64 `json:"index"`
 		Delta struct {
-			Content string `json:"content"`
+			Content wireText `json:"content"`
 			// Refusal is the model declining, in its own words (OpenAI).
-			Refusal string `json:"refusal"`
+			Refusal wireText `json:"refusal"`
 			// Reasoning is a thinking model's reasoning: vLLM and llama.cpp call
 			// it reasoning_content, Ollama and newer vLLM reasoning. Never answer.
-			ReasoningContent string `json:"reasoning_content"`
-			Reasoning        string `json:"reasoning"`
+			ReasoningContent wireText `json:"reasoning_content"`
+			Reasoning        wireText `json:"reasoning"`
 			ToolCalls        []struct {
 				// Index is absent in Ollama before 0.4.7, which sends every call
 				// whole in one chunk, each with its own id.
 				Index    *int64 `json:"index"`
 				ID       string `json:"id"`
 				Function struct {
-					Name      string `json:"name"`
-					Arguments string `json:"arguments"`
+					Name      string   `json:"name"`
+					Arguments wireArgs `json:"arguments"`
 				} `json:"function"`
 			} `json:"tool_calls"`
 		} `json:"delta"`
@@ -134,14 +134,14 @@ func (t *openaiTurn) add(ch openaiChunk, onDelta func(Delta)) {
 			continue // wend asks for one choice
 		}
 		d := c.Delta
-		t.reasoning += len(d.ReasoningContent) + len(d.Reasoning)
-		if d.Content != "" {
-			t.text.WriteString(d.Content)
-			onDelta(Delta{Text: d.Content})
+		t.reasoning += len(d.ReasoningContent.text) + len(d.Reasoning.text) + d.Content.other
+		if d.Content.text != "" {
+			t.text.WriteString(d.Content.text)
+			onDelta(Delta{Text: d.Content.text})
 		}
-		if d.Refusal != "" {
-			t.refusal.WriteString(d.Refusal)
-			onDelta(Delta{Text: d.Refusal})
+		if d.Refusal.text != "" {
+			t.refusal.WriteString(d.Refusal.text)
+			onDelta(Delta{Text: d.Refusal.text})
 		}
 		for _, tc := range d.ToolCalls {
 			b := t.callFor(tc.Index, tc.ID, tc.Function.Name)
@@ -153,7 +153,7 @@ func (t *openaiTurn) add(ch openaiChunk, onDelta func(Delta)) {
 				b.name = tc.Function.Name
 				onDelta(Delta{ToolStarted: b.name})
 			}
-			b.args.WriteString(tc.Function.Arguments)
+			b.args.WriteString(string(tc.Function.Arguments))
 		}
 		if c.FinishReason != "" {
 			t.finish = c.FinishReason

@@ -28,12 +28,66 @@ type sseReader struct {
 	hasData bool
 	// cutTail: the body ended inside an event whose data does not parse.
 	cutTail bool
+	begun   bool // past a possible byte order mark
 }
 
 func newSSEReader(r io.Reader) *sseReader {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 32<<20) // one event may carry a whole file as tool arguments
-	return &sseReader{sc: sc}
+	sr := &sseReader{sc: sc}
+	sc.Split(sr.scanLine)
+	return sr
+}
+
+// utf8BOM may open a stream; the SSE specification says to drop it.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// scanLine splits lines as the SSE specification ends them: CRLF, LF or a
+// lone CR. bufio.ScanLines knows only the first two and would read a stream
+// of CR-ended lines as one line that never ends. The byte order mark is
+// skipped together with the first line: a split that returns no token at the
+// end of the body ends the scan.
+func (r *sseReader) scanLine(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	skip := 0
+	if !r.begun {
+		if len(data) < len(utf8BOM) && !atEOF && bytes.HasPrefix(utf8BOM, data) {
+			return 0, nil, nil // not enough bytes to tell yet
+		}
+		if bytes.HasPrefix(data, utf8BOM) {
+			skip = len(utf8BOM)
+		}
+	}
+	advance, token = splitLine(data[skip:], atEOF)
+	if token == nil {
+		return 0, nil, nil
+	}
+	r.begun = true
+	return skip + advance, token, nil
+}
+
+// splitLine returns the first line of data and how far it reaches, or a nil
+// token when more data is needed.
+func splitLine(data []byte, atEOF bool) (int, []byte) {
+	for i, c := range data {
+		switch {
+		case c == '\n':
+			return i + 1, data[:i]
+		case c != '\r':
+		case i+1 < len(data):
+			if data[i+1] == '\n' {
+				return i + 2, data[:i]
+			}
+			return i + 1, data[:i]
+		case atEOF:
+			return i + 1, data[:i]
+		default:
+			return 0, nil // a CRLF may be split across reads
+		}
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data
+	}
+	return 0, nil
 }
 
 // Next returns the next event; false at the end of the body or on a read

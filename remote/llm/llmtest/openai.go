@@ -30,10 +30,21 @@ func openaiEvents(d Dialect, t Turn, model string, seq int, nextID func() string
 	}
 	if x.Reasoning != "" {
 		for _, p := range split(x.Reasoning, textPiece) {
+			if d == Mistral {
+				// A magistral model's reasoning: a "thinking" part whose own
+				// content is a list of text parts.
+				w.chunk(w.choice(w.delta(obj{"content", []any{obj{"type", "thinking", "thinking", []any{obj{"type", "text", "text", p}}}}}), nil), nil)
+				continue
+			}
 			w.chunk(w.choice(w.delta(obj{tr.reasoningField, p}), nil), nil)
 		}
 	}
 	for _, p := range split(t.Text, textPiece) {
+		if d == Mistral && x.Reasoning != "" {
+			// Once a turn has thinking parts, its text comes as parts too.
+			w.chunk(w.choice(w.delta(obj{"content", []any{obj{"type", "text", "text", p}}}), nil), nil)
+			continue
+		}
 		w.chunk(w.choice(w.delta(obj{"content", p}), nil), nil)
 	}
 	for _, p := range split(x.Refusal, textPiece) {
@@ -150,7 +161,7 @@ func (w *chunkWriter) toolCalls(calls []ToolCall, cutAt int, nextID func() strin
 			all = append(all, obj{"id", id(c), "type", "function", "function", obj{"name", c.Name, "arguments", args(i, c)}})
 		}
 		w.chunk(w.choice(w.delta(obj{"tool_calls", all}), nil), nil)
-	case Ollama:
+	case Ollama, Mistral:
 		for i, c := range calls {
 			w.chunk(w.choice(w.delta(obj{"tool_calls", []any{obj{"id", id(c), "index", i, "type", "function",
 				"function", obj{"name", c.Name, "arguments", args(i, c)}}}}), nil), nil)
@@ -176,6 +187,12 @@ func (w *chunkWriter) streamError(e OpenAIStreamError) []string {
 	if msg == "" {
 		msg = "the server failed while generating"
 	}
+	if e.Form == "data" {
+		// llama.cpp since its server was split (server-context.cpp):
+		// format_oai_sse({"error": ...}), and the stream ends there.
+		w.ev = append(w.ev, "data: "+mustJSON(obj{"error", obj{"code", intCode(e.Code, 500), "message", msg, "type", orDefault(e.Type, "server_error")}})+"\n\n")
+		return w.ev
+	}
 	if e.Form == "event" {
 		// The SSE way: a named event whose data is the error object.
 		w.ev = append(w.ev, "event: error\ndata: "+mustJSON(obj{"error", obj{"message", msg, "type", e.Type, "code", codeValue(e.Code)}})+"\n\n")
@@ -196,7 +213,9 @@ func (w *chunkWriter) streamError(e OpenAIStreamError) []string {
 		w.ev = append(w.ev, "data: "+mustJSON(obj{"error", obj{"message", msg, "type", orDefault(e.Type, "None"),
 			"param", "None", "code", orDefault(e.Code, "500")}})+"\n\n")
 	case Ollama, OllamaOld:
-		w.ev = append(w.ev, "data: "+mustJSON(obj{"error", obj{"message", msg, "type", orDefault(e.Type, "api_error"), "param", nil, "code", nil}})+"\n\n")
+		// middleware/openai.go's writeError: json.Encoder straight into the
+		// event stream, without "data: " and without [DONE] after it.
+		w.ev = append(w.ev, mustJSON(obj{"error", obj{"message", msg, "type", orDefault(e.Type, "api_error"), "param", nil, "code", nil}})+"\n")
 	default:
 		w.ev = append(w.ev, "data: "+mustJSON(obj{"error", obj{"message", msg, "type", orDefault(e.Type, "server_error"),
 			"param", nil, "code", codeValue(e.Code)}})+"\n\n")
@@ -230,7 +249,7 @@ func openaiError(d Dialect, f Fault) string {
 		}
 	}
 	switch d {
-	case VLLM:
+	case VLLM, Mistral:
 		return mustJSON(obj{"object", "error", "message", msg, "type", orDefault(typ, "BadRequestError"), "param", nil, "code", intCode(code, f.Status)})
 	case OllamaOld:
 		return mustJSON(obj{"error", msg})

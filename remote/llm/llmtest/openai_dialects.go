@@ -13,13 +13,19 @@ import "strconv"
 //     delta.reasoning, each tool call whole (arguments not streamed) with an
 //     index. Before 0.4.7 (OllamaOld) calls carry no index and all arrive in
 //     one chunk, each with its own id, the turn ending with "stop"; HTTP
-//     errors are {"error":"..."} with a string.
+//     errors are {"error":"..."} with a string. An error once the stream has
+//     begun is {"error":{...}} written bare (no "data: ") and no [DONE]
+//     (middleware/openai.go, BaseWriter.writeError).
 //   - vLLM: reasoning as delta.reasoning_content; errors flat,
 //     {"object":"error","message",...,"code":400}, inside a 200 stream too,
 //     followed by data: [DONE].
 //   - llama.cpp: a "timings" object on the finishing chunk; an error while
 //     streaming is an "error: {...}" line (the SSE field, not data:), then
 //     data: [DONE]; a prompt over the context is exceed_context_size_error.
+//   - Mistral: a reasoning (magistral) model's delta.content is a list of
+//     typed parts, {"type":"thinking","thinking":[{"type":"text",...}]} and
+//     {"type":"text","text":...}, plain text otherwise; each tool call whole
+//     in one chunk; errors flat like vLLM's.
 //   - LiteLLM: every absent field written as null (content, tool_calls,
 //     function_call, refusal, a continuing call's id, type and name),
 //     provider_specific_fields; error codes as strings ("429").
@@ -60,7 +66,9 @@ type OpenAIStreamError struct {
 	Message string `json:"message,omitempty"`
 	Early   bool   `json:"early,omitempty"`
 	// Form "event" sends it as "event: error" with the error in data, the way
-	// SSE names events; the default is the dialect's own way.
+	// SSE names events; "data" as llama.cpp's newer server does,
+	// data: {"error":{"code","message","type"}} and no [DONE]; the default is
+	// the dialect's own way.
 	Form string `json:"form,omitempty"`
 }
 
@@ -81,6 +89,8 @@ func traitsOf(d Dialect) traits {
 		return traits{reasoningField: "reasoning_content"}
 	case LlamaCpp:
 		return traits{fingerprint: "b5000-llmtest", reasoningField: "reasoning_content", timings: true}
+	case Mistral:
+		return traits{}
 	case LiteLLM:
 		return traits{nullUsage: true, nulls: true, reasoningField: "reasoning_content"}
 	}

@@ -25,6 +25,7 @@ const (
 	VLLM      Dialect = "vllm"       // reasoning_content, flat {"object":"error"} errors
 	LlamaCpp  Dialect = "llamacpp"   // timings, error: lines in the stream
 	LiteLLM   Dialect = "litellm"    // nulls everywhere, string codes ("429")
+	Mistral   Dialect = "mistral"    // content as typed parts, reasoning as "thinking" parts
 )
 
 // Request is one request the server received.

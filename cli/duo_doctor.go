@@ -88,6 +88,9 @@ func duoGet(ctx context.Context, hc *http.Client, glc gitlab.Config, path string
 func duoVersionCheck(ctx context.Context, hc *http.Client, glc gitlab.Config) health.Result {
 	r := health.Result{Name: CheckDuoVersion}
 	status, body, err := duoGet(ctx, hc, glc, "/api/v4/version")
+	if pr, ok := health.PolicyFailure(r.Name, err); ok {
+		return pr
+	}
 	var v struct{ Version string }
 	switch {
 	case err != nil:
@@ -132,6 +135,9 @@ func versionBefore(v, min string) bool {
 func duoWorkflowsCheck(ctx context.Context, hc *http.Client, glc gitlab.Config) health.Result {
 	r := health.Result{Name: CheckDuoWorkflows}
 	status, _, err := duoGet(ctx, hc, glc, "/api/v4/ai/duo_workflows/workflows/agent_privileges")
+	if pr, ok := health.PolicyFailure(r.Name, err); ok {
+		return pr
+	}
 	switch {
 	case err != nil:
 		r.Status, r.Reason, r.Fix = health.Fail, "no answer: "+err.Error(), "see the gitlab.* checks"
@@ -185,6 +191,9 @@ func duoWebSocketCheck(ctx context.Context, hc *http.Client, glc gitlab.Config) 
 	h.Set("Authorization", "Bearer "+glc.Token)
 	h.Set("Origin", base.Scheme+"://"+base.Host) // Workhorse checks it
 	c, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: hc, HTTPHeader: h})
+	if pr, ok := health.PolicyFailure(r.Name, err); ok {
+		return pr
+	}
 	if err != nil {
 		r.Status, r.Reason = health.Fail, "the WebSocket upgrade failed: "+err.Error()
 		switch {

@@ -65,7 +65,7 @@ func (a *api) get(ctx context.Context, path string, v any) (int, error) {
 
 // transportFailure is the result for a request that got no HTTP answer.
 func transportFailure(ctx context.Context, name string, err error, timeout time.Duration) Result {
-	if r, ok := policyFailure(name, err); ok {
+	if r, ok := PolicyFailure(name, err); ok {
 		return r
 	}
 	r := Result{Name: name, Status: Fail, Reason: "no answer: " + shortErr(err), Fix: "see the DNS, TCP and TLS results"}
@@ -304,7 +304,7 @@ func (a *api) cable(ctx context.Context) Result {
 	conn, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
 		HTTPClient: a.cfg.client(tr), HTTPHeader: h, Subprotocols: []string{"actioncable-v1-json"},
 	})
-	if pr, ok := policyFailure(CheckWebSocket, err); ok {
+	if pr, ok := PolicyFailure(CheckWebSocket, err); ok {
 		return pr
 	}
 	if err != nil {

@@ -120,9 +120,11 @@ func (cfg Config) client(tr *http.Transport) *http.Client {
 	return httpx.Secure(&http.Client{Transport: tr}, l)
 }
 
-// policyFailure is the result for a request the policy stopped (a redirect to
+// PolicyFailure is the result for a request the policy stopped (a redirect to
 // another host, a bound broken), with what to do; false for other errors.
-func policyFailure(name string, err error) (Result, bool) {
+// Exported for the Duo checks in cli, so a refused redirect gets the same
+// advice there.
+func PolicyFailure(name string, err error) (Result, bool) {
 	var limit *httpx.Error
 	if !errors.As(err, &limit) {
 		return Result{}, false
@@ -264,6 +266,10 @@ func checkModel(ctx context.Context, m ModelCheck) Result {
 	if err != nil {
 		r := Result{Name: CheckModel, Status: Fail, Reason: redactErr(err),
 			Fix: "check the provider, model name, base URL and API key (wend doctor --json shows which settings are in use)"}
+		var refused *httpx.Error
+		if errors.As(err, &refused) && refused.Kind == httpx.KindRedirect {
+			r.Fix = "set base_url to the address the model server redirects to (" + refused.To + "); wend sends the API key and the conversation only to the configured host"
+		}
 		if timedOut(ctx, err) {
 			r.Reason = "no answer from the model provider in time"
 			r.Fix = "check the base URL, the network and HTTPS_PROXY"

@@ -188,7 +188,7 @@ func checkHTTP2(ctx context.Context, cfg Config, u *url.URL, alpn string) Result
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String()+"/api/v4/version", nil)
 	resp, err := cfg.client(tr).Do(req)
 	r.Duration = time.Since(start)
-	if pr, ok := policyFailure(CheckHTTP2, err); ok {
+	if pr, ok := PolicyFailure(CheckHTTP2, err); ok {
 		pr.Duration = r.Duration
 		return pr
 	}

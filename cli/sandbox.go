@@ -64,8 +64,12 @@ func sandboxCheck(s *config.Settings, g *globals) health.Result {
 	}
 	start := time.Now()
 	sup := sb.Probe()
-	r := health.Result{Name: "sandbox", Status: health.Pass, Reason: sup.String(), Duration: time.Since(start)}
+	// The level first (what a command the agent runs can and cannot do), then
+	// the mechanisms found, so the line answers "am I protected?" by itself.
+	r := health.Result{Name: "sandbox", Status: health.Pass, Duration: time.Since(start),
+		Reason: "commands run sandboxed: " + sb.Limits() + ", nothing outlives them; " + sup.String()}
 	if sup.Namespaces != nil {
+		r.Reason = "commands run NOT sandboxed, with all your access; " + sup.String()
 		r.Status, r.Fix = health.Warn, "commands run NOT sandboxed; allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or user.max_user_namespaces > 0, or a container with a seccomp profile that permits them)"
 		if sb.Required {
 			r.Status = health.Fail

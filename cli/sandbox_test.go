@@ -53,4 +53,18 @@ func TestDoctorReportsTheSandbox(t *testing.T) {
 	if !strings.Contains(out, "sandbox") || !strings.Contains(out, "landlock: ") || !strings.Contains(out, "bubblewrap: ") {
 		t.Errorf("doctor does not report the sandbox:\n%s", out)
 	}
+	// The line says the isolation level, not only which mechanisms exist.
+	level := "commands run NOT sandboxed, with all your access"
+	if (&sandbox.Sandbox{}).Available() == nil {
+		level = "commands run sandboxed: writes only in the repository, $TMPDIR and build caches, no network, no access to ~/.ssh"
+	}
+	if !strings.Contains(out, level) {
+		t.Errorf("doctor does not say %q:\n%s", level, out)
+	}
+	cfg := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "wend", "config.toml")
+	os.MkdirAll(filepath.Dir(cfg), 0o700)
+	os.WriteFile(cfg, []byte("sandbox = \"off\"\n"), 0o600)
+	if _, out, _ = wend(t, env, "-C", t.TempDir(), "doctor", "--timeout", "1s"); !strings.Contains(out, "commands run with all your access") {
+		t.Errorf("with sandbox = \"off\" doctor does not say commands are not isolated:\n%s", out)
+	}
 }

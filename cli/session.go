@@ -287,6 +287,9 @@ func (ls *liveSession) build(ctx context.Context, g *globals, ws *workspace, int
 		Repo: filepath.Base(ws.repo.Root()), Branch: ws.branch, Facts: facts.Markdown(),
 		MaxTurns: ws.settings.MaxTurns, Attach: attacher(ws.repo.Root(), gl),
 		ContextWindow: ws.settings.ContextWindow,
+		// The provider already sends the configured budget; the agent needs it
+		// too, to name it when an answer or a call is cut at the limit.
+		MaxTokens: ws.settings.MaxTokens,
 	}
 	if cfg.ContextWindow == 0 {
 		cfg.ContextWindow = llm.DefaultContextWindowFor(ws.settings.Provider, ls.model)

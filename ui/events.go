@@ -231,7 +231,7 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 			m.plan.Awaiting = true
 			return m.layout()
 		}
-		m.approvals = append(m.approvals, p.Request)
+		m.dlg.Request(p.Request)
 		if m.reqText == nil {
 			m.reqText = map[string]string{}
 		}
@@ -254,16 +254,7 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 			}
 			m.approvedAt[m.openCalls[n-1]] = e.Time
 		}
-		for i, a := range m.approvals {
-			if a.ID == p.RequestID {
-				m.approvals = append(m.approvals[:i:i], m.approvals[i+1:]...)
-				if i == 0 {
-					m.denying = false
-					m.prompt.Reset()
-				}
-				break
-			}
-		}
+		m.dlg.Resolved(p.RequestID)
 		what := m.reqText[p.RequestID]
 		delete(m.reqText, p.RequestID)
 		if what == "" {
@@ -284,18 +275,12 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 		m.resumeState()
 		return m.layout()
 	case session.InputRequested:
-		q := p
-		m.question = &q
-		m.prompt.Reset()
+		focus := m.dlg.Ask(p)
 		m.state = session.StateWaiting
 		m.tr.AddNotice("info", "The agent asks: "+p.Question)
-		return tea.Batch(m.prompt.Focus(), m.layout())
+		return tea.Batch(focus, m.layout())
 	case session.InputAnswered:
-		if m.question != nil && m.question.RequestID == p.RequestID {
-			m.question = nil
-			m.prompt.Reset()
-			m.prompt.Blur()
-		}
+		m.dlg.Answered(p.RequestID)
 		m.tr.AddUser(p.Answer)
 		m.resumeState()
 		return m.layout()
@@ -349,7 +334,7 @@ func (m *Model) onEvent(e session.Event) tea.Cmd {
 		}
 		m.plan.Awaiting = false
 		m.plan.Locked = true
-		m.approvals, m.question, m.denying = nil, nil, false
+		m.dlg.Ended()
 		cmds := []tea.Cmd{m.tr.FinishText()}
 		m.settleInterrupted(p.State)
 		switch {
@@ -374,7 +359,7 @@ func planTool(name string) bool { return name == "set_plan" || name == "update_s
 
 // resumeState leaves the waiting state once nothing waits on the user.
 func (m *Model) resumeState() {
-	if m.state == session.StateWaiting && len(m.approvals) == 0 && m.question == nil {
+	if m.state == session.StateWaiting && !m.dlg.Waiting() {
 		m.state = session.StateRunning
 	}
 }

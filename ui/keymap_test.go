@@ -16,8 +16,8 @@ import (
 )
 
 // dispatchSources are the files of the main screen's key dispatch: onKey and
-// its helpers, the review (ui/review), the plan checklist.
-var dispatchSources = []string{"*.go", "plan/*.go", "review/*.go"}
+// its helpers, the review (ui/review), the dialogs (ui/dialog), the plan checklist.
+var dispatchSources = []string{"*.go", "plan/*.go", "review/*.go", "dialog/*.go"}
 
 // matchedBindings reads the dispatch sources and returns the KeyMap fields
 // passed to key.Matches (or handed to a component by their Keys), and every place a key is compared as a string

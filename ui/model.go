@@ -16,6 +16,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"gitlab.com/wend/wend/session"
+	"gitlab.com/wend/wend/ui/dialog"
 	"gitlab.com/wend/wend/ui/keys"
 	"gitlab.com/wend/wend/ui/plan"
 	"gitlab.com/wend/wend/ui/review"
@@ -65,13 +66,9 @@ type Model struct {
 	reviewOpen bool
 	typed      string // the task this UI started and shows; any other's SessionStarted (a replay) adds its line
 
-	approvals []session.ApprovalRequest // command/write approvals waiting, oldest first
-	planReq   string                    // id of a pending plan approval request
-	reqText   map[string]string         // request id → what it asked, for the transcript
-	denying   bool
-	question  *session.InputRequested
-	prompt    textinput.Model   // deny reason, answer, reject reason
-	reject    *review.Rejection // a review rejection waiting for its reason
+	dlg     dialog.Model      // approvals, the agent's question, a rejection's reason
+	planReq string            // id of a pending plan approval request
+	reqText map[string]string // request id → what it asked, for the transcript
 
 	queued []session.AdjustQueued
 
@@ -133,8 +130,7 @@ func New(be session.Backend, opts Options) *Model {
 	m.tr.Now = now
 	m.review = review.New(m.st, km, review.Options{Port: opts.Review, Editor: opts.Editor})
 	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot))
-	m.prompt = textinput.New()
-	m.prompt.Prompt = "› "
+	m.dlg = dialog.New(km)
 	m.applyStyles()
 	m.input.Focus()
 	if err != nil {
@@ -162,7 +158,7 @@ func (m *Model) applyStyles() {
 	if m.opts.NoColor {
 		ps = textinput.Styles{Cursor: textinput.CursorStyle{Blink: false}}
 	}
-	m.prompt.SetStyles(ps)
+	m.dlg.SetPromptStyles(ps)
 	m.spin.Style = m.st.StepRunning
 }
 
@@ -349,7 +345,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 // (the review and the plan then have the keyboard until they are left). Not
 // while a reason or an answer is being typed.
 func (m *Model) browsingPastApproval(msg tea.KeyPressMsg) bool {
-	if len(m.approvals) == 0 || m.denying || m.question != nil || m.reject != nil {
+	if !m.dlg.Browsable() {
 		return false
 	}
 	if m.help || m.focus != focusInput {
@@ -361,7 +357,7 @@ func (m *Model) browsingPastApproval(msg tea.KeyPressMsg) bool {
 
 // modal reports whether a dialog has the keyboard.
 func (m *Model) modal() bool {
-	return len(m.approvals) > 0 || m.question != nil || m.reject != nil
+	return m.dlg.Open()
 }
 
 func (m *Model) setFocus(f focusArea) tea.Cmd {

@@ -88,7 +88,7 @@ func (m *Model) progressChange() string {
 	case m.state == session.StateFailed || m.state == session.StateInterrupted:
 		seq = "\x1b]9;4;2;100\a"
 	case m.state == session.StateWaiting || m.state == session.StatePaused ||
-		len(m.approvals) > 0 || m.question != nil || m.plan.Awaiting:
+		m.dlg.Waiting() || m.plan.Awaiting:
 		seq = "\x1b]9;4;4;100\a"
 	case m.busy():
 		seq = "\x1b]9;4;3\a"

@@ -31,8 +31,8 @@ func (m *Model) onStopKey() tea.Cmd {
 		m.armed = armNone
 	}
 	switch {
-	case m.modal() && m.prompt.Value() != "":
-		m.prompt.Reset()
+	case m.modal() && m.dlg.Input() != "":
+		m.dlg.ClearInput()
 		m.armed, m.hint = armNone, "cleared"
 		return nil
 	case !m.modal() && !m.opts.FirstRun && m.focus == focusInput && m.input.Value() != "":

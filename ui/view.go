@@ -14,7 +14,6 @@ import (
 	"gitlab.com/wend/wend/ui/dialog"
 	"gitlab.com/wend/wend/ui/keys"
 	"gitlab.com/wend/wend/ui/plan"
-	"gitlab.com/wend/wend/ui/review"
 	"gitlab.com/wend/wend/ui/status"
 )
 
@@ -68,13 +67,8 @@ type dockKey struct {
 	input, placeholder      string
 	line, col               int
 	focus                   focusArea
-	approval                string
-	approvals               int
-	denying, awaiting       bool
-	prompt                  string
-	promptPos               int
-	question                *session.InputRequested
-	reject                  *review.Rejection
+	dialog                  dialog.Key
+	awaiting                bool
 	queued                  int
 	lastQueued              string
 	compKind, compQ         string
@@ -85,13 +79,9 @@ type dockKey struct {
 
 func (m *Model) currentDockKey(w, h int) dockKey {
 	k := dockKey{w: w, h: h, input: m.input.Value(), placeholder: m.input.Placeholder, line: m.input.Line(), col: m.input.Column(),
-		focus: m.focus, approvals: len(m.approvals), denying: m.denying, awaiting: m.plan.Awaiting,
-		prompt: m.prompt.Value(), promptPos: m.prompt.Position(), question: m.question, reject: m.reject,
+		focus: m.focus, dialog: m.dlg.Key(), awaiting: m.plan.Awaiting,
 		queued: len(m.queued), compKind: m.comp.kind, compQ: m.comp.q, compSel: m.comp.sel,
 		compN: len(m.comp.items), compSeq: m.comp.seq, compShown: m.comp.shown, dark: m.dark}
-	if len(m.approvals) > 0 {
-		k.approval = m.approvals[0].ID
-	}
 	if n := len(m.queued); n > 0 {
 		k.lastQueued = m.queued[n-1].ID
 	}
@@ -104,7 +94,7 @@ func (m *Model) layout() tea.Cmd {
 		return nil
 	}
 	m.input.SetWidth(max(m.width-2, 4))
-	m.prompt.SetWidth(max(dialog.BoxWidth(m.width)-8, 4))
+	m.dlg.SetWidth(m.width)
 	r := m.layoutRects()
 	m.review.SetSize(r.mainW, r.mainH)
 	if m.opts.Inline {
@@ -145,18 +135,14 @@ func (m *Model) planLines(width int) []string {
 // dockLines is the bottom block above the status bar: a dialog, or the queued
 // adjustments, completions and the input box.
 func (m *Model) dockLines(w int) []string {
-	switch {
-	case len(m.approvals) > 0:
-		r := m.approvals[0]
+	if m.dlg.Open() {
 		seen := dialog.Seen{Dir: m.opts.WorkDir, Away: m.focus != focusInput, BackKey: m.km.Back.Help().Key}
-		if c, ok := m.callArgs[m.lastOpenCall()]; ok && r.Kind != session.ApproveCommand && r.Kind != session.ApproveNetwork {
-			seen.Preview = dialog.EditPreview(c.tool, c.args, 8)
+		if r, ok := m.dlg.Approval(); ok && r.Kind != session.ApproveCommand && r.Kind != session.ApproveNetwork {
+			if c, ok := m.callArgs[m.lastOpenCall()]; ok {
+				seen.Preview = dialog.EditPreview(c.tool, c.args, 8)
+			}
 		}
-		return strings.Split(dialog.ApprovalSeen(r, seen, m.km, m.st, w, m.denying, m.prompt.View()), "\n")
-	case m.question != nil:
-		return strings.Split(dialog.Question(m.question.Question, m.st, w, m.prompt.View()), "\n")
-	case m.reject != nil:
-		return strings.Split(dialog.Reason(m.reject.Title, m.st, w, m.prompt.View()), "\n")
+		return strings.Split(m.dlg.View(seen, m.st, w), "\n")
 	}
 	var out []string
 	for _, q := range m.queued {
@@ -183,7 +169,7 @@ func (m *Model) statusLine() string {
 	if state == "" {
 		state = "idle"
 	}
-	if len(m.approvals) > 0 || m.question != nil {
+	if m.dlg.Waiting() {
 		state = "waiting for you"
 	}
 	if m.opts.ReadOnly {
@@ -390,15 +376,9 @@ func pad(s string, w int) string {
 // map (so remapped keys show as remapped).
 func (m *Model) keyHints(w int) string {
 	km := m.km
-	var bs []key.Binding
+	bs, dialogUp := m.dlg.Hints(m.focus == focusInput)
 	switch {
-	case len(m.approvals) > 0 && !m.denying && m.focus == focusInput:
-		bs = []key.Binding{km.ApproveOnce, km.ApproveStep, km.Deny, km.Review}
-		if m.approvals[0].Prefix != "" {
-			bs = append(bs[:2:2], append([]key.Binding{km.ApprovePrefix}, bs[2:]...)...)
-		}
-	case m.denying || m.question != nil || m.reject != nil:
-		bs = []key.Binding{km.Confirm, km.Back, km.Stop}
+	case dialogUp:
 	case m.focus == focusPlan: // also while an approval waits: its keys apply again on return
 		hk := m.hintKeyMap()
 		bs = enabled(hk.PlanReword, hk.PlanAdd, hk.PlanDelete, hk.PlanMoveUp, hk.PlanMoveDown, hk.PlanSkip)

@@ -1,5 +1,6 @@
-// Package dialog renders the modal boxes: command approval, the agent's question,
-// and the optional reason prompt. Renderers are pure; the root model owns inputs.
+// Package dialog is the modal boxes: command approval, the agent's question,
+// and the optional reason prompt. The renderers here are pure; Model (model.go)
+// is the component that holds the dialogs up, their input and their keys.
 package dialog
 
 import (

@@ -27,11 +27,6 @@ type (
 		err     error
 		refresh bool
 	}
-	// changesMsg: the review port listed the proposals.
-	changesMsg struct {
-		files []session.FileChange
-		err   error
-	}
 )
 
 // maxBurst bounds how many queued events one message carries, so a replayed log
@@ -103,22 +98,8 @@ func waitEvents(ch <-chan session.Event) tea.Cmd {
 	}
 }
 
-// refreshChanges asks the review port for the proposals; one call at a time.
-func (m *Model) refreshChanges() tea.Cmd {
-	if m.opts.Review == nil {
-		return nil
-	}
-	if m.changesBusy {
-		m.changesDirty = true
-		return nil
-	}
-	m.changesBusy = true
-	c, ctx := m.opts.Review, m.ctx
-	return func() tea.Msg {
-		files, err := c.Changes(ctx)
-		return changesMsg{files: files, err: err}
-	}
-}
+// refreshChanges asks the review for the proposals (ui/review lists them).
+func (m *Model) refreshChanges() tea.Cmd { return m.review.Refresh() }
 
 // refreshOpenReview reloads the proposals only while someone looks at them;
 // opening the review loads them anyway.

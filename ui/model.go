@@ -76,8 +76,7 @@ type Model struct {
 	callArgs   map[string]openCall  // their tools and arguments, for approval previews
 	approvedAt map[string]time.Time // call id → when its approval came (event time)
 
-	changesBusy, changesDirty bool
-	staged                    map[string][2]int // path → added, deleted, from ChangeStaged
+	staged map[string][2]int // path → added, deleted, from ChangeStaged and listings
 
 	comp completion
 	idx  indexing // the background file index, for the status bar
@@ -280,23 +279,6 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return tea.Batch(next, m.refreshChanges())
 		}
 		return next
-	case changesMsg:
-		m.changesBusy = false
-		if msg.err != nil {
-			m.tr.AddNotice("error", "listing changes: "+msg.err.Error())
-		} else {
-			m.review.SetFiles(msg.files)
-			// The port is the authority on what is proposed; events only add up.
-			m.staged = make(map[string][2]int, len(msg.files))
-			for _, f := range msg.files {
-				m.staged[f.Path] = [2]int{f.Added, f.Deleted}
-			}
-		}
-		if m.changesDirty {
-			m.changesDirty = false
-			return m.refreshChanges()
-		}
-		return nil
 	case review.Msg:
 		return m.updateReview(msg)
 	case completionMsg:

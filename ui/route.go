@@ -34,7 +34,8 @@ func (m *Model) resolve(op string, d session.Decision) tea.Cmd {
 }
 
 // updateReview hands a key, or a message of its own commands, to the review
-// and acts on what it asks: leave, send a decision, ask a rejection's reason.
+// and acts on what it asks: leave, send a decision, ask a rejection's reason,
+// count a new listing in the status bar.
 func (m *Model) updateReview(msg tea.Msg) tea.Cmd {
 	var out review.Out
 	var cmd tea.Cmd
@@ -46,6 +47,13 @@ func (m *Model) updateReview(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmd, m.sendDecision(out.Decision))
 	case out.Reject != nil:
 		return tea.Batch(cmd, m.askReason(out.Reject))
+	case out.Listed:
+		// The port is the authority on what is proposed; events only add up.
+		files := m.review.Files()
+		m.staged = make(map[string][2]int, len(files))
+		for _, f := range files {
+			m.staged[f.Path] = [2]int{f.Added, f.Deleted}
+		}
 	case out.Err != "":
 		m.tr.AddNotice("error", out.Err)
 	}

@@ -25,8 +25,9 @@ import (
 
 // Options are what the component reads besides keys.
 type Options struct {
-	// Port supplies a file's proposed content for modify; nil reads the file
-	// from the working directory.
+	// Port lists the proposals and supplies a file's proposed content for
+	// modify; nil lists nothing and modify reads the file from the working
+	// directory.
 	Port session.Review
 	// Editor overrides $VISUAL and $EDITOR.
 	Editor string
@@ -39,6 +40,9 @@ type Model struct {
 	opts Options
 	ctx  context.Context
 	undo [][]string // targets of each decision, newest last, for the undo key
+
+	// One listing at a time; a request meanwhile lists again once it is in.
+	listing, relist bool
 }
 
 // New returns an empty review.
@@ -57,7 +61,9 @@ type Out struct {
 	Reject *Rejection
 	// Close: the user left the review.
 	Close bool
-	// Err is a failure to show ("modify path: …", "editor: …").
+	// Listed: the proposals were listed again (Files has them).
+	Listed bool
+	// Err is a failure to show ("listing changes: …", "modify path: …", "editor: …").
 	Err string
 }
 
@@ -81,10 +87,34 @@ type (
 		path, content string
 		err           error
 	}
+	// listedMsg: the port listed the proposals.
+	listedMsg struct {
+		files []session.FileChange
+		err   error
+	}
 )
 
 func (editorReadyMsg) reviewMsg() {}
 func (editorDoneMsg) reviewMsg()  {}
+func (listedMsg) reviewMsg()      {}
+
+// Refresh asks the port for the proposals; one listing at a time, and a
+// request while one runs lists once more after it.
+func (m *Model) Refresh() tea.Cmd {
+	if m.opts.Port == nil {
+		return nil
+	}
+	if m.listing {
+		m.relist = true
+		return nil
+	}
+	m.listing = true
+	c, ctx := m.opts.Port, m.ctx
+	return func() tea.Msg {
+		files, err := c.Changes(ctx)
+		return listedMsg{files: files, err: err}
+	}
+}
 
 // Hints are the keys the hint line shows while the review has the keyboard.
 func (m Model) Hints() []key.Binding {
@@ -97,6 +127,21 @@ func (m Model) Update(msg tea.Msg) (Model, Out, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
+	case listedMsg:
+		m.listing = false
+		var out Out
+		if msg.err != nil {
+			out.Err = "listing changes: " + msg.err.Error()
+		} else {
+			m.diff.SetFiles(msg.files)
+			out.Listed = true
+		}
+		var cmd tea.Cmd
+		if m.relist {
+			m.relist = false
+			cmd = m.Refresh()
+		}
+		return m, out, cmd
 	case editorReadyMsg:
 		if msg.err != nil {
 			return m, Out{Err: "modify " + msg.path + ": " + msg.err.Error()}, nil

@@ -202,3 +202,46 @@ func TestModifyRoundTrip(t *testing.T) {
 		t.Fatal("e on a deleted file started the editor")
 	}
 }
+
+// The review lists through the port one listing at a time; a request while
+// one runs lists once more after it, and a failure is reported, not shown as
+// an empty review.
+func TestRefreshListsOnceAtATime(t *testing.T) {
+	port := &uitest.Changes{Files: files()[:1]}
+	m := New(styles.New(true, true), keys.Default(), Options{Port: port})
+	m.SetSize(100, 40)
+	first := m.Refresh()
+	if first == nil {
+		t.Fatal("Refresh with a port started nothing")
+	}
+	if m.Refresh() != nil {
+		t.Fatal("a second listing started while one runs")
+	}
+	listed, ok := first().(listedMsg)
+	if !ok || listed.err != nil {
+		t.Fatalf("listing: %#v", listed)
+	}
+	var out Out
+	var again tea.Cmd
+	m, out, again = m.Update(listed)
+	if !out.Listed || len(m.Files()) != 1 || m.Files()[0].Path != "a.go" {
+		t.Fatalf("after the listing: out %+v, files %v", out, m.Files())
+	}
+	if again == nil {
+		t.Fatal("the request made meanwhile was dropped")
+	}
+	m, out, _ = m.Update(again())
+	if !out.Listed {
+		t.Fatalf("second listing: %+v", out)
+	}
+	if m.Refresh() == nil {
+		t.Fatal("no listing after the last one came back")
+	}
+	m, out, _ = m.Update(listedMsg{err: errors.New("index locked")})
+	if out.Listed || out.Err != "listing changes: index locked" || len(m.Files()) != 1 {
+		t.Fatalf("failed listing: out %+v, files %v; want the error and the old files kept", out, m.Files())
+	}
+	if (&Model{}).Refresh() != nil {
+		t.Fatal("a review without a port listed")
+	}
+}

@@ -68,6 +68,7 @@ func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, o
 		}
 		defer ls.close()
 		opts.Review = ls.engine
+		defer pagedFrom(ls, &opts)()
 		err = runUIOn(ctx, ls.engine, opts)
 		tellWaiting(g.stdout, ls.id, opts.Review) // quitnote.go
 		return err
@@ -77,6 +78,7 @@ func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, o
 		return err
 	}
 	defer ls.close()
+	defer pagedFrom(ls, &opts)()
 	d := buildInBackground(ctx, ls, &opts, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
 	opts.Model = ls.model
 	opts.Review = d

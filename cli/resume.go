@@ -68,6 +68,7 @@ func resumeInteractive(ctx context.Context, g *globals, args []string) error {
 		Suggest: &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }},
 	}
 	uiPrefs(&opts, ws)
+	defer pagedFrom(ls, &opts)()
 	if ls.reopened.killed {
 		// The UI replays the log (the interrupted end included) and then sees
 		// the retry begin like any task.

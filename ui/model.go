@@ -127,6 +127,7 @@ func New(be session.Backend, opts Options) *Model {
 	m.plan = plan.New(m.st)
 	m.tr = transcript.New(m.st, nil)
 	m.tr.Now = now
+	m.tr.SetPaging(m.pages() != nil && !opts.Inline)
 	m.review = review.New(m.st, km, review.Options{Port: opts.Review, Editor: opts.Editor})
 	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot))
 	m.dlg = dialog.New(km)
@@ -256,7 +257,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case eventsMsg:
 		cmds := make([]tea.Cmd, 0, 2)
 		for _, e := range msg.events {
+			m.tr.Begin(e.Seq)
 			cmds = append(cmds, m.onEvent(e))
+			m.tr.End()
 			if seq := m.notification(e.Payload); seq != "" {
 				cmds = append(cmds, tea.Raw(seq))
 			}
@@ -265,6 +268,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmds...)
 	case eventsClosedMsg:
 		return nil
+	case pageMsg:
+		return m.onPage(msg)
 	case printedMsg:
 		return m.onPrinted()
 	case inlineReadyMsg:
@@ -305,7 +310,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			m.review.Scroll(-n)
 			return nil
 		}
-		return m.tr.ScrollBy(n)
+		return m.scrollBy(n)
 	case tea.PasteMsg:
 		if m.focus == focusInput && !m.modal() {
 			var cmd tea.Cmd
@@ -430,13 +435,13 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.review.Scroll(-m.mainHeight() / 2)
 			return nil
 		}
-		return m.tr.ScrollBy(m.mainHeight() / 2)
+		return m.scrollBy(m.mainHeight() / 2)
 	case key.Matches(msg, km.ScrollDown):
 		if m.reviewOpen {
 			m.review.Scroll(m.mainHeight() / 2)
 			return nil
 		}
-		return m.tr.ScrollBy(-m.mainHeight() / 2)
+		return m.scrollBy(-m.mainHeight() / 2)
 	}
 	switch m.focus {
 	case focusPlan:
@@ -484,7 +489,7 @@ func (m *Model) onInputKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.input.Reset()
 		m.history = append(m.history, text)
 		m.histAt = len(m.history)
-		scroll := m.tr.ScrollBy(-1 << 30) // back to the end
+		scroll := m.toEnd()
 		if m.state == "" || m.state.Ended() {
 			m.tr.AddUser(text)
 			m.state = session.StateStarting

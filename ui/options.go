@@ -75,8 +75,13 @@ type Options struct {
 	Keys map[string][]string
 	// Ports; nil disables the feature that needs them. Review lists the
 	// proposals and takes the review decisions (usually the backend itself).
-	Review  session.Review
-	Files   Files
+	Review session.Review
+	Files  Files
+	// History reads the session's recorded events by range, so the
+	// transcript holds a bounded window and pages the rest as the user
+	// scrolls; nil uses the backend when it implements History, else the
+	// transcript keeps only its newest entries.
+	History History
 	Suggest Suggester
 	// FirstRun shows the setup screen (no provider configured).
 	FirstRun bool

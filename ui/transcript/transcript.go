@@ -28,8 +28,9 @@ import (
 // (about 15 a second).
 const Throttle = 66 * time.Millisecond
 
-// Limits that keep memory bounded in long sessions: past them the oldest entries
-// are dropped.
+// Limits that keep memory bounded in long sessions: past them the entries
+// farthest from the view are dropped (window.go: with a store to page from,
+// they come back when scrolled to).
 const (
 	MaxEntries = 2000
 	MaxBytes   = 16 << 20
@@ -54,6 +55,10 @@ type entry struct {
 	tool *toolCall
 	// printed counts a message's blocks printed into the scrollback (inline.go).
 	printed int
+	// seq is the event that made the entry, end the last that changed it;
+	// eph marks an entry the UI added outside an event (window.go).
+	seq, end int64
+	eph      bool
 
 	// Cached lines for the simple kinds, valid for (linesW, linesKey).
 	lines    []string
@@ -85,6 +90,8 @@ type toolCall struct {
 	done, isErr               bool
 	summary, output           string
 	dur                       time.Duration
+	// orphan: a result whose call was not in the window when it came.
+	orphan bool
 }
 
 // Model is the transcript viewport.
@@ -105,6 +112,10 @@ type Model struct {
 	Now func() time.Time
 	// syncRender runs renders inline and never schedules ticks (benchmarks).
 	syncRender bool
+
+	win                  window // the events the entries cover (window.go)
+	maxEntries, maxBytes int
+	paging               bool // a store can give evicted entries back
 }
 
 // New returns an empty transcript. rs may be shared between models.
@@ -112,7 +123,8 @@ func New(st styles.Styles, rs *Renderers) Model {
 	if rs == nil {
 		rs = NewRenderers()
 	}
-	return Model{st: st, rs: rs, calls: map[string]*entry{}, Now: time.Now}
+	return Model{st: st, rs: rs, calls: map[string]*entry{}, Now: time.Now,
+		win: window{lo: 1}, maxEntries: MaxEntries, maxBytes: MaxBytes}
 }
 
 // RenderedMsg carries a finished render back to Update.
@@ -176,40 +188,36 @@ func (m *Model) ToggleTools() { m.expanded = !m.expanded }
 func (m *Model) add(e *entry) *entry {
 	m.nextID++
 	e.id = m.nextID
+	if m.win.cur > 0 {
+		e.seq, e.end = m.win.cur, m.win.cur
+	} else {
+		e.seq, e.end, e.eph = m.win.hi, m.win.hi, true
+	}
 	m.entries = append(m.entries, e)
 	m.bytes += len(e.text)
-	m.trim()
+	if m.offset > 0 && m.width > 0 {
+		m.offset += m.count(e) // scrolled up: the view stays where it is
+	}
+	if m.win.cur == 0 {
+		m.trim() // an event's entries are trimmed at its End, once it is whole
+	}
 	return e
-}
-
-// trim drops the oldest entries past the limits.
-func (m *Model) trim() {
-	drop := 0
-	for len(m.entries)-drop > MaxEntries || (m.bytes > MaxBytes && len(m.entries)-drop > 1) {
-		e := m.entries[drop]
-		m.bytes -= len(e.text)
-		if e.md != nil {
-			m.bytes -= len(e.md.buf)
-		}
-		if e.tool != nil {
-			delete(m.calls, e.tool.callID)
-			m.bytes -= len(e.tool.output)
-		}
-		drop++
-	}
-	if drop > 0 {
-		m.entries = append(m.entries[:0:0], m.entries[drop:]...)
-	}
 }
 
 // AddUser records what the user typed.
 func (m *Model) AddUser(text string) {
+	if m.win.skip {
+		return
+	}
 	m.closeText()
 	m.add(&entry{kind: User, text: termtext.Sanitize(text)})
 }
 
 // AddNotice records an informational line; level "error" shows it as an error.
 func (m *Model) AddNotice(level, text string) {
+	if m.win.skip {
+		return
+	}
 	k := Notice
 	if level == "error" {
 		k = Error
@@ -219,10 +227,15 @@ func (m *Model) AddNotice(level, text string) {
 
 // AppendText adds a streamed delta to the open assistant message.
 func (m *Model) AppendText(s string) tea.Cmd {
+	if m.win.skip {
+		return nil
+	}
 	if m.open == nil {
 		m.open = m.add(&entry{kind: Assistant, md: &stream{}})
+		m.textAction(m.open)
 	}
 	e := m.open
+	m.stamp(e)
 	e.md.buf = append(e.md.buf, s...)
 	m.bytes += len(s)
 	e.md.ends = e.md.sp.scan(e.md.buf, e.md.ends)
@@ -231,8 +244,12 @@ func (m *Model) AppendText(s string) tea.Cmd {
 
 // FinishText closes the open assistant message: its tail becomes a final block.
 func (m *Model) FinishText() tea.Cmd {
+	if m.win.skip {
+		return nil
+	}
 	e := m.open
 	if e == nil {
+		m.textAction(nil) // it closes what a page before this one left open
 		return nil
 	}
 	m.closeText()
@@ -240,12 +257,21 @@ func (m *Model) FinishText() tea.Cmd {
 }
 
 func (m *Model) closeText() {
+	m.textAction(nil)
 	e := m.open
 	if e == nil {
 		return
 	}
 	m.open = nil
-	s := e.md
+	m.stamp(e)
+	finish(e.md)
+}
+
+// finish marks a message complete: its tail becomes a final block.
+func finish(s *stream) {
+	if s.finished {
+		return
+	}
 	s.finished = true
 	last := 0
 	if n := len(s.ends); n > 0 {
@@ -258,6 +284,9 @@ func (m *Model) closeText() {
 
 // ToolCalled records a tool call; ToolFinished completes it.
 func (m *Model) ToolCalled(callID, name string, args json.RawMessage) {
+	if m.win.skip {
+		return
+	}
 	m.closeText()
 	e := m.add(&entry{kind: Tool, tool: &toolCall{callID: callID, name: termtext.Sanitize(name),
 		short: termtext.Sanitize(shortArgs(args)), args: termtext.Sanitize(string(args))}})
@@ -266,10 +295,14 @@ func (m *Model) ToolCalled(callID, name string, args json.RawMessage) {
 
 // ToolFinished completes the call with its result.
 func (m *Model) ToolFinished(callID, name string, isErr bool, summary, output string, d time.Duration) {
+	if m.win.skip {
+		return
+	}
 	e, ok := m.calls[callID]
 	if !ok {
-		e = m.add(&entry{kind: Tool, tool: &toolCall{callID: callID, name: termtext.Sanitize(name)}})
+		e = m.add(&entry{kind: Tool, tool: &toolCall{callID: callID, name: termtext.Sanitize(name), orphan: true}})
 	}
+	m.stamp(e)
 	delete(m.calls, callID)
 	t := e.tool
 	t.done, t.isErr, t.summary, t.dur = true, isErr, termtext.Sanitize(summary), d
@@ -277,9 +310,11 @@ func (m *Model) ToolFinished(callID, name string, isErr bool, summary, output st
 		output = output[:64<<10] // a transcript is not a log file
 	}
 	t.output = termtext.Sanitize(output)
-	m.bytes += len(output)
+	m.bytes += len(t.output)
 	e.linesW = 0
-	m.trim()
+	if m.win.cur == 0 {
+		m.trim()
+	}
 }
 
 // LastText is the source of the newest assistant message, for copying.
@@ -306,6 +341,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		s := e.md
 		s.inflight = false
 		s.cost = msg.took
+		// Scrolled up, rows growing below the view move the offset, not the view.
+		rows, below := m.count(e), m.offset > 0 && m.below(e)
+		defer func() {
+			if below {
+				m.offset += m.count(e) - rows
+			}
+		}()
 		if msg.gen == s.gen && msg.width == s.width && msg.from == s.nr {
 			for _, b := range msg.blocks {
 				if len(s.flat) > 0 {

@@ -52,6 +52,9 @@ type window struct {
 // notes, shown at the end when the end is live.
 func (m *Model) Begin(seq int64) {
 	w := &m.win
+	if seq <= 0 {
+		return // not from a log: shown like the UI's own notes
+	}
 	live := w.hi >= w.last
 	w.last = max(w.last, seq)
 	if seq <= w.hi || !live {

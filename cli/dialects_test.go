@@ -266,3 +266,16 @@ func TestRunOutputBudgetReachesTheServer(t *testing.T) {
 		t.Fatalf("wend config (exit %d) does not show the budget:\n%s%s", code, out, errOut)
 	}
 }
+
+// A server that ignores "stream": true and answers the whole chat.completion
+// as JSON over many lines: the run does its task instead of failing on "not
+// valid JSON; check --base-url".
+func TestRunWholeJSONAnswerCompletes(t *testing.T) {
+	r := runAgainst(t, llmtest.VLLM,
+		llmtest.Turn{ToolCalls: []llmtest.ToolCall{{Name: "read_file", Args: json.RawMessage(`{"path":"stats.go"}`)}}, OpenAI: &llmtest.OpenAITurn{End: "whole"}},
+		llmtest.Turn{ToolCalls: []llmtest.ToolCall{finishCall("read it")}, OpenAI: &llmtest.OpenAITurn{End: "whole"}})
+	r.finished(t)
+	if r.fin.Summary != "read it" {
+		t.Fatalf("summary %q", r.fin.Summary)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -78,7 +79,11 @@ func (p *openaiProvider) Stream(ctx context.Context, req Request, onDelta func(D
 			return nil, quota(cls.api(f, failed.cause(p.url)), f)
 		}
 		defer res.Body.Close()
-		return readOpenAI(ctx, res.Body, cls, onDelta)
+		var body io.Reader = res.Body
+		if isJSONBody(res.Header) {
+			body = wholeJSON{res.Body}
+		}
+		return readOpenAI(ctx, body, cls, onDelta)
 	})
 }
 

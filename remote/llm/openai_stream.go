@@ -15,36 +15,59 @@ import (
 // are null (LiteLLM writes every absent one so) decode as zero values.
 type openaiChunk struct {
 	Choices []struct {
-		Index int64 `json:"index"`
-		Delta struct {
-			Content wireText `json:"content"`
-			// Refusal is the model declining, in its own words (OpenAI).
-			Refusal wireText `json:"refusal"`
-			// Reasoning is a thinking model's reasoning: vLLM and llama.cpp call
-			// it reasoning_content, Ollama and newer vLLM reasoning. Never answer.
-			ReasoningContent wireText `json:"reasoning_content"`
-			Reasoning        wireText `json:"reasoning"`
-			ToolCalls        []struct {
-				// Index is absent in Ollama before 0.4.7, which sends every call
-				// whole in one chunk, each with its own id.
-				Index    *int64 `json:"index"`
-				ID       string `json:"id"`
-				Function struct {
-					Name      string   `json:"name"`
-					Arguments wireArgs `json:"arguments"`
-				} `json:"function"`
-			} `json:"tool_calls"`
-		} `json:"delta"`
-		FinishReason string `json:"finish_reason"`
+		Index int64       `json:"index"`
+		Delta openaiDelta `json:"delta"`
+		// Message is a whole chat.completion's answer, from a server that
+		// answered a streaming request in one JSON body.
+		Message      *openaiDelta `json:"message"`
+		FinishReason string       `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *struct {
-		PromptTokens        int64 `json:"prompt_tokens"`
-		CompletionTokens    int64 `json:"completion_tokens"`
+	// Usage is read apart (openaiUsage): counts in an unexpected shape cost
+	// the counts, never the answer.
+	Usage json.RawMessage `json:"usage"`
+}
+
+// openaiDelta is what one chunk adds to the answer.
+type openaiDelta struct {
+	Content wireText `json:"content"`
+	// Refusal is the model declining, in its own words (OpenAI).
+	Refusal wireText `json:"refusal"`
+	// Reasoning is a thinking model's reasoning: vLLM and llama.cpp call
+	// it reasoning_content, Ollama and newer vLLM reasoning. Never answer.
+	ReasoningContent wireText `json:"reasoning_content"`
+	Reasoning        wireText `json:"reasoning"`
+	ToolCalls        []struct {
+		// Index is absent in Ollama before 0.4.7, which sends every call
+		// whole in one chunk, each with its own id.
+		Index    *int64 `json:"index"`
+		ID       string `json:"id"`
+		Function struct {
+			Name      string   `json:"name"`
+			Arguments wireArgs `json:"arguments"`
+		} `json:"function"`
+	} `json:"tool_calls"`
+}
+
+// openaiUsage is a chunk's token counts; ok is false when there are none or
+// they do not read as counts.
+func openaiUsage(raw json.RawMessage) (Usage, bool) {
+	var u struct {
+		PromptTokens        float64 `json:"prompt_tokens"`
+		CompletionTokens    float64 `json:"completion_tokens"`
 		PromptTokensDetails struct {
-			CachedTokens     int64 `json:"cached_tokens"`
-			CacheWriteTokens int64 `json:"cache_write_tokens"`
+			CachedTokens     float64 `json:"cached_tokens"`
+			CacheWriteTokens float64 `json:"cache_write_tokens"`
 		} `json:"prompt_tokens_details"`
-	} `json:"usage"`
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &u) != nil {
+		return Usage{}, false
+	}
+	cached := int64(u.PromptTokensDetails.CachedTokens)
+	// OpenAI counts cached tokens inside prompt_tokens; wend's InputTokens,
+	// like Anthropic's, excludes them.
+	return Usage{InputTokens: int64(u.PromptTokens) - cached, OutputTokens: int64(u.CompletionTokens),
+		CacheReadTokens: cached, CacheWriteTokens: int64(u.PromptTokensDetails.CacheWriteTokens)}, true
 }
 
 // openaiCall is one tool call being assembled from deltas.
@@ -70,6 +93,9 @@ type openaiTurn struct {
 // stream is complete at data: [DONE], or at a clean end of the body after a
 // finish_reason (llama.cpp forks and proxies that omit [DONE]).
 func readOpenAI(ctx context.Context, body io.Reader, cls classifier, onDelta func(Delta)) (*Response, error) {
+	if whole, ok := body.(wholeJSON); ok {
+		return readOpenAIWhole(ctx, whole, cls, onDelta)
+	}
 	sse := newSSEReader(body)
 	t := &openaiTurn{byIndex: map[int64]*openaiCall{}}
 	done := false
@@ -122,18 +148,17 @@ func streamFailure(cls classifier, f apiFailure) error {
 
 func (t *openaiTurn) add(ch openaiChunk, onDelta func(Delta)) {
 	t.chunks++
-	if u := ch.Usage; u != nil {
-		cached := u.PromptTokensDetails.CachedTokens
-		// OpenAI counts cached tokens inside prompt_tokens; wend's InputTokens,
-		// like Anthropic's, excludes them.
-		t.usage = Usage{InputTokens: u.PromptTokens - cached, OutputTokens: u.CompletionTokens,
-			CacheReadTokens: cached, CacheWriteTokens: u.PromptTokensDetails.CacheWriteTokens}
+	if u, ok := openaiUsage(ch.Usage); ok {
+		t.usage = u
 	}
 	for _, c := range ch.Choices {
 		if c.Index != 0 {
 			continue // wend asks for one choice
 		}
 		d := c.Delta
+		if c.Message != nil {
+			d = *c.Message
+		}
 		t.reasoning += len(d.ReasoningContent.text) + len(d.Reasoning.text) + d.Content.other
 		if d.Content.text != "" {
 			t.text.WriteString(d.Content.text)
@@ -293,4 +318,37 @@ func clipText(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// wholeJSON is a 2xx body that is one JSON document (Content-Type
+// application/json), not an event stream: a server or gateway that ignores
+// "stream": true answers with the whole chat.completion, often pretty-printed
+// over many lines.
+type wholeJSON struct{ io.Reader }
+
+// maxWholeAnswer bounds a whole JSON answer read into memory.
+const maxWholeAnswer = 32 << 20
+
+// readOpenAIWhole reads a whole chat.completion (or an error object sent
+// with status 200) as the one chunk of a complete stream.
+func readOpenAIWhole(ctx context.Context, body wholeJSON, cls classifier, onDelta func(Delta)) (*Response, error) {
+	data, err := io.ReadAll(io.LimitReader(body, maxWholeAnswer))
+	if err != nil {
+		return nil, cls.transport(ctx, err, "")
+	}
+	data = bytes.TrimSpace(data)
+	if !bytes.HasPrefix(data, []byte("{")) {
+		// An event stream labelled as JSON (a proxy's mistake): read as one.
+		return readOpenAI(ctx, bytes.NewReader(data), cls, onDelta)
+	}
+	if f, ok := wireFailure(http.StatusOK, data, false); ok {
+		return nil, streamFailure(cls, f)
+	}
+	var ch openaiChunk
+	if err := json.Unmarshal(data, &ch); err != nil {
+		return nil, cls.transport(ctx, err, "")
+	}
+	t := &openaiTurn{byIndex: map[int64]*openaiCall{}}
+	t.add(ch, onDelta)
+	return t.response(cls)
 }

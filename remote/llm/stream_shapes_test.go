@@ -1,6 +1,7 @@
 package llm_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -139,5 +140,34 @@ func TestAnthropicStreamFraming(t *testing.T) {
 				t.Fatalf("waits %v for %d answers", sl.Waits(), len(turns))
 			}
 		})
+	}
+}
+
+// A server that ignores "stream": true answers with the whole chat.completion
+// as application/json over many lines: the same answer, not a malformed
+// stream; an event stream mislabelled as JSON is still read as a stream.
+func TestOpenAIWholeJSONAnswer(t *testing.T) {
+	resp, err, _, ds := streamOnce(t, llmtest.VLLM, llmtest.Turn{Text: "Hello.",
+		ToolCalls: []llmtest.ToolCall{{ID: "call_1", Name: "read_file", Args: json.RawMessage(`{"path":"a.go"}`)}},
+		OpenAI:    &llmtest.OpenAITurn{End: "whole"}})
+	wantShapedAnswer(t, resp, err)
+	if ds.text() != "Hello." || resp.Usage.OutputTokens != 20 {
+		t.Fatalf("streamed %q, usage %+v", ds.text(), resp.Usage)
+	}
+	mislabelled := llmtest.Fault{Status: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: shapedStream() + "data: [DONE]\n\n"}
+	resp, err, _, _ = streamOnce(t, llmtest.OpenAI, llmtest.Turn{Fault: &mislabelled})
+	wantShapedAnswer(t, resp, err)
+}
+
+// Token counts in a shape wend does not expect (floats, text) cost the
+// counts, never the answer.
+func TestOpenAIOddUsageNeverSinksTheAnswer(t *testing.T) {
+	raw := "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello.\"}}],\"usage\":{\"prompt_tokens\":12.0,\"completion_tokens\":\"3\"}}\n\n" +
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"function\":{\"name\":\"read_file\",\"arguments\":\"{\\\"path\\\":\\\"a.go\\\"}\"}}]},\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":12.0,\"completion_tokens\":3.0}}\n\n" +
+		"data: [DONE]\n\n"
+	resp, err, _, _ := streamOnce(t, llmtest.OpenAI, llmtest.Turn{Raw: raw})
+	wantShapedAnswer(t, resp, err)
+	if resp.Usage.InputTokens != 12 || resp.Usage.OutputTokens != 3 {
+		t.Fatalf("usage %+v", resp.Usage)
 	}
 }

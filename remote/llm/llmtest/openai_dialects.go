@@ -1,6 +1,11 @@
 package llmtest
 
-import "strconv"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
 
 // The OpenAI-compatible servers agree on data: chat.completion.chunk lines
 // and differ in the rest. What each dialect here writes, as read from the
@@ -55,7 +60,9 @@ type OpenAITurn struct {
 	Error *OpenAIStreamError `json:"error,omitempty"`
 	// End changes how the stream ends: "no_done" closes the connection cleanly
 	// after the usage chunk without data: [DONE]; "done_only" sends the role
-	// chunk and data: [DONE] and nothing else.
+	// chunk and data: [DONE] and nothing else; "whole" ignores "stream": true
+	// and answers one pretty-printed chat.completion as application/json, as
+	// a server or gateway without streaming does.
 	End string `json:"end,omitempty"`
 }
 
@@ -127,4 +134,35 @@ func codeValue(code string) any {
 		return nil
 	}
 	return code
+}
+
+// openaiWhole is the reply as one chat.completion object (the non-streaming
+// answer documented for Chat Completions), indented over many lines.
+func openaiWhole(t Turn, model string, seq int, nextID func() string) string {
+	msg := obj{"role", "assistant", "content", nil}
+	if t.Text != "" {
+		msg = obj{"role", "assistant", "content", t.Text}
+	}
+	if len(t.ToolCalls) > 0 {
+		var calls []any
+		for _, c := range t.ToolCalls {
+			id := c.ID
+			if id == "" {
+				id = nextID()
+			}
+			calls = append(calls, obj{"id", id, "type", "function", "function", obj{"name", c.Name, "arguments", c.args()}})
+		}
+		msg = append(msg, "tool_calls", calls)
+	}
+	msg = append(msg, "refusal", nil)
+	u := t.usage()
+	prompt := u.InputTokens + u.CacheReadTokens
+	c := obj{"id", fmt.Sprintf("chatcmpl-%02d", seq), "object", "chat.completion", "created", created, "model", model,
+		"choices", []any{obj{"index", 0, "message", msg, "logprobs", nil, "finish_reason", openaiFinish(t.stopReason())}},
+		"usage", obj{"prompt_tokens", prompt, "completion_tokens", u.OutputTokens, "total_tokens", prompt + u.OutputTokens}}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, []byte(mustJSON(c)), "", "  "); err != nil {
+		panic(err)
+	}
+	return buf.String() + "\n"
 }

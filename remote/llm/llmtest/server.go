@@ -198,6 +198,12 @@ func (s *Server) writeReply(w http.ResponseWriter, t Turn, model string) {
 	if s.dialect == Anthropic {
 		events = anthropicEvents(t, model, s.msgSeq, s.nextToolID)
 	} else {
+		if t.OpenAI != nil && t.OpenAI.End == "whole" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			io.WriteString(w, openaiWhole(t, model, s.msgSeq, s.nextToolID))
+			return
+		}
 		events = openaiEvents(s.dialect, t, model, s.msgSeq, s.nextToolID)
 	}
 	h := w.Header()

@@ -109,6 +109,9 @@ func readOpenAI(ctx context.Context, body io.Reader, cls classifier, onDelta fun
 			done = true
 			break
 		}
+		if len(data) == 0 || ev.name == "ping" {
+			continue // a keep-alive: "data:" with nothing, or a named ping
+		}
 		if ev.name == "error" {
 			f, ok := wireFailure(http.StatusOK, data, true)
 			if !ok {

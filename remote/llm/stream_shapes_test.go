@@ -2,6 +2,7 @@ package llm_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -54,6 +55,8 @@ func TestOpenAIStreamFraming(t *testing.T) {
 		"byte order mark":               "\ufeff" + shapedStream() + done,
 		"last event without blank line": strings.TrimSuffix(shapedStream(), "\n\n"),
 		"event: ping and choices null":  "event: ping\ndata: {}\n\ndata: {\"choices\":null}\n\n" + shapedStream() + done,
+		"empty data keep-alives":        "data:\n\ndata: \n\n" + shapedStream() + "event: ping\ndata: ping\n\n" + done,
+		"id and retry fields":           "retry: 3000\nid: 1\n" + shapedStream() + done,
 	} {
 		t.Run(name, func(t *testing.T) {
 			resp, err, _, _ := streamOnce(t, llmtest.OpenAI, llmtest.Turn{Raw: raw})
@@ -124,9 +127,10 @@ func TestAnthropicStreamFraming(t *testing.T) {
 	overloaded := "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_0\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[],\"model\":\"m\",\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\n" +
 		"event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n"
 	for name, turns := range map[string][]string{
-		"LF":                   {answer},
-		"CRLF":                 {strings.ReplaceAll(answer, "\n", "\r\n")},
-		"overloaded, retried":  {strings.ReplaceAll(overloaded, "\n", "\r\n"), answer},
+		"LF":                  {answer},
+		"CRLF":                {strings.ReplaceAll(answer, "\n", "\r\n")},
+		"overloaded, retried": {strings.ReplaceAll(overloaded, "\n", "\r\n"), answer},
+		"data lines only (no event: names, as some gateways relay it)": {regexp.MustCompile(`(?m)^event: .*\n`).ReplaceAllString(answer, "")},
 		"without message_stop": {strings.TrimSuffix(answer, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")},
 	} {
 		t.Run(name, func(t *testing.T) {

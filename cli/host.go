@@ -88,8 +88,12 @@ func runHost(ctx context.Context, g *globals, id string, resume bool) error {
 		return err
 	}
 	h := &host{log: ls.log, be: d, onDetach: ws.settings.OnDetach}
-	srv := rpc.NewServer(d, rpc.Options{Session: id, Review: d,
-		OnDetach: h.detached})
+	opts := rpc.Options{Session: id, Review: d, OnDetach: h.detached}
+	if p, err := ls.writer.Pager(); err == nil { // openLive and reopenLive always make a writer
+		opts.Record = p // clients page their transcripts from the store
+		defer p.Close()
+	}
+	srv := rpc.NewServer(d, opts)
 	go srv.Serve(l)
 	defer srv.Close()
 	fmt.Fprintf(g.stderr, "wend host %s: serving %s (pid %d)\n", id, l.Addr(), os.Getpid())

@@ -57,8 +57,9 @@ func (m *Model) loadPage() tea.Cmd {
 // the entries into the window.
 func (m *Model) onPage(msg pageMsg) tea.Cmd {
 	if msg.err != nil {
-		m.tr.Failed()
-		m.tr.AddNotice("error", "reading the session's earlier events: "+msg.err.Error())
+		if m.tr.Failed() {
+			m.tr.AddNotice("error", "reading the session's record for the transcript: "+msg.err.Error())
+		}
 		return nil
 	}
 	s := New(nil, Options{Keys: m.opts.Keys, NoColor: m.opts.NoColor, Clock: m.opts.Clock})

@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"gitlab.com/wend/wend/remote/rpc"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/store"
 	"gitlab.com/wend/wend/ui/transcript"
@@ -114,26 +117,26 @@ func feed(m *Model, events []session.Event) {
 	}
 }
 
-// counting is a History that counts what it reads.
+// counting is a History that counts the pages it reads.
 type counting struct {
-	p     *store.Pager
-	calls int
+	h     History
+	calls atomic.Int64
 }
 
 func (c *counting) EventRange(ctx context.Context, from, to int64) ([]session.Event, error) {
-	c.calls++
-	return c.p.EventRange(ctx, from, to)
+	c.calls.Add(1)
+	return c.h.EventRange(ctx, from, to)
 }
 
 // scrollToTop scrolls up half a screen at a time, paging as the UI does,
 // until the first event's text is on screen; it checks the window's bounds on
 // the way and returns the steps taken.
-func scrollToTop(t testing.TB, m *Model, h *counting, limit int) int {
+func scrollToTop(t testing.TB, m *Model, p *store.Pager, limit int) int {
 	t.Helper()
 	for steps := 1; ; steps++ {
-		before := h.p.BytesRead()
+		before := p.BytesRead()
 		pump(m, m.scrollBy(m.mainHeight()/2))
-		if got := h.p.BytesRead() - before; got > 1<<20 {
+		if got := p.BytesRead() - before; got > 1<<20 {
 			t.Fatalf("one scroll read %d bytes from the store", got)
 		}
 		if n := m.tr.Len(); n > limit {
@@ -151,7 +154,9 @@ func scrollToTop(t testing.TB, m *Model, h *counting, limit int) int {
 
 // A session of 21,000 events: scrolled to the top, the first event's text is on
 // screen, the transcript never holds more than its window, each page costs a
-// bounded read of the store, and back at the end the newest turn shows.
+// bounded read of the store, and back at the end the newest turn shows. In
+// process (the store's pager) and attached to a host over its socket (the
+// client's EventRange, the host reading its store).
 func TestScrollToTheTopOfALongStoredSession(t *testing.T) {
 	st, events := storedSession(t, 3000)
 	p, err := st.Pager("s1")
@@ -159,8 +164,57 @@ func TestScrollToTheTopOfALongStoredSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	h := &counting{p: p}
-	m := New(uitest.NewBackend(), Options{History: h, NoColor: true, Clock: stepClock()})
+	t.Run("in-process", func(t *testing.T) {
+		h := &counting{h: p}
+		m := New(uitest.NewBackend(), Options{History: h, NoColor: true, Clock: stepClock()})
+		scrollThrough(t, m, h, p, st, events)
+	})
+	t.Run("attached", func(t *testing.T) {
+		h := &counting{h: p}
+		be := uitest.NewBackend()
+		for _, e := range events {
+			be.Emit(e.Payload) // the same seqs: both count from 1
+		}
+		c := attachClient(t, be, h)
+		m := New(c, Options{NoColor: true, Clock: stepClock()})
+		ch := c.Events(t.Context(), 0)
+		var streamed []session.Event
+		for len(streamed) < len(events) {
+			e, ok := <-ch
+			if !ok {
+				t.Fatalf("the stream ended after %d events", len(streamed))
+			}
+			streamed = append(streamed, e)
+		}
+		scrollThrough(t, m, h, p, st, streamed)
+	})
+}
+
+// attachClient serves be with rec as its record on a socket and dials it.
+func attachClient(t testing.TB, be session.Backend, rec rpc.Record) *rpc.Client {
+	dir, err := os.MkdirTemp("", "wend-paging-") // t.TempDir's long names overflow sockaddr_un
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "s", rpc.SocketName)
+	l, err := rpc.Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := rpc.NewServer(be, rpc.Options{Session: "s1", Record: rec})
+	go srv.Serve(l)
+	t.Cleanup(srv.Close)
+	c, err := rpc.Dial(context.Background(), path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func scrollThrough(t *testing.T, m *Model, h *counting, p *store.Pager, st *store.Store, events []session.Event) {
+	p0 := p.BytesRead()
 	m.tr.SetLimits(400, 4<<20)
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	feed(m, events)
@@ -176,17 +230,17 @@ func TestScrollToTheTopOfALongStoredSession(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	heap0 := ms.HeapInuse
 	limit := 400 + transcript.PageEvents
-	steps := scrollToTop(t, m, h, limit)
+	steps := scrollToTop(t, m, p, limit)
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	t.Logf("top after %d scrolls, %d pages, %d bytes read; heap %d MB at the end, %d MB at the top",
-		steps, h.calls, p.BytesRead(), heap0>>20, ms.HeapInuse>>20)
+		steps, h.calls.Load(), p.BytesRead()-p0, heap0>>20, ms.HeapInuse>>20)
 	if ms.HeapInuse > heap0+64<<20 {
 		t.Fatalf("the heap grew from %d to %d MB scrolling up", heap0>>20, ms.HeapInuse>>20)
 	}
 	fi, _ := os.Stat(st.Dir() + "/s1/events.jsonl")
-	if p.BytesRead() > 3*fi.Size() {
-		t.Fatalf("scrolling through read %d bytes of a %d-byte log", p.BytesRead(), fi.Size())
+	if p.BytesRead()-p0 > 3*fi.Size() {
+		t.Fatalf("scrolling through read %d bytes of a %d-byte log", p.BytesRead()-p0, fi.Size())
 	}
 	// New events while the user reads the start: kept in the store, shown
 	// when the view comes back to the end (here at once, by typing).

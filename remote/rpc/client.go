@@ -146,6 +146,15 @@ func (c *Client) Decide(ctx context.Context, d session.Decision) error {
 	return c.invoke(ctx, "Decide", &resolveRequest{Decision: d}, &empty{})
 }
 
+// EventRange reads the session's recorded events from..to (at most 4,096 of
+// them) from the host's store: the UI's transcript pages its far past with it
+// (ui.History).
+func (c *Client) EventRange(ctx context.Context, from, to int64) ([]session.Event, error) {
+	var rep eventBatch
+	err := c.invoke(ctx, "EventRange", &rangeRequest{From: from, To: to}, &rep)
+	return rep.Events, err
+}
+
 // Events streams the session's log from after+1, then live events, until ctx
 // ends or the connection is lost; the channel is closed then.
 func (c *Client) Events(ctx context.Context, after int64) <-chan session.Event {

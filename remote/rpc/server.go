@@ -27,7 +27,19 @@ type Options struct {
 	OnAttach, OnDetach func()
 	// Owner is the only uid allowed; the zero Options mean this process's.
 	Owner *uint32
+	// Record reads the session's recorded events by range (the store's
+	// pager), so a client's transcript pages its far past instead of
+	// holding it; nil answers that this host keeps none.
+	Record Record
 }
+
+// Record is the session's event store as the server reads it.
+type Record interface {
+	EventRange(ctx context.Context, from, to int64) ([]session.Event, error)
+}
+
+// maxRange bounds one EventRange answer, whatever the client asked.
+const maxRange = 4096
 
 // Server serves one session's Backend to clients on a socket.
 type Server struct {
@@ -194,6 +206,22 @@ func (s *Server) decide(ctx context.Context, in *resolveRequest) (*empty, error)
 		return nil, status.Error(codes.NotFound, "this session does not stage changes")
 	}
 	return &empty{}, s.opts.Review.Decide(ctx, in.Decision)
+}
+
+// eventRange answers a page of the recorded events.
+func (s *Server) eventRange(ctx context.Context, in *rangeRequest) (*eventBatch, error) {
+	if s.opts.Record == nil {
+		return nil, status.Error(codes.Unimplemented, "this session's host keeps no record to page from")
+	}
+	from, to := max(in.From, 1), in.To
+	if to-from >= maxRange {
+		to = from + maxRange - 1
+	}
+	if to < from {
+		return &eventBatch{}, nil
+	}
+	evs, err := s.opts.Record.EventRange(ctx, from, to)
+	return &eventBatch{Events: evs}, err
 }
 
 // History is optionally implemented by a Backend whose log can be copied at

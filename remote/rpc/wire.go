@@ -62,6 +62,12 @@ type (
 		// starts at After+1 with the whole history, then goes on live.
 		After int64 `json:"after"`
 	}
+	// rangeRequest asks for the recorded events from From to To
+	// (inclusive): a client's transcript pages its far past.
+	rangeRequest struct {
+		From int64 `json:"from"`
+		To   int64 `json:"to"`
+	}
 	// eventBatch carries what was ready at once: a reattaching client gets
 	// the history in a few hundred messages, not one per event.
 	eventBatch struct {
@@ -150,6 +156,7 @@ var serviceDesc = grpc.ServiceDesc{
 		method("Changes", false, (*Server).changes),
 		method("Content", false, (*Server).content),
 		method("Decide", true, (*Server).decide),
+		method("EventRange", false, (*Server).eventRange),
 	},
 	Streams: []grpc.StreamDesc{{
 		StreamName:    "Events",

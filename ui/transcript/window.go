@@ -43,6 +43,7 @@ type window struct {
 	headClosed bool
 
 	loading bool // a page is on its way
+	failed  int  // pages that did not come
 	minID   int  // the lowest entry id (pages in front take ids below it)
 }
 
@@ -304,8 +305,13 @@ func (m *Model) Want() (from, to int64, ok bool) {
 	return from, to, true
 }
 
-// Failed says the page Want asked for will not come.
-func (m *Model) Failed() { m.win.loading = false }
+// Failed says the page Want asked for will not come; first reports the first
+// failure, so the UI says it once, not at every scroll.
+func (m *Model) Failed() (first bool) {
+	m.win.loading = false
+	m.win.failed++
+	return m.win.failed == 1
+}
 
 // ToEnd scrolls back to the end. A window whose end is not live is replaced
 // by an empty one at the session's newest event; the pages before it follow.
@@ -317,7 +323,7 @@ func (m *Model) ToEnd() tea.Cmd {
 		m.entries = nil
 		m.bytes, m.open = 0, nil
 		clear(m.calls)
-		*w = window{lo: w.last + 1, hi: w.last, last: w.last}
+		*w = window{lo: w.last + 1, hi: w.last, last: w.last, failed: w.failed}
 	}
 	m.offset = 0
 	return m.ensureVisible()

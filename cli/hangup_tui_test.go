@@ -117,6 +117,17 @@ func TestHangupEndsTheTUIsRunningCommand(t *testing.T) {
 						t.Fatalf("the host (pid %d) survived %v for 30 s", hostPID, sig)
 					}
 				}
+				if sig == syscall.SIGKILL {
+					// A killed host cannot wait for its command: the kernel
+					// ends the command's namespace after the host is gone,
+					// asynchronously. Give it a bounded moment, then no
+					// process of the command may remain and nothing may write.
+					for deadline := time.Now().Add(5 * time.Second); len(processesWith(marker)) > 0; time.Sleep(10 * time.Millisecond) {
+						if time.Now().After(deadline) {
+							t.Fatalf("the command's processes outlived the SIGKILLed host by 5 s: %v", processesWith(marker))
+						}
+					}
+				}
 			}
 			// As in the headless test: one command cadence apart, 20 reads of
 			// the size must agree (nothing signals "nothing appends any more").

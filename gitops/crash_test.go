@@ -276,12 +276,14 @@ func TestCrashAtEveryWriteBoundary(t *testing.T) {
 		}
 	}
 	acceptTop := inProcess(func(s *Session, c *crashScene) error { _, err := s.AcceptHunk(bg, c.hunkTop, ""); return err })
+	rejectBottom := inProcess(func(s *Session, c *crashScene) error { _, err := s.RejectHunk(bg, c.hunkBottom, ""); return err })
 	cases := []opCase{
 		{name: "accept hunk", op: func(c *crashScene) []string { return []string{"accept-hunk", c.hunkTop} }},
 		{name: "accept new file", op: func(c *crashScene) []string { return []string{"accept-file", "dir/new.txt"} }},
 		{name: "reject hunk", op: func(c *crashScene) []string { return []string{"reject-hunk", c.hunkBottom} }},
 		{name: "reject new file", op: func(c *crashScene) []string { return []string{"reject-file", "dir/new.txt"} }},
 		{name: "undo accept", prep: acceptTop, op: func(c *crashScene) []string { return []string{"undo", c.hunkTop} }},
+		{name: "undo reject", prep: rejectBottom, op: func(c *crashScene) []string { return []string{"undo", c.hunkBottom} }},
 		{name: "undo-all", prep: acceptTop, op: func(c *crashScene) []string { return []string{"undo-all"} }},
 		{name: "modify", op: func(c *crashScene) []string { return []string{"modify", "a.txt", "agent 17", "user modified 17"} }},
 		{name: "agent write", op: func(c *crashScene) []string {
@@ -303,6 +305,9 @@ func TestCrashAtEveryWriteBoundary(t *testing.T) {
 				if !crashed || t.Failed() {
 					if k == 1 && !crashed {
 						t.Fatalf("%s has no write boundary", oc.name)
+					}
+					if !crashed {
+						t.Logf("%s: killed (SIGKILL) and recovered at each of its %d write boundaries", oc.name, k-1)
 					}
 					return
 				}

@@ -279,3 +279,11 @@ func TestRunWholeJSONAnswerCompletes(t *testing.T) {
 		t.Fatalf("summary %q", r.fin.Summary)
 	}
 }
+
+// finish_reason "error" with no error object (OpenRouter, vLLM): the run
+// fails saying the server ended the answer in an error, not with a stop
+// reason wend "does not know".
+func TestRunFinishReasonErrorFails(t *testing.T) {
+	r := runAgainst(t, llmtest.VLLM, llmtest.Turn{Text: "Let me", OpenAI: &llmtest.OpenAITurn{FinishReason: "error"}})
+	r.failed(t, `finish_reason "error"`, "server's log")
+}

@@ -220,6 +220,12 @@ func (t *openaiTurn) callFor(index *int64, id, name string) *openaiCall {
 }
 
 func (t *openaiTurn) response(cls classifier) (*Response, error) {
+	if t.finish == "error" {
+		// OpenRouter and vLLM end a generation that failed with this reason;
+		// when no error object came with it, the reason is all there is.
+		return nil, &Error{Kind: ErrServer, Provider: cls.provider, Message: fmt.Sprintf(
+			"the server at %s ended the answer with finish_reason \"error\" and gave no message; try again, or check the server's log", cls.where())}
+	}
 	resp := &Response{Message: Message{Role: RoleAssistant}, Usage: t.usage}
 	text := t.text.String() + t.refusal.String()
 	if text != "" {

@@ -175,3 +175,19 @@ func TestOpenAIOddUsageNeverSinksTheAnswer(t *testing.T) {
 		t.Fatalf("usage %+v", resp.Usage)
 	}
 }
+
+// finish_reason "error" without an error object is a server failure (retried
+// while nothing was shown), never an answer or "a stop wend does not know".
+func TestOpenAIFinishReasonError(t *testing.T) {
+	failed := llmtest.Turn{Text: "Hel", OpenAI: &llmtest.OpenAITurn{FinishReason: "error"}}
+	_, err, sl, _ := streamOnce(t, llmtest.OpenAI, failed, failed, failed)
+	e := mustKind(t, err, llm.ErrServer)
+	if !strings.Contains(e.Message, `finish_reason "error"`) || len(sl.Waits()) != 0 {
+		t.Fatalf("message %q, waits %v (text had been shown: no retry)", e.Message, sl.Waits())
+	}
+	resp, err, sl, _ := streamOnce(t, llmtest.OpenAI, llmtest.Turn{OpenAI: &llmtest.OpenAITurn{FinishReason: "error"}},
+		llmtest.Turn{Text: "ok now"})
+	if err != nil || messageText(resp.Message) != "ok now" || len(sl.Waits()) != 1 {
+		t.Fatalf("not retried before output: %v, waits %v", err, sl.Waits())
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/ui"
 )
@@ -42,7 +43,7 @@ func runAttach(ctx context.Context, g *globals, args []string, watch bool) error
 	if err != nil {
 		return err
 	}
-	st, err := sessionStore(ctx, ws.repo)
+	st, err := assemble.Store(ctx, ws.repo)
 	if err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func hostedOptions(ctx context.Context, g *globals, ws *workspace) ui.Options {
 		Suggest: &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }},
 	}
 	if opts.Model == "" {
-		opts.Model = defaultModels[ws.settings.Provider] // what the host will use
+		opts.Model = assemble.DefaultModels[ws.settings.Provider] // what the host will use
 	}
 	uiPrefs(&opts, ws) // the terminal's preferences are this terminal's (inline, mouse, ...)
 	return opts

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/review"
@@ -27,7 +28,7 @@ func openStaging(ctx context.Context, g *globals, id string) (*gitops.Session, e
 		return nil, err
 	}
 	if id == "" {
-		st, err := sessionStore(ctx, ws.repo)
+		st, err := assemble.Store(ctx, ws.repo)
 		if err != nil {
 			return nil, err
 		}

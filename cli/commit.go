@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/remote/redact"
 	"os"
 	"os/exec"
@@ -196,7 +197,7 @@ func firstNonZero(xs ...int64) int64 {
 
 // sessionSummary reads the task and final summary of the named or newest session.
 func sessionSummary(ctx context.Context, ws *workspace, id string) (task, summary string) {
-	st, err := sessionStore(ctx, ws.repo)
+	st, err := assemble.Store(ctx, ws.repo)
 	if err != nil {
 		return "", ""
 	}
@@ -231,7 +232,7 @@ func draftMessage(task, summary string, paths []string, steps []session.Step) st
 
 // sessionSteps are the plan's steps as the named or newest session left them.
 func sessionSteps(ctx context.Context, ws *workspace, id string) []session.Step {
-	st, err := sessionStore(ctx, ws.repo)
+	st, err := assemble.Store(ctx, ws.repo)
 	if err != nil {
 		return nil
 	}
@@ -261,7 +262,7 @@ func sessionSteps(ctx context.Context, ws *workspace, id string) []session.Step 
 
 // modelDraft asks the configured model for a message for the staged diff.
 func modelDraft(ctx context.Context, g *globals, ws *workspace, root, task string) (string, error) {
-	p, model, err := newProvider(ws.settings, providerOptions{client: g.httpClient("commit")})
+	p, model, err := assemble.NewProvider(ws.settings, assemble.ProviderOptions{Client: g.httpClient("commit")})
 	if err != nil {
 		return "", err
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/session"
 )
@@ -17,7 +18,7 @@ import (
 
 // savedMessagePath is where a refused commit's message waits.
 func savedMessagePath(ctx context.Context, root string) (string, error) {
-	dir, err := gitDir(ctx, root)
+	dir, err := assemble.GitDir(ctx, root)
 	if err != nil {
 		return "", err
 	}

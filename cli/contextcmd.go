@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/context/refs"
 	"gitlab.com/wend/wend/remote/gitlab"
 )
@@ -45,7 +46,7 @@ issues, merge requests, epics, pipelines and jobs.`,
 				return err
 			}
 			c, err := g.gitlabClient(ctx, ws, "")
-			if errors.Is(err, errNoGitLab) {
+			if errors.Is(err, assemble.ErrNoGitLab) {
 				return usageErr("%v", err)
 			}
 			if err != nil {

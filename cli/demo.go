@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/cli/demo"
 	"gitlab.com/wend/wend/ui"
 )
@@ -67,13 +68,13 @@ sample repository is removed afterwards unless --keep is given.`,
 				// The user's config does not apply, but --inline and WEND_INLINE,
 				// WEND_ASCII and the like do.
 				uiPrefs(&opts, d.ws)
-				return runUI(ctx, &d.g, d.ws, providerOptions{}, opts)
+				return runUI(ctx, &d.g, d.ws, opts)
 			}
-			ls, err := prepareSession(ctx, &d.g, d.ws, providerOptions{}, false)
+			ls, err := assemble.New(ctx, d.g.assembly(d.ws, false))
 			if err != nil {
 				return err
 			}
-			defer ls.close()
+			defer ls.Close()
 			return drive(ctx, ls, demo.Task, &printer{w: g.stdout, json: o.json})
 		},
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/cli/demo"
 	"gitlab.com/wend/wend/remote/audit"
 	"gitlab.com/wend/wend/session"
@@ -24,7 +25,7 @@ import (
 type demoDriver struct {
 	t      *testing.T
 	dir    string
-	ls     *liveSession
+	ls     *assemble.Session
 	events <-chan session.Event
 	seen   []session.Event
 	// mark is where the current task's events begin in seen.
@@ -52,25 +53,25 @@ func startDemo(t *testing.T) *demoDriver {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.close)
-	ls, err := prepareSession(ctx, &d.g, d.ws, providerOptions{}, true)
+	ls, err := assemble.New(ctx, d.g.assembly(d.ws, true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if ls.engine.Stop(context.Background()) == nil {
-			<-ls.engine.Done()
+		if ls.Engine.Stop(context.Background()) == nil {
+			<-ls.Engine.Done()
 		}
-		ls.close()
+		ls.Close()
 	})
 	evCtx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
-	return &demoDriver{t: t, dir: dir, ls: ls, events: ls.log.Subscribe(evCtx, 0)}
+	return &demoDriver{t: t, dir: dir, ls: ls, events: ls.Log.Subscribe(evCtx, 0)}
 }
 
 func (d *demoDriver) start(task string) {
 	d.t.Helper()
 	d.mark = len(d.seen)
-	if err := d.ls.engine.Start(context.Background(), session.Task{Text: task}); err != nil {
+	if err := d.ls.Engine.Start(context.Background(), session.Task{Text: task}); err != nil {
 		d.t.Fatal(err)
 	}
 }
@@ -106,7 +107,7 @@ func (d *demoDriver) approval() session.ApprovalRequest {
 
 func (d *demoDriver) resolve(dec session.Decision) {
 	d.t.Helper()
-	if err := d.ls.engine.Resolve(context.Background(), dec); err != nil {
+	if err := d.ls.Engine.Resolve(context.Background(), dec); err != nil {
 		d.t.Fatal(err)
 	}
 }
@@ -192,7 +193,7 @@ func TestDemoFollowsAnAdjustment(t *testing.T) {
 	d := startDemo(t)
 	d.start(demo.Task)
 	first := d.approval()
-	if _, err := d.ls.engine.Adjust(context.Background(), "also add a Median function, please"); err != nil {
+	if _, err := d.ls.Engine.Adjust(context.Background(), "also add a Median function, please"); err != nil {
 		t.Fatal(err)
 	}
 	d.answer(first, true, "")
@@ -232,7 +233,7 @@ func TestDemoFollowsPlanEdits(t *testing.T) {
 		{Op: session.EditDelete, StepID: "4"},
 		{Op: session.EditAdd, Title: "Write a haiku about the fix", After: "3"},
 	} {
-		if err := d.ls.engine.EditPlan(context.Background(), edit); err != nil {
+		if err := d.ls.Engine.EditPlan(context.Background(), edit); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/cli/config"
 	"gitlab.com/wend/wend/context/repo"
 	"gitlab.com/wend/wend/remote/health"
@@ -48,7 +49,7 @@ tiny completion round trip. Exit code 0 when nothing fails.`,
 				return err
 			}
 			ws := &workspace{settings: s}
-			cfg.Limits = gitlabLimits(s)
+			cfg.Limits = assemble.GitLabLimits(s)
 			if root != "" {
 				r, _ := repo.Open(ctx, dir)
 				ws.repo = r
@@ -187,7 +188,7 @@ func modelCheck(g *globals, s *config.Settings) health.ModelCheck {
 		if s.Provider == "" {
 			return "", fmt.Errorf("no model provider is configured: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or --provider/--base-url for a local server, or --provider gitlab-duo with GITLAB_TOKEN (or try `wend demo`)")
 		}
-		p, model, err := newProvider(s, providerOptions{client: g.httpClient("doctor")})
+		p, model, err := assemble.NewProvider(s, assemble.ProviderOptions{Client: g.httpClient("doctor")})
 		if err != nil {
 			return "", err
 		}

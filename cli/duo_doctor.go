@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/net/http/httpproxy"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/remote/health"
 )
@@ -40,7 +41,7 @@ func duoDoctorChecks(ctx context.Context, glc gitlab.Config, timeout time.Durati
 		out[0].Fix = "set GITLAB_TOKEN and GITLAB_URL (or a GitLab remote named origin)"
 		return out
 	}
-	_, hc, err := duoClient(glc)
+	_, hc, err := assemble.DuoClient(glc)
 	if err != nil {
 		return []health.Result{{Name: CheckDuoWorkflows, Status: health.Fail, Reason: err.Error()}}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/remote/rpc"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/store"
@@ -66,30 +67,30 @@ func runHost(ctx context.Context, g *globals, id string, resume bool) error {
 	if ws.settings.Provider == "gitlab-duo" {
 		return usageErr("a session host runs wend's own engine, not GitLab Duo")
 	}
-	st, err := sessionStore(ctx, ws.repo)
+	st, err := assemble.Store(ctx, ws.repo)
 	if err != nil {
 		return err
 	}
-	po := providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}
-	var ls *liveSession
+	ao := g.assembly(ws, true)
+	var ls *assemble.Session
 	if resume {
-		ls, err = reopenLive(ctx, g, ws, po, id)
+		ls, err = assemble.Reopen(ctx, ao, id)
 	} else {
-		g.hostSession = id
-		ls, err = openLive(ctx, g, ws, po)
+		ao.ID = id // the process that started the host named the session
+		ls, err = assemble.Open(ctx, ao)
 	}
 	if err != nil {
 		return err
 	}
-	defer ls.close()
-	d := buildInBackground(ctx, ls, nil, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
+	defer ls.Close()
+	d := ls.Background(ctx, nil)
 	l, err := rpc.Listen(sessionSocket(st, id))
 	if err != nil {
 		return err
 	}
-	h := &host{log: ls.log, be: d, onDetach: ws.settings.OnDetach}
+	h := &host{log: ls.Log, be: d, onDetach: ws.settings.OnDetach}
 	opts := rpc.Options{Session: id, Review: d, OnDetach: h.detached}
-	if p, err := ls.writer.Pager(); err == nil { // openLive and reopenLive always make a writer
+	if p, err := ls.Pager(); err == nil && p != nil { // Open and Reopen always make a writer
 		opts.Record = p // clients page their transcripts from the store
 		defer p.Close()
 	}
@@ -97,7 +98,7 @@ func runHost(ctx context.Context, g *globals, id string, resume bool) error {
 	go srv.Serve(l)
 	defer srv.Close()
 	fmt.Fprintf(g.stderr, "wend host %s: serving %s (pid %d)\n", id, l.Addr(), os.Getpid())
-	if resume && ls.reopened.killed {
+	if resume && ls.Reopened.Killed {
 		go d.Start(ctx, session.Task{Retry: true})
 	}
 	h.wait(ctx, srv)

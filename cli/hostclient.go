@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/remote/rpc"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/store"
@@ -150,7 +151,7 @@ func tail(path string, n int) string {
 // runHosted is the interactive wend with `host = true`: the UI is a client of
 // the repository's detached session host, or of a new one.
 func runHosted(ctx context.Context, g *globals, ws *workspace, opts ui.Options) error {
-	st, err := sessionStore(ctx, ws.repo)
+	st, err := assemble.Store(ctx, ws.repo)
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func runHosted(ctx context.Context, g *globals, ws *workspace, opts ui.Options) 
 	if id := detachedHost(ctx, st); id != "" {
 		sock = sessionSocket(st, id)
 	} else {
-		id := newSessionID(time.Now())
+		id := assemble.NewSessionID(time.Now())
 		if p := sessionSocket(st, id); len(p) > rpc.MaxSocketPath {
 			return &hostUnavailable{fmt.Errorf("the session's socket path would be %d bytes, more than a Unix socket allows (%d)", len(p), rpc.MaxSocketPath)}
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/context/refs"
 	"gitlab.com/wend/wend/context/repo"
 	"gitlab.com/wend/wend/remote/gitlab"
@@ -56,42 +57,45 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 	}
 	// The GitLab client is made on the first completion, not before the first frame.
 	opts.Suggest = &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }}
-	return runUI(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, opts)
+	return runUI(ctx, g, ws, opts)
 }
 
 // runUI shows the UI at once and prepares the session behind it.
-func runUI(ctx context.Context, g *globals, ws *workspace, po providerOptions, opts ui.Options) error {
+func runUI(ctx context.Context, g *globals, ws *workspace, opts ui.Options) error {
+	ao := g.assembly(ws, true)
 	if ws.settings.Provider == "gitlab-duo" {
-		ls, err := prepareDuoSession(ctx, g, ws, true)
+		ls, err := assemble.New(ctx, ao)
 		if err != nil {
 			return err
 		}
-		defer ls.close()
-		opts.Review = ls.engine
+		defer ls.Close()
+		opts.Review = ls.Engine
 		defer pagedFrom(ls, &opts)()
-		err = runUIOn(ctx, ls.engine, opts)
-		tellWaiting(g.stdout, ls.id, opts.Review) // quitnote.go
+		err = runUIOn(ctx, ls.Engine, opts)
+		tellWaiting(g.stdout, ls.ID, opts.Review) // quitnote.go
 		return err
 	}
-	ls, err := openLive(ctx, g, ws, po)
+	ls, err := assemble.Open(ctx, ao)
 	if err != nil {
 		return err
 	}
-	defer ls.close()
+	defer ls.Close()
 	defer pagedFrom(ls, &opts)()
-	d := buildInBackground(ctx, ls, &opts, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
-	opts.Model = ls.model
+	drawn, frame := assemble.FirstFrame()
+	opts.FirstFrame = frame
+	d := ls.Background(ctx, drawn)
+	opts.Model = ls.Model
 	opts.Review = d
 	err = runUIOn(ctx, d, opts)
 	// After the UI has left the screen and before the session closes: what
 	// the user leaves undecided, and how to review it.
-	tellWaiting(g.stdout, ls.id, opts.Review) // quitnote.go
+	tellWaiting(g.stdout, ls.ID, opts.Review) // quitnote.go
 	return err
 }
 
 // runUIOn runs the UI until the user quits; quitting stops the agent, and staged
 // changes and the log stay on disk.
-func runUIOn(ctx context.Context, e engine, opts ui.Options) error {
+func runUIOn(ctx context.Context, e assemble.Engine, opts ui.Options) error {
 	err := ui.Run(ctx, e, opts)
 	// Stop fails when no task was ever started; then there is no run to wait for.
 	if e.Stop(context.Background()) == nil {

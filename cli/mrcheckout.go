@@ -5,13 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
-	"gitlab.com/wend/wend/context/refs"
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/internal/gitrun"
 )
 
@@ -20,23 +18,6 @@ import (
 // policy, or a yes on the terminal) wend checks that branch out before the
 // session starts, so the baseline, the agent's edits and the later push are
 // all on it. It never does so over uncommitted work.
-
-// fixPipelineWords: the task asks to fix (or make green) a pipeline or job.
-// Compiled on first use: every verb pays package init (startup_test.go).
-var fixPipelineWords = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)\b(fix|repair|make .{0,20}(green|pass))\b.*\b(pipeline|ci|job)s?\b|\b(pipeline|ci|job)s?\b.*\b(fix|repair)`)
-})
-
-// pipelineMR is the merge request of this project a task asks to fix the
-// pipeline of, or 0.
-func pipelineMR(task string) int64 {
-	for _, r := range refs.Find(task) {
-		if r.Kind == refs.MergeRequest && r.Project == "" && (r.HeadPipeline || fixPipelineWords().MatchString(task)) {
-			return r.IID
-		}
-	}
-	return 0
-}
 
 // checkoutOptions is how the user consents to the checkout.
 type checkoutOptions struct {
@@ -48,7 +29,7 @@ type checkoutOptions struct {
 // merge request the task wants fixed. It returns the branch now checked out,
 // or "" when the task names none or it is already checked out.
 func checkoutTaskBranch(ctx context.Context, g *globals, ws *workspace, task string, o checkoutOptions) (string, error) {
-	iid := pipelineMR(task)
+	iid := assemble.PipelineMR(task)
 	if iid == 0 {
 		return "", nil
 	}

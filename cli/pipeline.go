@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/context/refs"
-	"gitlab.com/wend/wend/internal/gitrun"
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/session"
 )
@@ -25,7 +25,7 @@ import (
 // through emit; the last state and the watch's error are returned, and a
 // PipelineFinished is always emitted.
 func watchCommit(ctx context.Context, c *gitlab.Client, interval time.Duration, sha string, attempt int, emit func(session.Payload)) (gitlab.PipelineState, error) {
-	return watchWith(ctx, c, gitlab.WatchOptions{SHA: sha}, interval, func(p session.Payload) {
+	return assemble.WatchPipeline(ctx, c, gitlab.WatchOptions{SHA: sha}, interval, func(p session.Payload) {
 		switch v := p.(type) {
 		case session.PipelineUpdated:
 			v.Attempt = attempt
@@ -36,38 +36,6 @@ func watchCommit(ctx context.Context, c *gitlab.Client, interval time.Duration, 
 		}
 		emit(p)
 	})
-}
-
-// watchWith watches what o names (a pipeline, or the newest of a commit).
-func watchWith(ctx context.Context, c *gitlab.Client, o gitlab.WatchOptions, interval time.Duration, emit func(session.Payload)) (gitlab.PipelineState, error) {
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
-	o.Interval, o.MaxInterval = interval, 12*interval
-	o.Update = func(s gitlab.PipelineState) { emit(pipelineUpdated(s, 0)) }
-	st, err := c.WatchPipeline(ctx, o)
-	fin := session.PipelineFinished{PipelineID: st.ID, Status: st.Status, URL: st.WebURL}
-	for _, j := range st.Failed() {
-		fin.Failed = append(fin.Failed, pipelineJob(j))
-	}
-	if err != nil {
-		fin.Error = err.Error()
-	}
-	emit(fin)
-	return st, err
-}
-
-func pipelineUpdated(s gitlab.PipelineState, attempt int) session.PipelineUpdated {
-	u := session.PipelineUpdated{PipelineID: s.ID, Status: s.Status, Ref: s.Ref, SHA: s.SHA, URL: s.WebURL, Attempt: attempt}
-	for _, j := range s.Jobs {
-		u.Jobs = append(u.Jobs, pipelineJob(j))
-	}
-	return u
-}
-
-func pipelineJob(j gitlab.PipelineJob) session.PipelineJob {
-	return session.PipelineJob{ID: j.ID, Name: j.Name, Stage: j.Stage, Status: j.Status, Duration: j.Duration,
-		AllowFailure: j.AllowFailure, FailureReason: j.FailureReason}
 }
 
 // pipelineExit maps a final pipeline to wend's exit: nil on success, else an
@@ -91,15 +59,6 @@ func pipelineExit(st gitlab.PipelineState, err error) error {
 		what = ": failed jobs " + strings.Join(names, ", ")
 	}
 	return &exitError{code: ExitFailed, err: fmt.Errorf("pipeline #%d %s%s; %s", st.ID, st.Status, what, st.WebURL)}
-}
-
-// headSHA is the commit HEAD names.
-func headSHA(ctx context.Context, root string) (string, error) {
-	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"rev-parse", "--verify", "HEAD"}})
-	if err != nil {
-		return "", fmt.Errorf("reading HEAD: %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 // pipelineTask is the follow-up task that hands a failed pipeline back to the
@@ -136,18 +95,18 @@ func shortSHA(s string) string {
 // commit and push what the run changed (full-auto only), watch the pipeline,
 // and on failure continue the same session with the failed jobs, at most
 // attempts times. The exit follows the last pipeline.
-func runPipelineLoop(ctx context.Context, g *globals, ws *workspace, ls *liveSession, p *printer, attempts int) error {
-	c, err := g.gitlabClient(ctx, ws, ls.id)
+func runPipelineLoop(ctx context.Context, g *globals, ws *workspace, ls *assemble.Session, p *printer, attempts int) error {
+	c, err := g.gitlabClient(ctx, ws, ls.ID)
 	if err != nil {
 		return &exitError{code: ExitFailed, err: fmt.Errorf("--watch-pipeline needs GitLab: %w", err)}
 	}
-	emit := func(pl session.Payload) { p.print(ls.log.Append(pl)) }
+	emit := func(pl session.Payload) { p.print(ls.Log.Append(pl)) }
 	root := ws.repo.Root()
 	for attempt := 0; ; attempt++ {
 		if err := pushRunChanges(ctx, g, ws, ls, attempt); err != nil {
 			return err
 		}
-		sha, err := headSHA(ctx, root)
+		sha, err := assemble.HeadSHA(ctx, root)
 		if err != nil {
 			return err
 		}
@@ -162,11 +121,11 @@ func runPipelineLoop(ctx context.Context, g *globals, ws *workspace, ls *liveSes
 			}
 			return err
 		}
-		if ls.policy != session.PolicyFullAuto {
+		if ls.Policy != session.PolicyFullAuto {
 			return &exitError{code: ExitFailed, err: fmt.Errorf("%v\nwend fixes a failed pipeline unattended only with --approval full-auto "+
-				"(it commits and pushes the fix); or continue yourself: wend run --continue %s \"fix the failing pipeline\"", pipelineExit(st, nil), ls.id)}
+				"(it commits and pushes the fix); or continue yourself: wend run --continue %s \"fix the failing pipeline\"", pipelineExit(st, nil), ls.ID)}
 		}
-		ls.restored = ls.log.Last() // print only the follow-up's events
+		ls.Restored = ls.Log.Last() // print only the follow-up's events
 		if err := driveTask(ctx, ls, pipelineTask(ctx, c, st, attempt+1, attempts), p); err != nil {
 			return err
 		}
@@ -177,8 +136,8 @@ func runPipelineLoop(ctx context.Context, g *globals, ws *workspace, ls *liveSes
 // drafted message and pushes the branch, when the policy lets wend do that
 // unattended (full-auto); with nothing proposed it pushes nothing. Any other
 // policy leaves the changes for review and watches what is already pushed.
-func pushRunChanges(ctx context.Context, g *globals, ws *workspace, ls *liveSession, attempt int) error {
-	list, err := ls.review.Changes(ctx)
+func pushRunChanges(ctx context.Context, g *globals, ws *workspace, ls *assemble.Session, attempt int) error {
+	list, err := ls.Review.Changes(ctx)
 	if err != nil {
 		return err
 	}
@@ -197,21 +156,21 @@ func pushRunChanges(ctx context.Context, g *globals, ws *workspace, ls *liveSess
 		}
 		return nil
 	}
-	if ls.policy != session.PolicyFullAuto {
+	if ls.Policy != session.PolicyFullAuto {
 		return &exitError{code: ExitFailed, err: fmt.Errorf("the run proposed changes to %d file(s); review them (wend changes, wend accept), "+
 			"then: wend commit --push --watch", undecided)}
 	}
-	if _, err := ls.review.Decide(ctx, session.Decision{Kind: session.DecideReview, Action: session.ReviewAccept, Targets: []string{"all"}}); err != nil {
+	if _, err := ls.Review.Decide(ctx, session.Decision{Kind: session.DecideReview, Action: session.ReviewAccept, Targets: []string{"all"}}); err != nil {
 		return fmt.Errorf("accepting the run's changes: %w", err)
 	}
 	// What commit prints becomes a notice, so --json stays one event a line.
 	var out strings.Builder
 	stdout := g.stdout
 	g.stdout = &out
-	err = runCommit(ctx, g, commitOptions{session: ls.id, noEdit: true, draft: false, push: true})
+	err = runCommit(ctx, g, commitOptions{session: ls.ID, noEdit: true, draft: false, push: true})
 	g.stdout = stdout
 	if msg := strings.TrimSpace(out.String()); msg != "" {
-		ls.log.Append(session.Notice{Level: "info", Text: strings.ReplaceAll(msg, "\n", "; ")})
+		ls.Log.Append(session.Notice{Level: "info", Text: strings.ReplaceAll(msg, "\n", "; ")})
 	}
 	return err
 }

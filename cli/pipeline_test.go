@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/remote/gitlab/gitlabtest"
 	"gitlab.com/wend/wend/remote/llm/llmtest"
 	"gitlab.com/wend/wend/session"
@@ -118,12 +119,12 @@ func TestFixFailingPipelineOfMergeRequestEndToEnd(t *testing.T) {
 	fastPolls(t)
 
 	// The command the model runs is the one ci_job_script gives it.
-	jobOut, _, err := localJobScript(dir, "fix-ci", "test")
+	jobOut, _, err := assemble.LocalJobScript(dir, "fix-ci", "test")
 	if err == nil {
 		t.Fatal("fix-ci is not checked out yet; the CI file should be missing on main")
 	}
 	git(t, dir, "switch", "-q", "--detach", oldSHA)
-	jobOut, _, err = localJobScript(dir, "fix-ci", "test")
+	jobOut, _, err = assemble.LocalJobScript(dir, "fix-ci", "test")
 	git(t, dir, "switch", "-q", "main")
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session/store"
 )
@@ -149,7 +150,7 @@ func (r pruneResult) report(w io.Writer, dry bool) {
 // its session starts. It says nothing unless it fails, and then one line: a
 // failed clean-up never stops the user's task.
 func (g *globals) pruneAtStart(ctx context.Context, ws *workspace) {
-	st, err := sessionStore(ctx, ws.repo)
+	st, err := assemble.Store(ctx, ws.repo)
 	if err == nil {
 		var res pruneResult
 		res, err = pruneSessions(ctx, ws.repo.Root(), st, pruneOptions{olderThan: autoPruneAge, max: autoPruneMax, look: autoPruneLook})

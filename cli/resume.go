@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/ui"
@@ -42,7 +43,7 @@ func resumeInteractive(ctx context.Context, g *globals, args []string) error {
 	if ws.settings.Host && !g.worktree {
 		// Reopened in a session host, so it outlives this terminal too; one
 		// that a host still runs is simply attached (hostclient.go).
-		if _, _, err := newProvider(ws.settings, providerOptions{replayFile: g.replayFile}); err != nil {
+		if _, _, err := assemble.NewProvider(ws.settings, assemble.ProviderOptions{Replay: g.replayFile}); err != nil {
 			return err
 		}
 		sock, err := attachTo(ctx, g, st, []string{id})
@@ -54,27 +55,27 @@ func resumeInteractive(ctx context.Context, g *globals, args []string) error {
 		}
 		fmt.Fprintf(g.stderr, "wend: warning: %v\nwend: the session runs in this terminal instead and ends when it closes\n", hu)
 	}
-	ls, err := reopenLive(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, id)
+	ls, err := assemble.Reopen(ctx, g.assembly(ws, true), id)
 	if err != nil {
 		return err
 	}
-	defer ls.close()
-	d := buildInBackground(ctx, ls, nil, func(ctx context.Context) error { return ls.build(ctx, g, ws, true) })
+	defer ls.Close()
+	d := ls.Background(ctx, nil)
 	opts := ui.Options{
 		Repository: filepath.Base(ws.repo.Root()), Branch: ws.branch,
-		Provider: ws.settings.Provider, Model: ls.model,
+		Provider: ws.settings.Provider, Model: ls.Model,
 		Keys: ws.settings.Keys, Files: repoFiles{ctx: ctx, r: ws.repo},
 		Review:  d,
 		Suggest: &suggester{connect: func() (*gitlab.Client, error) { return g.gitlabClient(ctx, ws, "ui") }},
 	}
 	uiPrefs(&opts, ws)
 	defer pagedFrom(ls, &opts)()
-	if ls.reopened.killed {
+	if ls.Reopened.Killed {
 		// The UI replays the log (the interrupted end included) and then sees
 		// the retry begin like any task.
 		go d.Start(ctx, session.Task{Retry: true})
 	}
 	err = runUIOn(ctx, d, opts)
-	tellWaiting(g.stdout, ls.id, opts.Review) // quitnote.go
+	tellWaiting(g.stdout, ls.ID, opts.Review) // quitnote.go
 	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/context/refs"
 	"gitlab.com/wend/wend/remote/gitlab"
 	"gitlab.com/wend/wend/remote/llm"
@@ -80,7 +81,7 @@ func runReview(ctx context.Context, g *globals, arg string, o reviewOptions) err
 		return err
 	}
 	src := &reviewSource{c: c, r: r, single: o.single}
-	src.p, src.model, src.providerErr = newProvider(ws.settings, providerOptions{client: g.httpClient("review"), recordFile: g.recordFile, replayFile: g.replayFile})
+	src.p, src.model, src.providerErr = assemble.NewProvider(ws.settings, assemble.ProviderOptions{Client: g.httpClient("review"), Record: g.recordFile, Replay: g.replayFile})
 	if o.json || o.publish {
 		return reviewHeadless(ctx, g, src, o)
 	}

@@ -1,5 +1,6 @@
-// Package cli holds wend's commands (one file per verb), loads configuration and wires
-// the concrete parts together. It is the only package that names them all.
+// Package cli holds wend's commands (one file per verb) and loads
+// configuration; a verb turns its flags into options and calls package
+// assemble to wire a session, so no verb builds one its own way.
 package cli
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/cli/config"
 	"gitlab.com/wend/wend/internal/termtext"
 	"gitlab.com/wend/wend/remote/audit"
@@ -68,8 +70,6 @@ type globals struct {
 	changed func(name string) bool
 	// flags are the global flags, which a session host is started with too.
 	flags *pflag.FlagSet
-	// hostSession is the id a session host (`wend host`) must use.
-	hostSession string
 	// the audit log, opened on first use (see audit).
 	auditLog   *audit.Log
 	auditTried bool
@@ -122,6 +122,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "wend:", ee.err)
 		}
 		return ee.code
+	}
+	// What the session's wiring refuses (no provider, a bad policy) is the
+	// user's to fix, as a usage error of ours is.
+	var ue *assemble.UsageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(stderr, "wend:", ue.Err)
+		return ExitUsage
 	}
 	fmt.Fprintln(stderr, "wend:", err)
 	if isUsage(err) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/session"
 )
 
@@ -138,11 +139,11 @@ func runHeadless(ctx context.Context, g *globals, task string, o runOptions) err
 	} else if b != "" {
 		fmt.Fprintf(g.stderr, "wend: checked out %s, the merge request's source branch\n", b)
 	}
-	ls, err := prepareSession(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, false)
+	ls, err := assemble.New(ctx, g.assembly(ws, false))
 	if err != nil {
 		return err
 	}
-	defer ls.close()
+	defer ls.Close()
 	p := &printer{w: g.stdout, json: o.json}
 	if err := drive(ctx, ls, task, p); err != nil || !o.watch {
 		return err
@@ -156,15 +157,15 @@ func runHeadless(ctx context.Context, g *globals, task string, o runOptions) err
 
 // drive starts the session, prints its events until it ends, and maps the end to an
 // exit code. An interrupt stops the session cleanly; the plan's state is recorded.
-func drive(ctx context.Context, ls *liveSession, task string, p *printer) error {
+func drive(ctx context.Context, ls *assemble.Session, task string, p *printer) error {
 	return driveTask(ctx, ls, session.Task{Text: task}, p)
 }
 
 // driveTask is drive for any task; a continued session's earlier events are
 // not printed again.
-func driveTask(ctx context.Context, ls *liveSession, task session.Task, p *printer) error {
-	events := ls.log.Subscribe(context.WithoutCancel(ctx), ls.restored)
-	if err := ls.engine.Start(ctx, task); err != nil {
+func driveTask(ctx context.Context, ls *assemble.Session, task session.Task, p *printer) error {
+	events := ls.Log.Subscribe(context.WithoutCancel(ctx), ls.Restored)
+	if err := ls.Engine.Start(ctx, task); err != nil {
 		return err
 	}
 	stopped := false
@@ -179,7 +180,7 @@ func driveTask(ctx context.Context, ls *liveSession, task session.Task, p *print
 		case <-ctx.Done():
 			if !stopped {
 				stopped = true
-				ls.engine.Stop(context.Background())
+				ls.Engine.Stop(context.Background())
 			}
 			ctx = context.Background() // keep draining until SessionFinished
 		}
@@ -190,7 +191,7 @@ func driveTask(ctx context.Context, ls *liveSession, task session.Task, p *print
 	case session.StateWaiting:
 		return &exitError{code: ExitWaiting, err: errors.New("")}
 	case session.StateStopped:
-		return &exitError{code: ExitFailed, err: fmt.Errorf("stopped; session %s keeps the plan and proposed changes", ls.id)}
+		return &exitError{code: ExitFailed, err: fmt.Errorf("stopped; session %s keeps the plan and proposed changes", ls.ID)}
 	}
 	if !p.json {
 		// The progress output already ended with the error.

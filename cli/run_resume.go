@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/session"
 )
 
@@ -21,20 +22,20 @@ func resumeHeadless(ctx context.Context, g *globals, args []string, o runOptions
 	if len(rest) > 0 {
 		return usageErr("no session %q in this repository (see wend sessions)", rest[0])
 	}
-	ls, err := reopenLive(ctx, g, ws, providerOptions{replayFile: g.replayFile, recordFile: g.recordFile}, id)
+	ls, err := assemble.Reopen(ctx, g.assembly(ws, false), id)
 	if err != nil {
 		return err
 	}
-	defer ls.close()
-	if r := ls.reopened; r.endState != session.StateInterrupted {
+	defer ls.Close()
+	if r := ls.Reopened; r.EndState != session.StateInterrupted {
 		fmt.Fprintf(g.stderr, "wend: session %s is not interrupted (its last task %s); nothing to resume: wend run --continue %s \"next task\" goes on with it\n",
-			id, r.endState, id)
-		return exitForState(r.endState)
+			id, r.EndState, id)
+		return exitForState(r.EndState)
 	}
-	if err := ls.build(ctx, g, ws, false); err != nil {
+	if err := ls.Build(ctx); err != nil {
 		return err
 	}
-	return driveTask(ctx, ls, session.Task{Text: ls.reopened.last.Task, Retry: true}, &printer{w: g.stdout, json: o.json})
+	return driveTask(ctx, ls, session.Task{Text: ls.Reopened.Last.Task, Retry: true}, &printer{w: g.stdout, json: o.json})
 }
 
 // exitForState is the exit code of a session left as it ended.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"gitlab.com/wend/wend/assemble"
 )
 
 func newSessionsCmd(g *globals) *cobra.Command {
@@ -42,7 +44,7 @@ left go. Every wend and wend run also removes up to 20 such sessions idle for
 			if err != nil {
 				return err
 			}
-			st, err := sessionStore(cmd.Context(), ws.repo)
+			st, err := assemble.Store(cmd.Context(), ws.repo)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/session/tools"
 )
 
@@ -27,7 +28,7 @@ tree (no session, no staging). Without NAME, list the tools.`,
 			if err != nil {
 				return err
 			}
-			reg, err := tools.New(g.redacting(ws.settings, g.protect(ws.settings, g.sandboxed(ws.settings, tools.Config{Root: ws.repo.Root(), Repo: ws.repo}))))
+			reg, err := tools.New(assemble.ToolConfig(ws.settings, g.configFile, tools.Config{Root: ws.repo.Root(), Repo: ws.repo}))
 			if err != nil {
 				return err
 			}

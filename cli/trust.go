@@ -3,14 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"gitlab.com/wend/wend/cli/config"
 	"gitlab.com/wend/wend/context/repo"
-	"gitlab.com/wend/wend/session/tools"
 )
 
 // trustOptions are what `wend trust` needs.
@@ -143,19 +141,4 @@ func repoTrustLine(rc config.RepoConfig) string {
 		b.WriteString(" (it sets nothing that needs trust)")
 	}
 	return b.String()
-}
-
-// protect adds what the tools must never write without an approval naming the
-// path, besides every .wend.toml and .git (which the tools know themselves): the
-// user's protected_paths, and wend's own config directory and --config file in
-// case the repository holds them (a dotfiles repository).
-func (g *globals) protect(s *config.Settings, cfg tools.Config) tools.Config {
-	cfg.ProtectedPaths = s.ProtectedPaths
-	cfg.ProtectedDirs = []string{filepath.Dir(config.UserConfigPath()), filepath.Dir(config.TrustStorePath())}
-	if g.configFile != "" {
-		if abs, err := filepath.Abs(g.configFile); err == nil {
-			cfg.ProtectedDirs = append(cfg.ProtectedDirs, abs)
-		}
-	}
-	return cfg
 }

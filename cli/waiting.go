@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session"
 	"gitlab.com/wend/wend/session/store"
@@ -44,7 +45,7 @@ func scanSessions(ctx context.Context, g *globals) (all []waitingSession, newest
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := sessionStore(ctx, ws.repo)
+	st, err := assemble.Store(ctx, ws.repo)
 	if err != nil {
 		return nil, "", err
 	}

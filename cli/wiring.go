@@ -1,18 +1,13 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 
-	"gitlab.com/wend/wend/cli/config"
-	"gitlab.com/wend/wend/internal/gitrun"
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/internal/procenv"
 	"gitlab.com/wend/wend/remote/audit"
-	"gitlab.com/wend/wend/remote/httpx"
 	"gitlab.com/wend/wend/remote/redact"
 	"gitlab.com/wend/wend/session/tools"
 )
@@ -35,16 +30,6 @@ func scrubSecretEnv() func(string) string {
 		}
 		return os.Getenv(name)
 	}
-}
-
-// redacting makes a tool registry mask secrets in everything its tools return:
-// the known shapes (remote/redact) and the exact values of the user's own
-// credentials from s, however they were read (environment or file). The GitLab
-// client registers the token it finds itself (glab's configuration included).
-func (g *globals) redacting(s *config.Settings, cfg tools.Config) tools.Config {
-	redact.Register(s.APIKey, s.GitLabToken)
-	cfg.Redact = redact.String
-	return cfg
 }
 
 // audit opens the user's audit log once per invocation. When it cannot be opened
@@ -72,34 +57,8 @@ func (g *globals) wrapAudit(rt http.RoundTripper, sessionID string) http.RoundTr
 	return rt
 }
 
-// httpClient is the client model providers use: proxies from the environment
-// (HTTPS_PROXY, NO_PROXY), roots from the system or SSL_CERT_FILE, and one audit
-// record per request.
+// httpClient is the client model providers use (assemble.HTTPClient), with
+// one audit record per request.
 func (g *globals) httpClient(sessionID string) *http.Client {
-	return &http.Client{Transport: g.wrapAudit(http.DefaultTransport.(*http.Transport).Clone(), sessionID)}
-}
-
-// gitlabLimits are the bounds of GitLab calls (GitLab API, Duo, doctor) from
-// the settings; remote/httpx enforces them.
-func gitlabLimits(s *config.Settings) httpx.Limits {
-	return httpx.Limits{Connect: s.ConnectTimeout, Response: s.ResponseTimeout, MaxBytes: int64(s.MaxResponseMB) << 20}
-}
-
-// modelLimits are the bounds of model calls: stream_idle_timeout covers both
-// the wait for headers and the gaps between stream events (see llm.Config).
-func modelLimits(s *config.Settings) httpx.Limits {
-	return httpx.Limits{Connect: s.ConnectTimeout, Idle: s.StreamIdleTimeout, MaxBytes: int64(s.MaxResponseMB) << 20}
-}
-
-// gitDir is the repository's common git directory (shared by worktrees).
-func gitDir(ctx context.Context, root string) (string, error) {
-	out, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: []string{"rev-parse", "--git-common-dir"}})
-	if err != nil {
-		return "", err
-	}
-	dir := strings.TrimSpace(string(out))
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(root, dir)
-	}
-	return dir, nil
+	return assemble.HTTPClient(g.wrapAudit, sessionID)
 }

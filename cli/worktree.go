@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"gitlab.com/wend/wend/context/repo"
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session/review"
 	"gitlab.com/wend/wend/session/store"
@@ -14,40 +14,8 @@ import (
 // Isolated mode (--worktree, gitops/worktree.go): the agent, its tools and
 // its staging run in a worktree of their own, and accepted hunks are carried
 // to the user's working tree and index. This file is the CLI's side: making
-// the worktree's staging, a Reviewer whose accepts mirror, cleaning up what
-// crashed sessions left, and deciding an ended session's proposals.
-
-// newWorktreeStaging creates the session's worktree and its staging. The
-// worktree and its branch go when the staging is closed, at the session's end;
-// the journal stays, so the proposals can still be decided with `wend accept`.
-func newWorktreeStaging(ctx context.Context, g *globals, ws *workspace, id string) (*staging, error) {
-	w, err := gitops.AddWorktree(ctx, nil, ws.repo.Root(), id)
-	if err != nil {
-		return nil, fmt.Errorf("creating the worktree: %w", err)
-	}
-	fail := func(err error) (*staging, error) {
-		w.Remove(ctx)
-		return nil, err
-	}
-	gs, err := w.Start(ctx)
-	if err != nil {
-		return fail(fmt.Errorf("taking the baseline snapshot: %w", err))
-	}
-	r, err := repo.Open(ctx, w.Dir)
-	if err != nil {
-		gs.Close()
-		return fail(err)
-	}
-	return &staging{
-		workspace: gs, review: review.NewMirrored(w.Mirror(gs)), repo: r,
-		close: func() {
-			gs.Close()
-			if err := w.Remove(ctx); err != nil {
-				fmt.Fprintf(g.stderr, "wend: %v (the next wend start retries)\n", err)
-			}
-		},
-	}, nil
-}
+// cleaning up what crashed sessions left, and deciding an ended session's
+// proposals; the worktree's staging is made in assemble/staging.go.
 
 // recoverWorktrees removes what sessions that crashed in isolated mode left
 // (their worktree and branch) and says so; their proposals stay decidable.
@@ -82,7 +50,7 @@ func openDecider(ctx context.Context, g *globals, id string) (d review.Decider, 
 	}
 	// Deciding behind a live session's back would leave its in-memory staging
 	// stale; its own review (ctrl+r) is the place, or it must end first.
-	if dir, err := gitDir(ctx, gs.Root()); err == nil {
+	if dir, err := assemble.GitDir(ctx, gs.Root()); err == nil {
 		if pid, live := store.Open(filepath.Join(dir, "wend")).Live(gs.ID()); live {
 			gs.Close()
 			return nil, nil, &exitError{code: ExitFailed, err: fmt.Errorf(

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"gitlab.com/wend/wend/assemble"
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/remote/llm/llmtest"
 	"gitlab.com/wend/wend/session"
@@ -152,30 +153,30 @@ func TestWorktreeStagingReviewer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := newStaging(ctx, g, ws, "live-1")
+	st, err := assemble.NewStaging(ctx, g.assembly(ws, false), "live-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wtRoot := st.repo.Root()
+	wtRoot := st.Repo.Root()
 	if wtRoot == ws.repo.Root() {
 		t.Fatal("the agent's checkout is the user's")
 	}
 	agent := strings.Replace(strings.Replace(body, "row-02\n", "FIRST\n", 1), "row-29\n", "LAST\n", 1)
-	if err := st.workspace.WriteFile(ctx, "notes.txt", []byte(agent), 0o644); err != nil {
+	if err := st.Workspace.WriteFile(ctx, "notes.txt", []byte(agent), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if readText(t, filepath.Join(dir, "notes.txt")) != body {
 		t.Fatal("the agent's write reached the user's tree")
 	}
-	fcs, err := st.review.Changes(ctx)
+	fcs, err := st.Review.Changes(ctx)
 	if err != nil || len(fcs) != 1 || len(fcs[0].Hunks) != 2 {
 		t.Fatalf("list: %v %+v", err, fcs)
 	}
 	hs := fcs[0].Hunks
-	if _, err := st.review.Decide(ctx, session.Decision{Action: session.ReviewAccept, Targets: []string{hs[0].ID}}); err != nil {
+	if _, err := st.Review.Decide(ctx, session.Decision{Action: session.ReviewAccept, Targets: []string{hs[0].ID}}); err != nil {
 		t.Fatal(err)
 	}
-	fb, err := st.review.Decide(ctx, session.Decision{Action: session.ReviewReject, Targets: []string{hs[1].ID}, Reason: "no"})
+	fb, err := st.Review.Decide(ctx, session.Decision{Action: session.ReviewReject, Targets: []string{hs[1].ID}, Reason: "no"})
 	if err != nil || !strings.Contains(fb.Text, "rejected") {
 		t.Fatalf("reject: %v %q", err, fb.Text)
 	}
@@ -189,7 +190,7 @@ func TestWorktreeStagingReviewer(t *testing.T) {
 	if strings.Contains(readText(t, filepath.Join(wtRoot, "notes.txt")), "LAST") {
 		t.Fatal("the rejected hunk is still in the worktree")
 	}
-	st.close()
+	st.Close()
 	if _, err := os.Stat(wtRoot); !os.IsNotExist(err) {
 		t.Fatal("closing the staging left the worktree")
 	}

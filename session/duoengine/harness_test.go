@@ -52,7 +52,7 @@ func git(t *testing.T, dir string, args ...string) string {
 	return string(out)
 }
 
-// stagedReviewer adapts gitops to the Reviewer port, as cli/staging.go does.
+// stagedReviewer adapts gitops to the Reviewer port, as assemble/staging.go does.
 type stagedReviewer struct{ gs *gitops.Session }
 
 func (r stagedReviewer) Staged(ctx context.Context, paths []string) ([]session.ChangeStaged, error) {

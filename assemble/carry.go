@@ -1,10 +1,11 @@
-package cli
+package assemble
 
 import (
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"gitlab.com/wend/wend/gitops"
 	"gitlab.com/wend/wend/session/review"
@@ -71,4 +72,13 @@ func earlierFeedback(ctx context.Context, root string, st *store.Store, id strin
 		defer gs.Close()
 		gs.AckFeedback(context.Background(), seq)
 	}), true
+}
+
+// oneLine is s on one line, cut to n runes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len([]rune(s)) > n {
+		s = string([]rune(s)[:n]) + "…"
+	}
+	return s
 }

@@ -1,4 +1,4 @@
-package cli
+package assemble
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func registerWatchTool(reg *tools.Registry, c *gitlab.Client, root string, log *
 			return tools.Result{IsError: true, Output: err.Error(), Summary: watchToolName + ": " + firstLine(err.Error())}
 		}
 		emit := func(p session.Payload) { log.Append(p) }
-		st, err := watchWith(ctx, c, o, interval, emit)
+		st, err := WatchPipeline(ctx, c, o, interval, emit)
 		if err != nil {
 			return tools.Result{IsError: true, Output: err.Error(), Summary: watchToolName + ": " + firstLine(err.Error())}
 		}
@@ -62,7 +62,7 @@ func registerWatchTool(reg *tools.Registry, c *gitlab.Client, root string, log *
 func watchTarget(ctx context.Context, c *gitlab.Client, root, ref string) (gitlab.WatchOptions, error) {
 	switch {
 	case ref == "" || strings.EqualFold(ref, "HEAD") || ref == "null":
-		sha, err := headSHA(ctx, root)
+		sha, err := HeadSHA(ctx, root)
 		return gitlab.WatchOptions{SHA: sha}, err
 	case strings.HasPrefix(ref, "!"):
 		iid, err := strconv.ParseInt(ref[1:], 10, 64)

@@ -1,4 +1,4 @@
-package cli
+package assemble
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func registerCITool(reg *tools.Registry, root, branch string) error {
 		if err := json.Unmarshal(args, &a); err != nil {
 			return tools.Result{IsError: true, Output: "arguments: " + err.Error(), Summary: ciToolName + ": bad arguments"}
 		}
-		out, summary, err := localJobScript(root, branch, a.Job)
+		out, summary, err := LocalJobScript(root, branch, a.Job)
 		if err != nil {
 			return tools.Result{IsError: true, Output: err.Error(), Summary: ciToolName + ": " + firstLine(err.Error())}
 		}
@@ -43,8 +43,9 @@ func registerCITool(reg *tools.Registry, root, branch string) error {
 	})
 }
 
-// localJobScript renders what running job locally takes.
-func localJobScript(root, branch, name string) (output, summary string, err error) {
+// LocalJobScript is what ci_job_script answers for job name: what running it
+// locally takes, resolved from the .gitlab-ci.yml at root on branch.
+func LocalJobScript(root, branch, name string) (output, summary string, err error) {
 	cfg, err := ciconfig.Load(root)
 	if err != nil {
 		return "", "", err

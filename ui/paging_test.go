@@ -233,12 +233,12 @@ func scrollThrough(t *testing.T, m *Model, h *counting, p *store.Pager, st *stor
 	steps := scrollToTop(t, m, p, limit)
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	t.Logf("top after %d scrolls, %d pages, %d bytes read; heap %d MB at the end, %d MB at the top",
-		steps, h.calls.Load(), p.BytesRead()-p0, heap0>>20, ms.HeapInuse>>20)
+	fi, _ := os.Stat(st.Dir() + "/s1/events.jsonl")
+	t.Logf("top after %d scrolls, %d pages, %d bytes read of a %d-byte log; heap %d MB at the end, %d MB at the top",
+		steps, h.calls.Load(), p.BytesRead()-p0, fi.Size(), heap0>>20, ms.HeapInuse>>20)
 	if ms.HeapInuse > heap0+64<<20 {
 		t.Fatalf("the heap grew from %d to %d MB scrolling up", heap0>>20, ms.HeapInuse>>20)
 	}
-	fi, _ := os.Stat(st.Dir() + "/s1/events.jsonl")
 	if p.BytesRead()-p0 > 3*fi.Size() {
 		t.Fatalf("scrolling through read %d bytes of a %d-byte log", p.BytesRead()-p0, fi.Size())
 	}

@@ -135,7 +135,9 @@ func scrollToTop(t testing.TB, m *Model, p *store.Pager, limit int) int {
 	t.Helper()
 	for steps := 1; ; steps++ {
 		before := p.BytesRead()
-		pump(m, m.scrollBy(m.mainHeight()/2))
+		// The user's key, as the program delivers it.
+		_, cmd := m.Update(tea.KeyPressMsg{Code: tea.KeyPgUp})
+		pump(m, cmd)
 		if got := p.BytesRead() - before; got > 1<<20 {
 			t.Fatalf("one scroll read %d bytes from the store", got)
 		}

@@ -308,10 +308,20 @@ func (m *Model) Want() (from, to int64, ok bool) {
 // Failed says the page Want asked for will not come; first reports the first
 // failure, so the UI says it once, not at every scroll.
 func (m *Model) Failed() (first bool) {
-	m.win.loading = false
-	m.win.failed++
-	return m.win.failed == 1
+	w := &m.win
+	w.loading = false
+	w.failed++
+	if w.failed >= maxFailures && m.paging {
+		// The record cannot be read: keep the newest entries, as without
+		// one, and show live events again if the end had been dropped.
+		m.paging = false
+		m.ToEnd()
+	}
+	return w.failed == 1
 }
+
+// maxFailures is how many pages may fail before the window stops paging.
+const maxFailures = 3
 
 // ToEnd scrolls back to the end. A window whose end is not live is replaced
 // by an empty one at the session's newest event; the pages before it follow.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,4 +238,55 @@ func TestWindowDropsItsEndWhileReadingFarBack(t *testing.T) {
 	}
 	got := dump(m)
 	sameEntries(t, "the end after paging down", got, want[len(want)-len(got):])
+}
+
+// A page that comes after the window moved (the user jumped to the end
+// meanwhile) is dropped, not stitched out of place; a record that cannot be
+// read stops the paging and brings the live end back.
+func TestStalePageIsDroppedAndFailuresStopPaging(t *testing.T) {
+	const n = 3000
+	ops := script(3, n)
+	m, _ := newSync(80, 20)
+	m.SetPaging(true)
+	m.SetLimits(120, math.MaxInt)
+	play(m, ops, 1, n)
+	m.ScrollBy(1 << 20)
+	from, to, ok := m.Want()
+	if !ok {
+		t.Fatal("at the top of the window no page is wanted")
+	}
+	if _, _, again := m.Want(); again {
+		t.Fatal("a second page asked while one is on its way")
+	}
+	// Far up, live events drop the window's end.
+	for m.win.hi >= m.win.last {
+		m.Begin(m.win.last + 1)
+		m.AddNotice("info", "live")
+		m.End()
+	}
+	m.ToEnd()
+	p := m.Fork(from)
+	play(&p, ops, from, to)
+	if ok, _ := m.Stitch(&p, from, to); ok {
+		t.Fatalf("page %d-%d stitched into the window %d-%d", from, to, m.win.lo, m.win.hi)
+	}
+	// Now the record fails.
+	m.ScrollBy(1 << 20)
+	for i := 0; i < maxFailures; i++ {
+		if _, _, ok := m.Want(); !ok {
+			t.Fatalf("failure %d: no page wanted", i)
+		}
+		if first := m.Failed(); first != (i == 0) {
+			t.Fatalf("failure %d reported as first=%v", i, first)
+		}
+	}
+	if _, _, ok := m.Want(); ok || m.paging {
+		t.Fatal("still paging after the record failed")
+	}
+	m.Begin(m.win.last + 1)
+	m.AddNotice("info", "after the failures")
+	m.End()
+	if m.win.hi != m.win.last || !strings.Contains(m.View(), "after the failures") {
+		t.Fatalf("live events not shown after the paging stopped: window %d-%d of %d", m.win.lo, m.win.hi, m.win.last)
+	}
 }

@@ -114,6 +114,7 @@ type Model struct {
 	syncRender bool
 
 	win                  window // the events the entries cover (window.go)
+	newest               newest
 	maxEntries, maxBytes int
 	paging               bool // a store can give evicted entries back
 }
@@ -206,6 +207,7 @@ func (m *Model) add(e *entry) *entry {
 
 // AddUser records what the user typed.
 func (m *Model) AddUser(text string) {
+	m.newest.open = false
 	if m.win.skip {
 		return
 	}
@@ -227,6 +229,7 @@ func (m *Model) AddNotice(level, text string) {
 
 // AppendText adds a streamed delta to the open assistant message.
 func (m *Model) AppendText(s string) tea.Cmd {
+	m.newest.add(s)
 	if m.win.skip {
 		return nil
 	}
@@ -244,6 +247,7 @@ func (m *Model) AppendText(s string) tea.Cmd {
 
 // FinishText closes the open assistant message: its tail becomes a final block.
 func (m *Model) FinishText() tea.Cmd {
+	m.newest.open = false
 	if m.win.skip {
 		return nil
 	}
@@ -284,6 +288,7 @@ func finish(s *stream) {
 
 // ToolCalled records a tool call; ToolFinished completes it.
 func (m *Model) ToolCalled(callID, name string, args json.RawMessage) {
+	m.newest.open = false
 	if m.win.skip {
 		return
 	}
@@ -317,8 +322,12 @@ func (m *Model) ToolFinished(callID, name string, isErr bool, summary, output st
 	}
 }
 
-// LastText is the source of the newest assistant message, for copying.
+// LastText is the source of the newest assistant message, for copying: the
+// session's newest, even when the window holds an older part of it.
 func (m *Model) LastText() string {
+	if len(m.newest.text) > 0 {
+		return string(m.newest.text)
+	}
 	for i := len(m.entries) - 1; i >= 0; i-- {
 		if e := m.entries[i]; e.kind == Assistant {
 			return string(e.md.buf)

@@ -518,3 +518,18 @@ func (m *Model) below(e *entry) bool {
 	}
 	return false
 }
+
+// newest is the text of the session's newest assistant message, kept apart
+// from the entries: while the window holds an older part of the session (its
+// end dropped, live events skipped) copying still takes the newest message.
+type newest struct {
+	text []byte
+	open bool
+}
+
+func (n *newest) add(s string) {
+	if !n.open {
+		n.text, n.open = n.text[:0], true
+	}
+	n.text = append(n.text, s...)
+}

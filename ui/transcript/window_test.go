@@ -264,6 +264,17 @@ func TestStalePageIsDroppedAndFailuresStopPaging(t *testing.T) {
 		m.AddNotice("info", "live")
 		m.End()
 	}
+	// Copying takes the session's newest message, which the window no
+	// longer holds.
+	m.Begin(m.win.last + 1)
+	m.AppendText("the newest words")
+	m.End()
+	m.Begin(m.win.last + 1)
+	m.FinishText()
+	m.End()
+	if got := m.LastText(); got != "the newest words" {
+		t.Fatalf("copying far up takes %q", got)
+	}
 	m.ToEnd()
 	p := m.Fork(from)
 	play(&p, ops, from, to)

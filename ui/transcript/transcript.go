@@ -465,7 +465,7 @@ func (m *Model) ScrollBy(n int) tea.Cmd {
 }
 
 // AtBottom reports whether the view follows the end.
-func (m *Model) AtBottom() bool { return m.offset == 0 }
+func (m *Model) AtBottom() bool { return m.offset == 0 && m.win.hi >= m.win.last }
 
 // count is the number of rows entry e takes, including its blank separator.
 func (m *Model) count(e *entry) int {

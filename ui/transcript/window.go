@@ -448,9 +448,10 @@ func (m *Model) stitchEnd(p *Model, to int64) {
 	for _, e := range kept {
 		m.nextID++
 		e.id = m.nextID
-		if m.offset > 0 {
-			m.offset += m.count(e) // the view stays where it is
-		}
+		// The view stays where it is, even at the window's bottom: the
+		// user reads the past there, and following the end resumes at
+		// the session's end.
+		m.offset += m.count(e)
 	}
 	m.entries = append(m.entries, kept...)
 	m.bytes += p.bytes

@@ -20,7 +20,10 @@ import (
 	"gitlab.com/wend/wend/session"
 )
 
+// commitOptions are `wend commit`'s flags and what committing needs of the
+// rest of wend: the model's draft, GitLab for --mr and --watch.
 type commitOptions struct {
+	verbIO
 	session string
 	message string
 	file    string
@@ -32,6 +35,25 @@ type commitOptions struct {
 	mr      bool
 	issue   int64
 	watch   bool
+
+	// modelDraft asks the configured model for a message for the staged diff.
+	modelDraft func(ctx context.Context, ws *workspace, root, task string) (string, error)
+	// openMR opens the merge request of the pushed branch (--mr).
+	openMR func(ctx context.Context, ws *workspace, branch, msg string, issue int64) error
+	// watchPushed watches the pushed commit's pipeline (--watch, pipeline.go).
+	watchPushed func(ctx context.Context, ws *workspace, sha string) error
+}
+
+// fillCommitOptions fills o's streams and dependencies from the globals.
+func (g *globals) fillCommitOptions(o *commitOptions) {
+	o.verbIO = g.verbIO()
+	o.modelDraft = func(ctx context.Context, ws *workspace, root, task string) (string, error) {
+		return modelDraft(ctx, g, ws, root, task)
+	}
+	o.openMR = func(ctx context.Context, ws *workspace, branch, msg string, issue int64) error {
+		return openMergeRequest(ctx, g, ws, branch, msg, issue)
+	}
+	o.watchPushed = func(ctx context.Context, ws *workspace, sha string) error { return watchPushed(ctx, g, ws, sha) }
 }
 
 func newCommitCmd(g *globals) *cobra.Command {
@@ -51,7 +73,8 @@ succeeds, 1 when it fails or is canceled (naming the failed jobs).`,
 		Example: "  wend commit\n  wend commit --branch --push\n  wend commit --push --watch\n  wend commit -m \"Fix Mean\" --no-edit\n  wend commit --file .git/wend/COMMIT_EDITMSG",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCommit(cmd.Context(), g, o)
+			g.fillCommitOptions(&o)
+			return runCommit(cmd.Context(), &o)
 		},
 	}
 	f := cmd.Flags()
@@ -69,8 +92,9 @@ succeeds, 1 when it fails or is canceled (naming the failed jobs).`,
 	return cmd
 }
 
-func runCommit(ctx context.Context, g *globals, o commitOptions) error {
-	ws, err := g.openWorkspace(ctx)
+// runCommit is `wend commit`.
+func runCommit(ctx context.Context, o *commitOptions) error {
+	ws, err := o.workspace(ctx)
 	if err != nil {
 		return err
 	}
@@ -95,7 +119,7 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 	saved, savedPath := savedMessage(ctx, root)
 	if msg == "" && saved != "" {
 		// A refused commit's message comes back instead of a new draft.
-		fmt.Fprintf(g.stderr, "wend: using the message saved when git refused the last commit (%s)\n", savedPath)
+		fmt.Fprintf(o.errOut, "wend: using the message saved when git refused the last commit (%s)\n", savedPath)
 		msg = saved
 		if !o.noEdit {
 			if msg, err = editMessage(ctx, root, msg); err != nil {
@@ -106,10 +130,10 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 	if msg == "" {
 		msg = draftMessage(task, summary, stagedPaths(ctx, root), sessionSteps(ctx, ws, o.session))
 		if o.draft && ws.settings.Provider != "" && ws.settings.Provider != "replay" && ws.settings.Provider != "gitlab-duo" {
-			if m, err := modelDraft(ctx, g, ws, root, task); err == nil {
+			if m, err := o.modelDraft(ctx, ws, root, task); err == nil {
 				msg = m
 			} else {
-				fmt.Fprintf(g.stderr, "wend: the model could not draft a message (%v); using the session's summary\n", err)
+				fmt.Fprintf(o.errOut, "wend: the model could not draft a message (%v); using the session's summary\n", err)
 			}
 		}
 		if !o.noEdit {
@@ -123,7 +147,7 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "On branch %s\n", name)
+		fmt.Fprintf(o.out, "On branch %s\n", name)
 	}
 	id, err := gitops.Commit(ctx, nil, root, msg)
 	if err != nil {
@@ -132,7 +156,7 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 	if savedPath != "" {
 		os.Remove(savedPath) // committed: the saved message is used up
 	}
-	fmt.Fprintf(g.stdout, "Committed %s: %s\n", id[:12], firstLine(msg))
+	fmt.Fprintf(o.out, "Committed %s: %s\n", id[:12], firstLine(msg))
 	if o.mr || o.watch {
 		o.push = true
 	}
@@ -145,14 +169,14 @@ func runCommit(ctx context.Context, g *globals, o commitOptions) error {
 		if err := gitops.Push(ctx, nil, root, o.remote, b); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "Pushed %s\n", b)
+		fmt.Fprintf(o.out, "Pushed %s\n", b)
 		if o.mr {
-			if err := openMergeRequest(ctx, g, ws, b, msg, firstNonZero(o.issue, taskIssue(task))); err != nil {
+			if err := o.openMR(ctx, ws, b, msg, firstNonZero(o.issue, taskIssue(task))); err != nil {
 				return err
 			}
 		}
 		if o.watch {
-			return watchPushed(ctx, g, ws, id) // pipeline.go
+			return o.watchPushed(ctx, ws, id)
 		}
 	}
 	return nil

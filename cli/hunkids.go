@@ -65,11 +65,11 @@ func expandHunkIDs(all []waitingSession, only string, action session.ReviewActio
 
 // resolveHunkIDs is expandHunkIDs over this repository's stored sessions; it
 // reads them only when a target can be a shortened id.
-func resolveHunkIDs(ctx context.Context, g *globals, only string, action session.ReviewAction, targets []string) ([]string, error) {
+func resolveHunkIDs(ctx context.Context, open workspaceOpener, only string, action session.ReviewAction, targets []string) ([]string, error) {
 	if !slices.ContainsFunc(targets, maybeHunkPrefix) {
 		return targets, nil
 	}
-	all, _, err := scanSessions(ctx, g)
+	all, _, err := scanSessions(ctx, open)
 	if err != nil {
 		return nil, err
 	}

@@ -165,10 +165,10 @@ func pushRunChanges(ctx context.Context, g *globals, ws *workspace, ls *assemble
 	}
 	// What commit prints becomes a notice, so --json stays one event a line.
 	var out strings.Builder
-	stdout := g.stdout
-	g.stdout = &out
-	err = runCommit(ctx, g, commitOptions{session: ls.ID, noEdit: true, draft: false, push: true})
-	g.stdout = stdout
+	co := commitOptions{session: ls.ID, noEdit: true, draft: false, push: true}
+	g.fillCommitOptions(&co)
+	co.out = &out
+	err = runCommit(ctx, &co)
 	if msg := strings.TrimSpace(out.String()); msg != "" {
 		ls.Log.Append(session.Notice{Level: "info", Text: strings.ReplaceAll(msg, "\n", "; ")})
 	}

@@ -33,7 +33,7 @@ waits for your next task (or /retry).`,
 }
 
 func resumeInteractive(ctx context.Context, g *globals, args []string) error {
-	ws, st, id, rest, err := openStoredSession(ctx, g, args, "wend resume")
+	ws, st, id, rest, err := openStoredSession(ctx, g.openWorkspace, args, "wend resume")
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,13 @@ import (
 	"gitlab.com/wend/wend/session"
 )
 
+// runOptions are `wend run`'s: its flags and task, and what a run needs of
+// the rest of wend, so runRun can be called with test doubles for the parts
+// a test does not exercise (the pipeline loop, the checkout of a merge
+// request's branch).
 type runOptions struct {
+	verbIO
+	args     []string
 	json     bool
 	taskFile string
 	// cont continues the latest (or named) session with a new task; retry,
@@ -29,6 +35,28 @@ type runOptions struct {
 	// checkout lets wend check out the source branch of the merge request
 	// whose pipeline the task asks to fix (mrcheckout.go).
 	checkout bool
+
+	// assembly is what wiring the session takes besides its settings
+	// (globals.assembly).
+	assembly func(ws *workspace, interactive bool) assemble.Options
+	// prune removes old ended sessions before a run starts (prune.go).
+	prune func(context.Context, *workspace)
+	// checkoutBranch checks out the branch of the merge request whose
+	// pipeline the task asks to fix (mrcheckout.go).
+	checkoutBranch func(ctx context.Context, ws *workspace, task string, c checkoutOptions) (string, error)
+	// pipeline is --watch-pipeline's loop after the run (pipeline.go).
+	pipeline func(ctx context.Context, ws *workspace, ls *assemble.Session, p *printer, attempts int) error
+}
+
+// fillRunOptions fills o's streams, task and dependencies from the globals.
+func (g *globals) fillRunOptions(o *runOptions, args []string) {
+	o.verbIO, o.args, o.assembly, o.prune = g.verbIO(), args, g.assembly, g.pruneAtStart
+	o.checkoutBranch = func(ctx context.Context, ws *workspace, task string, c checkoutOptions) (string, error) {
+		return checkoutTaskBranch(ctx, g, ws, task, c)
+	}
+	o.pipeline = func(ctx context.Context, ws *workspace, ls *assemble.Session, p *printer, attempts int) error {
+		return runPipelineLoop(ctx, g, ws, ls, p, attempts)
+	}
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -69,23 +97,8 @@ manual job.`,
   wend run --resume 20261204-204500-a1b2c3
   wend run --approval full-auto --watch-pipeline "fix the failing pipeline on !42"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.resume {
-				if o.cont || o.retry || o.taskFile != "" {
-					return usageErr("--resume goes on with the session's own task: give no --continue, --retry or --task-file with it")
-				}
-				return resumeHeadless(cmd.Context(), g, args, o) // run_resume.go
-			}
-			if o.retry && !o.cont {
-				return usageErr("--retry goes with --continue: wend run --continue [ID] --retry")
-			}
-			if o.cont {
-				return continueHeadless(cmd.Context(), g, args, o) // run_continue.go
-			}
-			task, err := readTask(args, o.taskFile, g.stdin)
-			if err != nil {
-				return err
-			}
-			return runHeadless(cmd.Context(), g, task, o)
+			g.fillRunOptions(&o, args)
+			return runRun(cmd.Context(), &o)
 		},
 	}
 	f := cmd.Flags()
@@ -128,23 +141,45 @@ func readTask(args []string, file string, stdin io.Reader) (string, error) {
 	return task, nil
 }
 
-func runHeadless(ctx context.Context, g *globals, task string, o runOptions) error {
-	ws, err := g.openWorkspace(ctx)
+// runRun is `wend run`: a new task, or with --continue or --resume a stored
+// session's.
+func runRun(ctx context.Context, o *runOptions) error {
+	if o.resume {
+		if o.cont || o.retry || o.taskFile != "" {
+			return usageErr("--resume goes on with the session's own task: give no --continue, --retry or --task-file with it")
+		}
+		return resumeHeadless(ctx, o) // run_resume.go
+	}
+	if o.retry && !o.cont {
+		return usageErr("--retry goes with --continue: wend run --continue [ID] --retry")
+	}
+	if o.cont {
+		return continueHeadless(ctx, o) // run_continue.go
+	}
+	task, err := readTask(o.args, o.taskFile, o.in)
 	if err != nil {
 		return err
 	}
-	g.pruneAtStart(ctx, ws) // prune.go
-	if b, err := checkoutTaskBranch(ctx, g, ws, task, checkoutOptions{allowed: o.checkout || ws.settings.Approval == "full-auto"}); err != nil {
+	return runHeadless(ctx, task, o)
+}
+
+func runHeadless(ctx context.Context, task string, o *runOptions) error {
+	ws, err := o.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	o.prune(ctx, ws)
+	if b, err := o.checkoutBranch(ctx, ws, task, checkoutOptions{allowed: o.checkout || ws.settings.Approval == "full-auto"}); err != nil {
 		return err
 	} else if b != "" {
-		fmt.Fprintf(g.stderr, "wend: checked out %s, the merge request's source branch\n", b)
+		fmt.Fprintf(o.errOut, "wend: checked out %s, the merge request's source branch\n", b)
 	}
-	ls, err := assemble.New(ctx, g.assembly(ws, false))
+	ls, err := assemble.New(ctx, o.assembly(ws, false))
 	if err != nil {
 		return err
 	}
 	defer ls.Close()
-	p := &printer{w: g.stdout, json: o.json}
+	p := &printer{w: o.out, json: o.json}
 	if err := drive(ctx, ls, task, p); err != nil || !o.watch {
 		return err
 	}
@@ -152,7 +187,7 @@ func runHeadless(ctx context.Context, g *globals, task string, o runOptions) err
 	if o.fixAttempts >= 0 {
 		attempts = o.fixAttempts
 	}
-	return runPipelineLoop(ctx, g, ws, ls, p, attempts) // pipeline.go
+	return o.pipeline(ctx, ws, ls, p, attempts)
 }
 
 // drive starts the session, prints its events until it ends, and maps the end to an

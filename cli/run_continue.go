@@ -35,8 +35,8 @@ func pickContinued(st *store.Store, args []string) (id string, rest []string, er
 }
 
 // continueHeadless is `wend run --continue [ID] (TASK | --retry)`.
-func continueHeadless(ctx context.Context, g *globals, args []string, o runOptions) error {
-	ws, _, id, rest, err := openStoredSession(ctx, g, args, "--continue")
+func continueHeadless(ctx context.Context, o *runOptions) error {
+	ws, _, id, rest, err := openStoredSession(ctx, o.workspace, o.args, "--continue")
 	if err != nil {
 		return err
 	}
@@ -46,13 +46,13 @@ func continueHeadless(ctx context.Context, g *globals, args []string, o runOptio
 			return usageErr("--retry runs the session's last task again; give no new task with it")
 		}
 	} else {
-		text, err := readTask(rest, o.taskFile, g.stdin)
+		text, err := readTask(rest, o.taskFile, o.in)
 		if err != nil {
 			return err
 		}
 		task.Text = text
 	}
-	ls, err := assemble.Reopen(ctx, g.assembly(ws, false), id)
+	ls, err := assemble.Reopen(ctx, o.assembly(ws, false), id)
 	if err != nil {
 		return err
 	}
@@ -63,15 +63,15 @@ func continueHeadless(ctx context.Context, g *globals, args []string, o runOptio
 	if err := ls.Build(ctx); err != nil {
 		return err
 	}
-	return driveTask(ctx, ls, task, &printer{w: g.stdout, json: o.json})
+	return driveTask(ctx, ls, task, &printer{w: o.out, json: o.json})
 }
 
 // openStoredSession opens the workspace and its session store and picks the
 // session args name (the newest by default) for the verb that resumes or
 // continues it; what is the verb as the user typed it, for the error that
 // GitLab Duo sessions cannot be reopened. rest is args after the id.
-func openStoredSession(ctx context.Context, g *globals, args []string, what string) (*workspace, *store.Store, string, []string, error) {
-	ws, err := g.openWorkspace(ctx)
+func openStoredSession(ctx context.Context, open workspaceOpener, args []string, what string) (*workspace, *store.Store, string, []string, error) {
+	ws, err := open(ctx)
 	if err != nil {
 		return nil, nil, "", nil, err
 	}

@@ -14,28 +14,28 @@ import (
 // interruption a reopening recorded (the wend that reopened it was killed in
 // turn, before the task began again) runs again from where the files are now;
 // a session that ended otherwise is left as it is and its end is reported.
-func resumeHeadless(ctx context.Context, g *globals, args []string, o runOptions) error {
-	ws, _, id, rest, err := openStoredSession(ctx, g, args, "--resume")
+func resumeHeadless(ctx context.Context, o *runOptions) error {
+	ws, _, id, rest, err := openStoredSession(ctx, o.workspace, o.args, "--resume")
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return usageErr("no session %q in this repository (see wend sessions)", rest[0])
 	}
-	ls, err := assemble.Reopen(ctx, g.assembly(ws, false), id)
+	ls, err := assemble.Reopen(ctx, o.assembly(ws, false), id)
 	if err != nil {
 		return err
 	}
 	defer ls.Close()
 	if r := ls.Reopened; r.EndState != session.StateInterrupted {
-		fmt.Fprintf(g.stderr, "wend: session %s is not interrupted (its last task %s); nothing to resume: wend run --continue %s \"next task\" goes on with it\n",
+		fmt.Fprintf(o.errOut, "wend: session %s is not interrupted (its last task %s); nothing to resume: wend run --continue %s \"next task\" goes on with it\n",
 			id, r.EndState, id)
 		return exitForState(r.EndState)
 	}
 	if err := ls.Build(ctx); err != nil {
 		return err
 	}
-	return driveTask(ctx, ls, session.Task{Text: ls.Reopened.Last.Task, Retry: true}, &printer{w: g.stdout, json: o.json})
+	return driveTask(ctx, ls, session.Task{Text: ls.Reopened.Last.Task, Retry: true}, &printer{w: o.out, json: o.json})
 }
 
 // exitForState is the exit code of a session left as it ended.

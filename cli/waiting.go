@@ -40,8 +40,8 @@ func waitingIn(ctx context.Context, gs *gitops.Session, sum store.Summary) (wait
 
 // scanSessions reads every stored session that has a staging journal, newest
 // first; newest is the newest session's id ("" when there is none).
-func scanSessions(ctx context.Context, g *globals) (all []waitingSession, newest string, err error) {
-	ws, err := g.openWorkspace(ctx)
+func scanSessions(ctx context.Context, open workspaceOpener) (all []waitingSession, newest string, err error) {
+	ws, err := open(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -76,8 +76,8 @@ func scanSessions(ctx context.Context, g *globals) (all []waitingSession, newest
 
 // waitingSessions are the sessions with undecided changes or undelivered
 // feedback, newest first.
-func waitingSessions(ctx context.Context, g *globals) ([]waitingSession, string, error) {
-	all, newest, err := scanSessions(ctx, g)
+func waitingSessions(ctx context.Context, open workspaceOpener) ([]waitingSession, string, error) {
+	all, newest, err := scanSessions(ctx, open)
 	return slices.DeleteFunc(all, func(w waitingSession) bool { return !w.waits() }), newest, err
 }
 
@@ -115,8 +115,8 @@ func (w waitingSession) holds(action session.ReviewAction, target string) bool {
 // is given: the one that holds the targets. Several is ambiguous and asks for
 // --session; none falls back to the newest session, whose own error then says
 // what is wrong (an unknown hunk id, nothing to accept).
-func pickSession(ctx context.Context, g *globals, action session.ReviewAction, targets []string) (string, error) {
-	all, newest, err := scanSessions(ctx, g)
+func pickSession(ctx context.Context, open workspaceOpener, action session.ReviewAction, targets []string) (string, error) {
+	all, newest, err := scanSessions(ctx, open)
 	if err != nil {
 		return "", err
 	}

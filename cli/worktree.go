@@ -43,8 +43,8 @@ func (g *globals) recoverWorktrees(ctx context.Context, root string) {
 // openDecider opens a stored session for a review verb. A session that ran
 // in a worktree is decided through the mirror, in its live worktree or, once
 // that is gone, a throw-away one; done releases it.
-func openDecider(ctx context.Context, g *globals, id string) (d review.Decider, done func(), err error) {
-	gs, err := openStaging(ctx, g, id)
+func openDecider(ctx context.Context, v verbIO, id string) (d review.Decider, done func(), err error) {
+	gs, err := openStaging(ctx, v.workspace, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -73,7 +73,7 @@ func openDecider(ctx context.Context, g *globals, id string) (d review.Decider, 
 	return w.Mirror(s), func() {
 		s.Close()
 		if err := w.Release(ctx); err != nil {
-			fmt.Fprintln(g.stderr, "wend:", err)
+			fmt.Fprintln(v.errOut, "wend:", err)
 		}
 	}, nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,5 +67,42 @@ func TestDoctorReportsTheSandbox(t *testing.T) {
 	os.WriteFile(cfg, []byte("sandbox = \"off\"\n"), 0o600)
 	if _, out, _ = wend(t, env, "-C", t.TempDir(), "doctor", "--timeout", "1s"); !strings.Contains(out, "commands run with all your access") {
 		t.Errorf("with sandbox = \"off\" doctor does not say commands are not isolated:\n%s", out)
+	}
+}
+
+// Security finding 9 through the verb: a sandboxed command cannot read wend's
+// own secrets wherever the user keeps them: the api_key_file and
+// gitlab_token_file named in the config (outside ~/.config/wend here), the
+// user's config, the trust store and the audit log. The command reverses what
+// it reads, so redaction cannot be what hides a value.
+func TestSandboxedCommandCannotReadWendsKeyFiles(t *testing.T) {
+	if err := (&sandbox.Sandbox{}).Available(); err != nil {
+		t.Skipf("this kernel cannot sandbox commands: %v", err)
+	}
+	env := wendEnv(t, nil)
+	keys := t.TempDir()
+	keyFile, tokenFile := filepath.Join(keys, "openai.key"), filepath.Join(keys, "gitlab.token")
+	const keyValue, tokenValue = "plain-key-file-value-Rt61Qp", "plain-token-file-value-Jd40Wn"
+	os.WriteFile(keyFile, []byte(keyValue+"\n"), 0o600)
+	os.WriteFile(tokenFile, []byte(tokenValue+"\n"), 0o600)
+	userCfg := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "wend", "config.toml")
+	os.MkdirAll(filepath.Dir(userCfg), 0o700)
+	os.WriteFile(userCfg, []byte("# user-config-marker-Lk27\nprovider = \"openai\"\napi_key_file = \""+keyFile+
+		"\"\ngitlab_token_file = \""+tokenFile+"\"\n"), 0o600)
+	auditLog := filepath.Join(os.Getenv("XDG_STATE_HOME"), "wend", "audit.jsonl")
+	os.MkdirAll(filepath.Dir(auditLog), 0o700)
+	os.WriteFile(auditLog, []byte("{\"marker\":\"audit-marker-Gh93\"}\n"), 0o600)
+	dir := demoRepo(t)
+	read := []string{keyFile, tokenFile, userCfg, auditLog}
+	cmd := "for f in " + strings.Join(read, " ") + "; do cat $f || ls $f; done 2>&1 | rev; echo done"
+	args, _ := json.Marshal(map[string]string{"command": cmd})
+	_, out, errOut := wend(t, env, "-C", dir, "tool", "run_command", "--args", string(args))
+	if !strings.Contains(out, "done") {
+		t.Fatalf("the command did not run:\n%s%s", out, errOut)
+	}
+	for _, secret := range []string{keyValue, tokenValue, "user-config-marker-Lk27", "audit-marker-Gh93"} {
+		if strings.Contains(out, reverse(secret)) {
+			t.Errorf("a sandboxed command read %q:\n%s", secret, out)
+		}
 	}
 }

@@ -92,10 +92,15 @@ func (p *pane) typeText(s string) {
 	exec.Command("tmux", "send-keys", "-t", p.name, "-l", s).Run()
 }
 
+// paneWait bounds every wait on a pane's screen. A passing test waits only as
+// long as the condition takes; the bound is generous because on a loaded CI
+// machine starting wend, its session host and the first frame took over 20 s.
+const paneWait = 60 * time.Second
+
 // waitFor polls the screen until it contains want.
 func (p *pane) waitFor(want string) string {
 	p.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(paneWait)
 	for time.Now().Before(deadline) {
 		if s := p.screen(); strings.Contains(s, want) {
 			return s
@@ -109,7 +114,7 @@ func (p *pane) waitFor(want string) string {
 // waitForGone polls the screen until it no longer contains text.
 func (p *pane) waitForGone(text string) {
 	p.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(paneWait)
 	for time.Now().Before(deadline) {
 		if !strings.Contains(p.screen(), text) {
 			return

@@ -21,8 +21,11 @@ import (
 	"gitlab.com/wend/wend/remote/duo/contract"
 )
 
-// ResponseTimeout is how long the fake waits for an action's response.
-var ResponseTimeout = 10 * time.Second
+// ResponseTimeout is how long the fake waits for an action's response. An
+// action may be the sample's `go test`, which took 14-16 s on a loaded 2-core
+// CI machine; the fake is there to catch a response that never comes, not a
+// slow one.
+var ResponseTimeout = 90 * time.Second
 
 // Workhorse's codecs (DUO-WORKFLOW.md §2.1).
 var (

@@ -124,6 +124,9 @@ func NewSessionID(now time.Time) string {
 // Store is where this repository's sessions live: inside .git, so they follow
 // the checkout and never show up as untracked files.
 func Store(ctx context.Context, r *repo.Repo) (*store.Store, error) {
+	if dir := r.CommonDir(); dir != "" {
+		return store.Open(filepath.Join(dir, "wend")), nil
+	}
 	dir, err := GitDir(ctx, r.Root())
 	if err != nil {
 		return nil, err

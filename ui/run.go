@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"gitlab.com/wend/wend/session"
 )
@@ -36,7 +37,11 @@ func Run(ctx context.Context, be session.Backend, opts Options) error {
 	// 10 s idle at 120x40, 0.06 s of CPU at 20 frames a second, 0.035 s at 15.
 	// Markdown renders at most ~15 times a second anyway, so 15 frames show every
 	// render, and a typed key echoes within 67 ms (33 ms on average).
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(15))
+	//
+	// The colour profile is the one lipgloss detected for stdout at init. Left to
+	// itself Bubble Tea detects it again, and inside tmux detection runs `tmux
+	// info` (about 50 ms on a loaded machine) before the first frame.
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(15), tea.WithColorProfile(lipgloss.Writer.Profile))
 	_, err := p.Run()
 	if rest := m.InlineRest(); rest != "" {
 		// Inline: what was not printed yet goes after the scrollback, once.

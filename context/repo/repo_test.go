@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -129,4 +130,27 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(benchDir)
 	}
 	os.Exit(code)
+}
+
+// Opened from a subdirectory, or from a linked worktree, the common git
+// directory is the main repository's .git: wend's sessions live there, and the
+// one rev-parse that opens the repository must name it right (a relative
+// answer is relative to where git ran, not to the top level).
+func TestOpenNamesTheCommonGitDir(t *testing.T) {
+	dir := newGitRepo(t, map[string]string{"sub/x.go": "package sub\n"})
+	want, _ := filepath.EvalSymlinks(filepath.Join(dir, ".git"))
+	same := func(t *testing.T, got string) {
+		t.Helper()
+		if real, _ := filepath.EvalSymlinks(got); real != want {
+			t.Errorf("CommonDir = %q, want %q", got, want)
+		}
+	}
+	same(t, openRepo(t, filepath.Join(dir, "sub")).CommonDir())
+	same(t, openRepo(t, dir).CommonDir())
+
+	wt := filepath.Join(t.TempDir(), "wt")
+	if out, err := exec.Command("git", "-C", dir, "worktree", "add", "-q", "--detach", wt).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	same(t, openRepo(t, wt).CommonDir())
 }

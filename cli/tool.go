@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -11,9 +12,17 @@ import (
 	"gitlab.com/wend/wend/session/tools"
 )
 
+// toolOptions are what `wend tool` needs.
+type toolOptions struct {
+	verbIO
+	configFile string // --config, for the tools' settings
+	name       string // the tool; "" lists them
+	args       string // --args, a JSON object
+	json       bool
+}
+
 func newToolCmd(g *globals) *cobra.Command {
-	var args string
-	var asJSON bool
+	var o toolOptions
 	cmd := &cobra.Command{
 		Use:   "tool NAME --args JSON",
 		Short: "Run one tool directly in the current repository and print its result",
@@ -24,46 +33,55 @@ tree (no session, no staging). Without NAME, list the tools.`,
   wend tool grep --args '{"pattern":"func main"}'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			ws, err := g.openWorkspace(cmd.Context())
-			if err != nil {
-				return err
+			o.verbIO, o.configFile, o.name = g.verbIO(), g.configFile, ""
+			if len(pos) == 1 {
+				o.name = pos[0]
 			}
-			reg, err := tools.New(assemble.ToolConfig(ws.settings, g.configFile, tools.Config{Root: ws.repo.Root(), Repo: ws.repo}))
-			if err != nil {
-				return err
-			}
-			if len(pos) == 0 {
-				for _, s := range reg.Specs() {
-					if s.Engine {
-						continue
-					}
-					desc, _, _ := strings.Cut(s.Description, "\n")
-					fmt.Fprintf(g.stdout, "%-16s %-8s %s\n", s.Name, s.Effect, desc)
-				}
-				return nil
-			}
-			if args == "" {
-				args = "{}"
-			}
-			if !json.Valid([]byte(args)) {
-				return usageErr("--args is not valid JSON: %s", args)
-			}
-			res := reg.Execute(cmd.Context(), tools.Call{ID: "cli", Name: pos[0], Args: json.RawMessage(args)})
-			if asJSON {
-				if err := json.NewEncoder(g.stdout).Encode(res); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintln(g.stdout, res.Output)
-			}
-			if res.IsError {
-				// The result itself says what went wrong; the exit code tells scripts.
-				return &exitError{code: ExitFailed, err: fmt.Errorf("%s", res.Summary)}
-			}
-			return nil
+			return runTool(cmd.Context(), &o)
 		},
 	}
-	cmd.Flags().StringVar(&args, "args", "", "the tool's arguments as a JSON object")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the whole result as JSON")
+	cmd.Flags().StringVar(&o.args, "args", "", "the tool's arguments as a JSON object")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the whole result as JSON")
 	return cmd
+}
+
+// runTool is `wend tool`: list the tools, or run one.
+func runTool(ctx context.Context, o *toolOptions) error {
+	ws, err := o.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	reg, err := tools.New(assemble.ToolConfig(ws.settings, o.configFile, tools.Config{Root: ws.repo.Root(), Repo: ws.repo}))
+	if err != nil {
+		return err
+	}
+	if o.name == "" {
+		for _, s := range reg.Specs() {
+			if s.Engine {
+				continue
+			}
+			desc, _, _ := strings.Cut(s.Description, "\n")
+			fmt.Fprintf(o.out, "%-16s %-8s %s\n", s.Name, s.Effect, desc)
+		}
+		return nil
+	}
+	if o.args == "" {
+		o.args = "{}"
+	}
+	if !json.Valid([]byte(o.args)) {
+		return usageErr("--args is not valid JSON: %s", o.args)
+	}
+	res := reg.Execute(ctx, tools.Call{ID: "cli", Name: o.name, Args: json.RawMessage(o.args)})
+	if o.json {
+		if err := json.NewEncoder(o.out).Encode(res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(o.out, res.Output)
+	}
+	if res.IsError {
+		// The result itself says what went wrong; the exit code tells scripts.
+		return &exitError{code: ExitFailed, err: fmt.Errorf("%s", res.Summary)}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,8 +14,9 @@ import (
 
 // trustOptions are what `wend trust` needs.
 type trustOptions struct {
+	verbIO
+	dir    string // -C DIR; "" is the current directory
 	store  string // the trust store, default config.TrustStorePath()
-	root   string // the repository
 	revoke bool
 	list   bool
 }
@@ -44,26 +46,8 @@ run 'wend trust' once more. 'wend config' shows what applies and what is ignored
   wend trust --list       # every repository you trust`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.store = config.TrustStorePath()
-			if o.list {
-				return runTrustList(g, o)
-			}
-			dir := g.dir
-			if dir == "" {
-				dir = "."
-			}
-			r, err := repo.Open(cmd.Context(), dir)
-			if errors.Is(err, repo.ErrNotRepo) {
-				return usageErr("%s is not inside a git repository: run wend trust in the repository whose .wend.toml you trust (or pass -C DIR)", dir)
-			}
-			if err != nil {
-				return err
-			}
-			o.root = r.Root()
-			if o.revoke {
-				return runTrustRevoke(g, o)
-			}
-			return runTrust(g, o)
+			o.verbIO, o.dir, o.store = g.verbIO(), g.dir, config.TrustStorePath()
+			return runTrust(cmd.Context(), &o)
 		},
 	}
 	cmd.Flags().BoolVar(&o.revoke, "revoke", false, "forget the trust: only the safe settings of .wend.toml apply again")
@@ -72,46 +56,68 @@ run 'wend trust' once more. 'wend config' shows what applies and what is ignored
 	return cmd
 }
 
-func runTrust(g *globals, o trustOptions) error {
-	t, err := config.TrustRepo(o.store, o.root)
+// runTrust is `wend trust`: trust the repository's .wend.toml, revoke it, or list.
+func runTrust(ctx context.Context, o *trustOptions) error {
+	if o.list {
+		return trustList(o)
+	}
+	dir := o.dir
+	if dir == "" {
+		dir = "."
+	}
+	r, err := repo.Open(ctx, dir)
+	if errors.Is(err, repo.ErrNotRepo) {
+		return usageErr("%s is not inside a git repository: run wend trust in the repository whose .wend.toml you trust (or pass -C DIR)", dir)
+	}
+	if err != nil {
+		return err
+	}
+	if o.revoke {
+		return trustRevoke(o, r.Root())
+	}
+	return trustAdd(o, r.Root())
+}
+
+func trustAdd(o *trustOptions, root string) error {
+	t, err := config.TrustRepo(o.store, root)
 	if err != nil {
 		return &exitError{code: ExitFailed, err: err}
 	}
-	fmt.Fprintf(g.stdout, "Trusted %s (sha256 %s).\n", t.File, t.SHA256[:12])
+	fmt.Fprintf(o.out, "Trusted %s (sha256 %s).\n", t.File, t.SHA256[:12])
 	if len(t.Restricted) > 0 {
-		fmt.Fprintln(g.stdout, "These settings now apply from it:")
+		fmt.Fprintln(o.out, "These settings now apply from it:")
 		for _, kv := range t.Restricted {
-			fmt.Fprintln(g.stdout, "  "+kv)
+			fmt.Fprintln(o.out, "  "+kv)
 		}
 	}
-	fmt.Fprintln(g.stdout, "A change to the file needs 'wend trust' again; undo with 'wend trust --revoke'.")
+	fmt.Fprintln(o.out, "A change to the file needs 'wend trust' again; undo with 'wend trust --revoke'.")
 	return nil
 }
 
-func runTrustRevoke(g *globals, o trustOptions) error {
-	removed, err := config.RevokeTrust(o.store, o.root)
+func trustRevoke(o *trustOptions, root string) error {
+	removed, err := config.RevokeTrust(o.store, root)
 	if err != nil {
 		return &exitError{code: ExitFailed, err: err}
 	}
 	if !removed {
-		fmt.Fprintf(g.stdout, "%s was not trusted; nothing to revoke.\n", o.root)
+		fmt.Fprintf(o.out, "%s was not trusted; nothing to revoke.\n", root)
 		return nil
 	}
-	fmt.Fprintf(g.stdout, "Trust revoked for %s: only the safe settings of its .wend.toml apply.\n", o.root)
+	fmt.Fprintf(o.out, "Trust revoked for %s: only the safe settings of its .wend.toml apply.\n", root)
 	return nil
 }
 
-func runTrustList(g *globals, o trustOptions) error {
+func trustList(o *trustOptions) error {
 	roots, err := config.TrustedRepos(o.store)
 	if err != nil {
 		return &exitError{code: ExitFailed, err: err}
 	}
 	if len(roots) == 0 {
-		fmt.Fprintln(g.stdout, "No trusted repositories.")
+		fmt.Fprintln(o.out, "No trusted repositories.")
 		return nil
 	}
 	for _, r := range roots {
-		fmt.Fprintln(g.stdout, r)
+		fmt.Fprintln(o.out, r)
 	}
 	return nil
 }

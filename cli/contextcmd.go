@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,9 +13,19 @@ import (
 	"gitlab.com/wend/wend/remote/gitlab"
 )
 
+// contextOptions are what `wend context` needs.
+type contextOptions struct {
+	verbIO
+	refs   []string // the references as given; "!34" "pipeline" is one
+	json   bool
+	diff   bool
+	budget int
+	// gitlabClient connects to the project's GitLab (globals.gitlabClient).
+	gitlabClient func(ctx context.Context, ws *workspace, sessionID string) (*gitlab.Client, error)
+}
+
 func newContextCmd(g *globals) *cobra.Command {
-	var asJSON, diff bool
-	var budget int
+	var o contextOptions
 	cmd := &cobra.Command{
 		Use:   "context REF...",
 		Short: "Print the context that GitLab references bring (issues, MRs, epics, pipelines, jobs)",
@@ -26,56 +37,61 @@ issues, merge requests, epics, pipelines and jobs.`,
 		Example: "  wend context '#12' '!34'\n  wend context https://gitlab.example.com/g/p/-/pipelines/991 --json",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			var list []refs.Ref
-			for i := 0; i < len(args); i++ {
-				a := args[i]
-				// `!34 pipeline` may arrive as two arguments.
-				if i+1 < len(args) && args[i+1] == "pipeline" {
-					a += " pipeline"
-					i++
-				}
-				r, err := refs.Parse(a)
-				if err != nil {
-					return usageErr("%q is not a reference: %v", a, err)
-				}
-				list = append(list, r)
-			}
-			ws, err := g.openWorkspace(ctx)
-			if err != nil {
-				return err
-			}
-			c, err := g.gitlabClient(ctx, ws, "")
-			if errors.Is(err, assemble.ErrNoGitLab) {
-				return usageErr("%v", err)
-			}
-			if err != nil {
-				return err
-			}
-			results := c.ResolveAll(ctx, list, gitlab.Options{Budget: budget, Diff: diff})
-			failed := 0
-			for _, res := range results {
-				if res.Err != nil {
-					failed++
-					fmt.Fprintf(g.stderr, "wend: %s: %v\n", res.Ref, res.Err)
-					continue
-				}
-				if asJSON {
-					if err := json.NewEncoder(g.stdout).Encode(res.Item); err != nil {
-						return err
-					}
-					continue
-				}
-				fmt.Fprintln(g.stdout, res.Item.Markdown)
-			}
-			if failed > 0 {
-				return &exitError{code: ExitFailed, err: fmt.Errorf("%d of %d references could not be fetched", failed, len(results))}
-			}
-			return nil
+			o.verbIO, o.refs, o.gitlabClient = g.verbIO(), args, g.gitlabClient
+			return runContext(cmd.Context(), &o)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per reference")
-	cmd.Flags().BoolVar(&diff, "diff", false, "include merge requests' per-file diffs")
-	cmd.Flags().IntVar(&budget, "budget", 0, "bytes of markdown per reference (default 24 KiB)")
+	cmd.Flags().BoolVar(&o.json, "json", false, "one JSON object per reference")
+	cmd.Flags().BoolVar(&o.diff, "diff", false, "include merge requests' per-file diffs")
+	cmd.Flags().IntVar(&o.budget, "budget", 0, "bytes of markdown per reference (default 24 KiB)")
 	return cmd
+}
+
+// runContext is `wend context`.
+func runContext(ctx context.Context, o *contextOptions) error {
+	var list []refs.Ref
+	for i := 0; i < len(o.refs); i++ {
+		a := o.refs[i]
+		// `!34 pipeline` may arrive as two arguments.
+		if i+1 < len(o.refs) && o.refs[i+1] == "pipeline" {
+			a += " pipeline"
+			i++
+		}
+		r, err := refs.Parse(a)
+		if err != nil {
+			return usageErr("%q is not a reference: %v", a, err)
+		}
+		list = append(list, r)
+	}
+	ws, err := o.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := o.gitlabClient(ctx, ws, "")
+	if errors.Is(err, assemble.ErrNoGitLab) {
+		return usageErr("%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	results := c.ResolveAll(ctx, list, gitlab.Options{Budget: o.budget, Diff: o.diff})
+	failed := 0
+	for _, res := range results {
+		if res.Err != nil {
+			failed++
+			fmt.Fprintf(o.errOut, "wend: %s: %v\n", res.Ref, res.Err)
+			continue
+		}
+		if o.json {
+			if err := json.NewEncoder(o.out).Encode(res.Item); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintln(o.out, res.Item.Markdown)
+	}
+	if failed > 0 {
+		return &exitError{code: ExitFailed, err: fmt.Errorf("%d of %d references could not be fetched", failed, len(results))}
+	}
+	return nil
 }

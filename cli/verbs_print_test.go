@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gitlab.com/wend/wend/remote/audit"
+	"gitlab.com/wend/wend/remote/gitlab/gitlabtest"
 )
 
 // The print-only verbs as plain functions of their options: runConfig,
@@ -214,5 +215,91 @@ func TestToolOptionsListsAndRunsATool(t *testing.T) {
 	// Nothing was written: wend tool read_file leaves the tree as it was.
 	if st := git(t, dir, "status", "--porcelain"); st != "" {
 		t.Fatalf("status after reads: %q", st)
+	}
+}
+
+// gitlabVerbIO is a verbIO and GitLab client opener for a repository whose
+// origin is srv (127.0.0.1), with the token in the environment.
+func gitlabVerb(t *testing.T, dir string) (verbIO, *bytes.Buffer, *bytes.Buffer, *globals) {
+	t.Helper()
+	env := wendEnv(t, map[string]string{"GITLAB_TOKEN": gitlabtest.Token})
+	vio, out, errb := bufIO(env, nil)
+	g := &globals{dir: dir, stderr: errb, env: env, changed: func(string) bool { return false }}
+	vio.workspace = g.openWorkspace
+	return vio, out, errb, g
+}
+
+func TestContextOptionsFetchesReferences(t *testing.T) {
+	srv := gitlabtest.New(t)
+	dir := gitlabRepo(t, srv)
+	ctx := context.Background()
+	vio, out, errb, g := gitlabVerb(t, dir)
+	if err := runContext(ctx, &contextOptions{verbIO: vio, refs: []string{"#12", "!34", "pipeline"}, gitlabClient: g.gitlabClient}); err != nil {
+		t.Fatalf("%v\n%s", err, errb)
+	}
+	for _, want := range []string{"Crash when the config file is missing", "Pipeline", "[REDACTED"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("no %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out.String(), gitlabtest.Secret) {
+		t.Fatal("a secret from the issue was printed")
+	}
+	// --json: one object per reference.
+	vio, out, _, g = gitlabVerb(t, dir)
+	if err := runContext(ctx, &contextOptions{verbIO: vio, refs: []string{"#12"}, json: true, gitlabClient: g.gitlabClient}); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 1 || !json.Valid([]byte(lines[0])) {
+		t.Fatalf("--json:\n%s", out)
+	}
+	// A reference that cannot be fetched fails the verb and is named on stderr.
+	vio, _, errb, g = gitlabVerb(t, dir)
+	err := runContext(ctx, &contextOptions{verbIO: vio, refs: []string{"#12", "#424242"}, gitlabClient: g.gitlabClient})
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != ExitFailed || !strings.Contains(err.Error(), "1 of 2 references") || !strings.Contains(errb.String(), "#424242") {
+		t.Fatalf("an absent issue: %v\nstderr: %s", err, errb)
+	}
+	// Not a reference: refused before the repository is opened.
+	vio, _, _, _ = gitlabVerb(t, dir)
+	vio.workspace = func(context.Context) (*workspace, error) { t.Fatal("opened the workspace for a bad reference"); return nil, nil }
+	if err := runContext(ctx, &contextOptions{verbIO: vio, refs: []string{"no-such-ref"}}); !usageCode(err) || !strings.Contains(err.Error(), "is not a reference") {
+		t.Fatalf("bad reference: %v", err)
+	}
+	// A repository with no GitLab is the user's to fix.
+	plain := t.TempDir()
+	git(t, plain, "init", "-q")
+	vio, _, _, g = gitlabVerb(t, plain)
+	if err := runContext(ctx, &contextOptions{verbIO: vio, refs: []string{"#12"}, gitlabClient: g.gitlabClient}); !usageCode(err) {
+		t.Fatalf("no GitLab: %v", err)
+	}
+}
+
+func TestNoteOptionsPostsTheMessage(t *testing.T) {
+	srv := gitlabtest.New(t)
+	dir := gitlabRepo(t, srv)
+	ctx := context.Background()
+	vio, out, errb, g := gitlabVerb(t, dir)
+	if err := runNote(ctx, &noteOptions{verbIO: vio, ref: "#12", message: "Rebased; the pipeline is green.", gitlabClient: g.gitlabClient}); err != nil {
+		t.Fatalf("%v\n%s", err, errb)
+	}
+	if !strings.Contains(out.String(), "Added a note to") {
+		t.Fatalf("output: %s", out)
+	}
+	if body := string(srv.Body("/notes")); !strings.Contains(body, "Rebased; the pipeline is green.") {
+		t.Fatalf("note body: %s", body)
+	}
+	// Without -m and with no session there is nothing to post: nothing is sent.
+	before := len(srv.Requests())
+	vio, _, _, g = gitlabVerb(t, dir)
+	if err := runNote(ctx, &noteOptions{verbIO: vio, ref: "!34", gitlabClient: g.gitlabClient}); !usageCode(err) || !strings.Contains(err.Error(), "no session summary") {
+		t.Fatalf("no summary: %v", err)
+	}
+	vio, _, _, g = gitlabVerb(t, dir)
+	if err := runNote(ctx, &noteOptions{verbIO: vio, ref: "&5", message: "x", gitlabClient: g.gitlabClient}); !usageCode(err) || !strings.Contains(err.Error(), "not an issue or merge request") {
+		t.Fatalf("an epic: %v", err)
+	}
+	if after := srv.Requests()[before:]; len(after) != 0 {
+		t.Fatalf("refused notes still reached GitLab: %v", after)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"gitlab.com/wend/wend/assemble"
@@ -377,14 +378,12 @@ func sessionOf(dc review.Decider) *gitops.Session {
 	return dc.(*gitops.Session)
 }
 
-// isTerminal reports whether r is a character device (a terminal).
+// isTerminal reports whether r is a terminal: a file whose terminal
+// attributes can be read. A character device is not enough (/dev/null is
+// one, and a script's `</dev/null` must not be prompted).
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(f.Fd())
 }
 
 func paths(ds []gitops.Decision) []string {

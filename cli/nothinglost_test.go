@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -188,5 +190,33 @@ func TestRejectionFeedbackSurvivesAFailedDelivery(t *testing.T) {
 				t.Fatalf("changes: %d %s %s", code, out, errOut)
 			}
 		})
+	}
+}
+
+// A bare `wend undo` whose stdin is /dev/null (a script, nohup, ssh host cmd
+// </dev/null) is not asked anything: /dev/null is a character device but no
+// terminal, so wend refuses with the --all hint instead of prompting.
+func TestBareUndoFromDevNullRefusesWithoutAsking(t *testing.T) {
+	dir := notesRepo(t)
+	env := wendEnv(t, map[string]string{"OPENAI_API_KEY": "k"})
+	runScripted(t, env, dir, "edit notes", editCall("row-02\n", "FIRST\n"))
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	raw, _ := json.Marshal([]string{"-C", dir, "undo"})
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWendChildProcess$")
+	cmd.Env = append(os.Environ(), "WEND_CHILD_ARGS="+string(raw))
+	cmd.Stdin = null
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != ExitUsage || !strings.Contains(stderr.String(), "wend undo --all") || strings.Contains(stdout.String(), "Continue?") {
+		t.Fatalf("bare undo from /dev/null: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "notes.txt")); !strings.Contains(string(got), "FIRST") {
+		t.Fatalf("the agent's change was undone: %s", got)
 	}
 }

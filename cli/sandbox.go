@@ -9,8 +9,8 @@ import (
 )
 
 // sandboxCheck is doctor's line on command isolation.
-func sandboxCheck(s *config.Settings, g *globals) health.Result {
-	sb := assemble.CommandSandbox(s, g.configFile)
+func sandboxCheck(s *config.Settings, configFile string) health.Result {
+	sb := assemble.CommandSandbox(s, configFile)
 	if sb == nil {
 		return health.Result{Name: "sandbox", Status: health.Warn, Reason: `off (sandbox = "off"): commands run with all your access`,
 			Fix: `remove sandbox = "off" from your config`}

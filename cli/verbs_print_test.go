@@ -13,6 +13,7 @@ import (
 
 	"gitlab.com/wend/wend/remote/audit"
 	"gitlab.com/wend/wend/remote/gitlab/gitlabtest"
+	"gitlab.com/wend/wend/remote/llm/llmtest"
 )
 
 // The print-only verbs as plain functions of their options: runConfig,
@@ -262,7 +263,10 @@ func TestContextOptionsFetchesReferences(t *testing.T) {
 	}
 	// Not a reference: refused before the repository is opened.
 	vio, _, _, _ = gitlabVerb(t, dir)
-	vio.workspace = func(context.Context) (*workspace, error) { t.Fatal("opened the workspace for a bad reference"); return nil, nil }
+	vio.workspace = func(context.Context) (*workspace, error) {
+		t.Fatal("opened the workspace for a bad reference")
+		return nil, nil
+	}
 	if err := runContext(ctx, &contextOptions{verbIO: vio, refs: []string{"no-such-ref"}}); !usageCode(err) || !strings.Contains(err.Error(), "is not a reference") {
 		t.Fatalf("bad reference: %v", err)
 	}
@@ -301,5 +305,45 @@ func TestNoteOptionsPostsTheMessage(t *testing.T) {
 	}
 	if after := srv.Requests()[before:]; len(after) != 0 {
 		t.Fatalf("refused notes still reached GitLab: %v", after)
+	}
+}
+
+func TestDoctorOptionsChecksTheModelAndWritesTheReport(t *testing.T) {
+	dir := t.TempDir() // no origin: the GitLab checks are skipped, nothing leaves 127.0.0.1
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "--allow-empty", "-m", "init")
+	model := llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{{Text: "OK"}}})
+	ctx := context.Background()
+	doctor := func(env func(string) string, o doctorOptions) (string, error) {
+		vio, out, errb := bufIO(env, nil)
+		g := &globals{dir: dir, stderr: errb, env: env, changed: func(string) bool { return false }}
+		o.verbIO, o.dir, o.timeout = vio, dir, 5*time.Second
+		o.load, o.gitlab, o.httpClient = g.loadConfig, g.gitlabConfig, g.httpClient
+		err := runDoctor(ctx, &o)
+		return out.String(), err
+	}
+	env := wendEnv(t, map[string]string{"WEND_PROVIDER": "openai", "WEND_BASE_URL": model.URL, "WEND_MODEL": "m", "OPENAI_API_KEY": "sk-doctor-secret-99"})
+	report := filepath.Join(t.TempDir(), "doctor.md")
+	out, err := doctor(env, doctorOptions{report: report})
+	if !strings.Contains(out, "openai m answered in") || !strings.Contains(out, "Report written to "+report) || !strings.Contains(out, "skipped") {
+		t.Fatalf("doctor: %v\n%s", err, out)
+	}
+	if err != nil && !strings.Contains(out, "✗") {
+		t.Fatalf("doctor failed with no failing check: %v\n%s", err, out)
+	}
+	data, rerr := os.ReadFile(report)
+	info, _ := os.Stat(report)
+	if rerr != nil || info.Mode().Perm() != 0o600 || !strings.Contains(string(data), "answered in") || strings.Contains(string(data), "sk-doctor-secret-99") {
+		t.Fatalf("report (%v, mode %v):\n%s", rerr, info.Mode(), data)
+	}
+	// With no provider the model check fails, and so does the verb.
+	out, err = doctor(wendEnv(t, nil), doctorOptions{json: true})
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != ExitFailed {
+		t.Fatalf("no provider: %v\n%s", err, out)
+	}
+	var doc map[string]any
+	if json.Unmarshal([]byte(out), &doc) != nil || !strings.Contains(out, "no model provider is configured") {
+		t.Fatalf("--json:\n%s", out)
 	}
 }

@@ -47,38 +47,55 @@ and the summary in its description.`,
 	return cmd
 }
 
+// ciIssuesOptions are what `wend ci issues` needs.
+type ciIssuesOptions struct {
+	verbIO
+	label string
+	json  bool
+	// gitlabClient connects to the project's GitLab (globals.gitlabClient).
+	gitlabClient gitlabOpener
+}
+
+// gitlabOpener connects to the project's GitLab (globals.gitlabClient).
+type gitlabOpener func(ctx context.Context, ws *workspace, sessionID string) (*gitlab.Client, error)
+
 func newCIIssuesCmd(g *globals) *cobra.Command {
-	var label string
-	var asJSON bool
+	var o ciIssuesOptions
 	cmd := &cobra.Command{
 		Use:   "issues --label LABEL",
 		Short: "List the open issues with a label, oldest first (one iid a line)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			list, err := labeledIssues(cmd.Context(), g, label)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return json.NewEncoder(g.stdout).Encode(list)
-			}
-			for _, is := range list {
-				fmt.Fprintln(g.stdout, is.IID)
-			}
-			return nil
+			o.verbIO, o.gitlabClient = g.verbIO(), g.gitlabClient
+			return runCIIssues(cmd.Context(), &o)
 		},
 	}
-	cmd.Flags().StringVar(&label, "label", "wend", "the label")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print iid, title and URL as JSON")
+	cmd.Flags().StringVar(&o.label, "label", "wend", "the label")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print iid, title and URL as JSON")
 	return cmd
 }
 
-func labeledIssues(ctx context.Context, g *globals, label string) ([]gitlab.IssueRef, error) {
-	ws, err := g.openWorkspace(ctx)
+// runCIIssues is `wend ci issues`.
+func runCIIssues(ctx context.Context, o *ciIssuesOptions) error {
+	list, err := labeledIssues(ctx, o.verbIO, o.gitlabClient, o.label)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return json.NewEncoder(o.out).Encode(list)
+	}
+	for _, is := range list {
+		fmt.Fprintln(o.out, is.IID)
+	}
+	return nil
+}
+
+func labeledIssues(ctx context.Context, vio verbIO, open gitlabOpener, label string) ([]gitlab.IssueRef, error) {
+	ws, err := vio.workspace(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c, err := g.gitlabClient(ctx, ws, "ci")
+	c, err := open(ctx, ws, "ci")
 	if err != nil {
 		return nil, err
 	}
@@ -93,31 +110,25 @@ type ciJob struct {
 // maxMatrix is GitLab's limit of jobs one parallel:matrix may make.
 const maxMatrix = 200
 
+// ciPipelineOptions are what `wend ci pipeline` needs.
+type ciPipelineOptions struct {
+	verbIO
+	job    ciJob
+	output string // -o FILE; "" or "-" is standard output
+	// gitlabClient connects to the project's GitLab (globals.gitlabClient).
+	gitlabClient gitlabOpener
+}
+
 func newCIPipelineCmd(g *globals) *cobra.Command {
-	var j ciJob
-	var out string
+	var o ciPipelineOptions
+	j := &o.job
 	cmd := &cobra.Command{
 		Use:   "pipeline --label LABEL [-o FILE]",
 		Short: "Write a child pipeline that runs wend for each open issue with the label, in parallel",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			list, err := labeledIssues(cmd.Context(), g, j.label)
-			if err != nil {
-				return err
-			}
-			text := childPipeline(j, list)
-			if len(list) > maxMatrix {
-				fmt.Fprintf(g.stderr, "wend: %d issues carry %q; this pipeline takes the oldest %d, the next sweep the rest\n", len(list), j.label, maxMatrix)
-			}
-			if out == "" || out == "-" {
-				_, err = fmt.Fprint(g.stdout, text)
-				return err
-			}
-			if err := os.WriteFile(out, []byte(text), 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "%d issue(s) labelled %q: child pipeline written to %s\n", min(len(list), maxMatrix), j.label, out)
-			return nil
+			o.verbIO, o.gitlabClient = g.verbIO(), g.gitlabClient
+			return runCIPipeline(cmd.Context(), &o)
 		},
 	}
 	f := cmd.Flags()
@@ -129,8 +140,30 @@ func newCIPipelineCmd(g *globals) *cobra.Command {
 	f.StringVar(&j.model, "ci-model", "", "WEND_MODEL for the jobs")
 	f.StringVar(&j.baseURL, "ci-base-url", "", "WEND_BASE_URL for the jobs")
 	f.StringVar(&j.approval, "ci-approval", "full-auto", "WEND_APPROVAL for the jobs")
-	f.StringVarP(&out, "output", "o", "", "write the pipeline to `FILE` (default: standard output)")
+	f.StringVarP(&o.output, "output", "o", "", "write the pipeline to `FILE` (default: standard output)")
 	return cmd
+}
+
+// runCIPipeline is `wend ci pipeline`.
+func runCIPipeline(ctx context.Context, o *ciPipelineOptions) error {
+	j := o.job
+	list, err := labeledIssues(ctx, o.verbIO, o.gitlabClient, j.label)
+	if err != nil {
+		return err
+	}
+	text := childPipeline(j, list)
+	if len(list) > maxMatrix {
+		fmt.Fprintf(o.errOut, "wend: %d issues carry %q; this pipeline takes the oldest %d, the next sweep the rest\n", len(list), j.label, maxMatrix)
+	}
+	if o.output == "" || o.output == "-" {
+		_, err = fmt.Fprint(o.out, text)
+		return err
+	}
+	if err := os.WriteFile(o.output, []byte(text), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.out, "%d issue(s) labelled %q: child pipeline written to %s\n", min(len(list), maxMatrix), j.label, o.output)
+	return nil
 }
 
 // yamlQuote is a YAML double-quoted scalar (JSON's string syntax is a subset).
@@ -184,7 +217,11 @@ var ciSetupScript = []string{
 	`git config --global user.name "${WEND_GIT_NAME:-wend}" && git config --global user.email "${WEND_GIT_EMAIL:-wend@noreply.${CI_SERVER_HOST:-localhost}}"`,
 }
 
+// ciMROptions are what `wend ci mr` needs.
 type ciMROptions struct {
+	verbIO
+	// gitlabClient connects to the project's GitLab (globals.gitlabClient).
+	gitlabClient gitlabOpener
 	issue        int64
 	events       string
 	remote       string
@@ -205,10 +242,8 @@ credential helper, so the token is in no URL, argument, config file or log;
 the remote's push URL must carry no credentials of its own.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.issue <= 0 {
-				return usageErr("--issue N is required (the issue the run resolved)")
-			}
-			return runCIMR(cmd.Context(), g, o)
+			o.verbIO, o.gitlabClient = g.verbIO(), g.gitlabClient
+			return runCIMR(cmd.Context(), &o)
 		},
 	}
 	f := cmd.Flags()
@@ -221,8 +256,12 @@ the remote's push URL must carry no credentials of its own.`,
 	return cmd
 }
 
-func runCIMR(ctx context.Context, g *globals, o ciMROptions) error {
-	ws, err := g.openWorkspace(ctx)
+// runCIMR is `wend ci mr`.
+func runCIMR(ctx context.Context, o *ciMROptions) error {
+	if o.issue <= 0 {
+		return usageErr("--issue N is required (the issue the run resolved)")
+	}
+	ws, err := o.workspace(ctx)
 	if err != nil {
 		return err
 	}
@@ -230,7 +269,7 @@ func runCIMR(ctx context.Context, g *globals, o ciMROptions) error {
 	if _, err := gitrun.Run(ctx, gitrun.Cmd{Dir: root, Args: cachedDiff("--quiet")}); err == nil {
 		return fmt.Errorf("nothing is staged for #%d: the run proposed no change, or none was accepted (wend accept all)", o.issue)
 	}
-	c, err := g.gitlabClient(ctx, ws, "ci")
+	c, err := o.gitlabClient(ctx, ws, "ci")
 	if err != nil {
 		return err
 	}
@@ -249,11 +288,11 @@ func runCIMR(ctx context.Context, g *globals, o ciMROptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stdout, "Committed %s on %s: %s\n", id[:12], branch, title)
+	fmt.Fprintf(o.out, "Committed %s on %s: %s\n", id[:12], branch, title)
 	if err := tokenPush(ctx, root, o.remote, branch, ws.settings.GitLabToken); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stdout, "Pushed %s\n", branch)
+	fmt.Fprintf(o.out, "Pushed %s\n", branch)
 	created, err := c.CreateMergeRequest(ctx, gitlab.NewMergeRequest{
 		SourceBranch: branch, TargetBranch: o.target, Title: title, Issue: o.issue, Draft: o.draft,
 		RemoveSourceBranch: o.removeSource, Description: ciDescription(o, steps, summary),
@@ -261,14 +300,14 @@ func runCIMR(ctx context.Context, g *globals, o ciMROptions) error {
 	if err != nil {
 		return fmt.Errorf("%s is pushed, but creating its merge request failed: %w", branch, err)
 	}
-	fmt.Fprintf(g.stdout, "Opened merge request %s (review it in a terminal: wend review !%d)\n", created.URL, created.ID)
+	fmt.Fprintf(o.out, "Opened merge request %s (review it in a terminal: wend review !%d)\n", created.URL, created.ID)
 	return nil
 }
 
 // ciDescription is the merge request's description: where it was made, the
 // plan as the run left it, the summary, the artifact. ClosingDescription adds
 // Closes #N.
-func ciDescription(o ciMROptions, steps []session.Step, summary string) string {
+func ciDescription(o *ciMROptions, steps []session.Step, summary string) string {
 	var b strings.Builder
 	b.WriteString(fmt.Sprintf("wend worked on #%d", o.issue))
 	if job := os.Getenv("CI_JOB_URL"); job != "" {

@@ -347,3 +347,81 @@ func TestDoctorOptionsChecksTheModelAndWritesTheReport(t *testing.T) {
 		t.Fatalf("--json:\n%s", out)
 	}
 }
+
+func TestCIOptionsListSweepAndOpenAMergeRequest(t *testing.T) {
+	srv := gitlabtest.New(t)
+	srv.Data.Issues[13].Labels = append(srv.Data.Issues[13].Labels, "wend")
+	srv.Data.Issues[14].Labels = append(srv.Data.Issues[14].Labels, "wend")
+	dir := gitlabRepo(t, srv)
+	ctx := context.Background()
+	vio, out, errb, g := gitlabVerb(t, dir)
+	if err := runCIIssues(ctx, &ciIssuesOptions{verbIO: vio, label: "wend", gitlabClient: g.gitlabClient}); err != nil || out.String() != "13\n14\n" {
+		t.Fatalf("issues: %v %q %s", err, out, errb)
+	}
+	vio, out, _, g = gitlabVerb(t, dir)
+	if err := runCIIssues(ctx, &ciIssuesOptions{verbIO: vio, label: "wend", json: true, gitlabClient: g.gitlabClient}); err != nil {
+		t.Fatal(err)
+	}
+	var list []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &list); err != nil || len(list) != 2 {
+		t.Fatalf("issues --json: %v\n%s", err, out)
+	}
+	file := filepath.Join(t.TempDir(), "child.yml")
+	vio, out, _, g = gitlabVerb(t, dir)
+	o := &ciPipelineOptions{verbIO: vio, output: file, gitlabClient: g.gitlabClient,
+		job: ciJob{label: "wend", stage: "test", image: "img", version: "latest", provider: "anthropic", approval: "full-auto"}}
+	if err := runCIPipeline(ctx, o); err != nil || !strings.Contains(out.String(), `2 issue(s) labelled "wend": child pipeline written to `+file) {
+		t.Fatalf("pipeline: %v\n%s", err, out)
+	}
+	if text, err := os.ReadFile(file); err != nil || !strings.Contains(string(text), `- "13"`) || !strings.Contains(string(text), `- "14"`) || !strings.Contains(string(text), `stages: ["test"]`) {
+		t.Fatalf("child pipeline (%v):\n%s", err, text)
+	}
+	// wend ci mr: refused without --issue (before opening anything) and with nothing staged.
+	vio, _, _, g = gitlabVerb(t, dir)
+	vio.workspace = func(context.Context) (*workspace, error) {
+		t.Fatal("opened the workspace without --issue")
+		return nil, nil
+	}
+	if err := runCIMR(ctx, &ciMROptions{verbIO: vio, gitlabClient: g.gitlabClient, remote: "origin"}); !usageCode(err) || !strings.Contains(err.Error(), "--issue N is required") {
+		t.Fatalf("no --issue: %v", err)
+	}
+	vio, _, _, g = gitlabVerb(t, dir)
+	if err := runCIMR(ctx, &ciMROptions{verbIO: vio, gitlabClient: g.gitlabClient, issue: 12, remote: "origin"}); err == nil || !strings.Contains(err.Error(), "nothing is staged for #12") {
+		t.Fatalf("nothing staged: %v", err)
+	}
+	if w := writes(srv); len(w) != 0 {
+		t.Fatalf("wrote to GitLab: %v", w)
+	}
+	// A staged change is committed on wend/12, pushed, and its merge request closes #12.
+	bare := t.TempDir()
+	git(t, bare, "init", "-q", "--bare")
+	git(t, dir, "remote", "set-url", "--push", "origin", bare)
+	if err := os.WriteFile(filepath.Join(dir, "CHANGED.txt"), []byte("fixed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, dir, "add", "CHANGED.txt")
+	for _, k := range []string{"GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"} {
+		t.Setenv(k, "t")
+	}
+	for _, k := range []string{"GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"} {
+		t.Setenv(k, "t@x")
+	}
+	vio, out, errb, g = gitlabVerb(t, dir)
+	if err := runCIMR(ctx, &ciMROptions{verbIO: vio, gitlabClient: g.gitlabClient, issue: 12, remote: "origin", events: "wend-events.jsonl", removeSource: true}); err != nil {
+		t.Fatalf("ci mr: %v\n%s%s", err, out, errb)
+	}
+	for _, want := range []string{"on wend/12: Resolve #12", "Pushed wend/12", "Opened merge request"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("no %q in:\n%s", want, out)
+		}
+	}
+	if got := git(t, bare, "show", "--stat", "--format=%s", "wend/12"); !strings.Contains(got, "CHANGED.txt") {
+		t.Fatalf("pushed branch:\n%s", got)
+	}
+	mr := string(srv.Body("/merge_requests"))
+	for _, want := range []string{`"source_branch":"wend/12"`, "Closes #12", "wend-events.jsonl"} {
+		if !strings.Contains(mr, want) {
+			t.Fatalf("merge request lacks %s: %s", want, mr)
+		}
+	}
+}

@@ -45,7 +45,7 @@ func runInteractive(ctx context.Context, g *globals, args []string) error {
 	g.pruneAtStart(ctx, ws) // prune.go
 	if ws.settings.Host && ws.settings.Provider != "gitlab-duo" {
 		// The session runs in a host that outlives this terminal (hostclient.go).
-		hosted := hostedOptions(ctx, g, ws)
+		hosted := hostedOptions(ctx, g.gitlabClient, ws)
 		hosted.Task = task
 		err := runHosted(ctx, g, ws, hosted)
 		var hu *hostUnavailable

@@ -26,23 +26,33 @@ import (
 // boundary and waits there (on_detach = "pause"), or goes on (on_detach =
 // "continue"), and `wend attach` shows it again.
 
+// hostOptions are what `wend host` needs.
+type hostOptions struct {
+	verbIO
+	id     string // --session: the session to run
+	resume bool   // --resume: reopen it from the store instead of starting it
+	// assembly is what wiring the session takes from the invocation (globals.assembly).
+	assembly func(ws *workspace, interactive bool) assemble.Options
+	// ignoreHangup keeps the process alive when the terminal that started it
+	// closes (signal.Ignore(SIGHUP)); a test leaves its own process alone.
+	ignoreHangup func()
+}
+
 func newHostCmd(g *globals) *cobra.Command {
-	var id string
-	var resume bool
+	var o hostOptions
 	cmd := &cobra.Command{
 		Use:    "host --session ID",
 		Short:  "Run a session in the background for terminal clients (started by wend itself)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if id == "" {
-				return usageErr("wend host needs --session ID; it is started by wend, not by hand")
-			}
-			return runHost(cmd.Context(), g, id, resume)
+			o.verbIO, o.assembly = g.verbIO(), g.assembly
+			o.ignoreHangup = func() { signal.Ignore(syscall.SIGHUP) }
+			return runHost(cmd.Context(), &o)
 		},
 	}
-	cmd.Flags().StringVar(&id, "session", "", "the session's `ID`")
-	cmd.Flags().BoolVar(&resume, "resume", false, "reopen a stored session instead of starting one")
+	cmd.Flags().StringVar(&o.id, "session", "", "the session's `ID`")
+	cmd.Flags().BoolVar(&o.resume, "resume", false, "reopen a stored session instead of starting one")
 	return cmd
 }
 
@@ -56,11 +66,17 @@ func sessionSocket(st *store.Store, id string) string {
 	return filepath.Join(st.Dir(), id, rpc.SocketName)
 }
 
-func runHost(ctx context.Context, g *globals, id string, resume bool) error {
+// runHost is `wend host`: serve one session on its socket until no client
+// needs it.
+func runHost(ctx context.Context, o *hostOptions) error {
+	id, resume := o.id, o.resume
+	if id == "" {
+		return usageErr("wend host needs --session ID; it is started by wend, not by hand")
+	}
 	// The terminal that started the host may close at any moment; that is the
 	// client's business. SIGTERM and SIGINT (ctx) still end the session cleanly.
-	signal.Ignore(syscall.SIGHUP)
-	ws, err := g.openWorkspace(ctx)
+	o.ignoreHangup()
+	ws, err := o.workspace(ctx)
 	if err != nil {
 		return err
 	}
@@ -71,7 +87,7 @@ func runHost(ctx context.Context, g *globals, id string, resume bool) error {
 	if err != nil {
 		return err
 	}
-	ao := g.assembly(ws, true)
+	ao := o.assembly(ws, true)
 	var ls *assemble.Session
 	if resume {
 		ls, err = assemble.Reopen(ctx, ao, id)
@@ -97,7 +113,7 @@ func runHost(ctx context.Context, g *globals, id string, resume bool) error {
 	srv := rpc.NewServer(d, opts)
 	go srv.Serve(l)
 	defer srv.Close()
-	fmt.Fprintf(g.stderr, "wend host %s: serving %s (pid %d)\n", id, l.Addr(), os.Getpid())
+	fmt.Fprintf(o.errOut, "wend host %s: serving %s (pid %d)\n", id, l.Addr(), os.Getpid())
 	if resume && ls.Reopened.Killed {
 		go d.Start(ctx, session.Task{Retry: true})
 	}
@@ -109,7 +125,7 @@ func runHost(ctx context.Context, g *globals, id string, resume bool) error {
 			<-d.Done()
 		}
 	}
-	fmt.Fprintf(g.stderr, "wend host %s: exiting\n", id)
+	fmt.Fprintf(o.errOut, "wend host %s: exiting\n", id)
 	return nil
 }
 

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gitlab.com/wend/wend/assemble"
+	"gitlab.com/wend/wend/remote/rpc"
 	"gitlab.com/wend/wend/session/store"
 	"gitlab.com/wend/wend/ui"
 )
@@ -96,7 +98,10 @@ func TestResumeOptionsReopensTheSessionInTheUI(t *testing.T) {
 		}
 	}
 	u := &uiRecorder{}
-	noHost := func(context.Context, *store.Store, []string) (string, error) { t.Fatal("a host was started"); return "", nil }
+	noHost := func(context.Context, *store.Store, []string) (string, error) {
+		t.Fatal("a host was started")
+		return "", nil
+	}
 	o := &resumeOptions{verbIO: r.io, assembly: g.assembly, runUI: u.runUI, attachTo: noHost, attachUI: u.attachUI, gitlabClient: g.gitlabClient}
 	o.verbIO.workspace = withHost(false)
 	if err := runResume(ctx, o); err != nil {
@@ -126,5 +131,58 @@ func TestResumeOptionsReopensTheSessionInTheUI(t *testing.T) {
 	}
 	if u.calls != 1 || u.sock != "/run/host.sock" || !slices.Equal(u.args, []string{r.session}) || u.opts.ReadOnly {
 		t.Fatalf("host = true: %d call(s), sock %q, args %v, options %+v", u.calls, u.sock, u.args, u.opts)
+	}
+}
+
+func TestHostOptionsServes(t *testing.T) {
+	ctx := context.Background()
+	r := newVerbRepo(t)
+	g := &globals{dir: r.dir, stderr: r.errb, env: r.io.env, changed: func(string) bool { return false }}
+	hangup := 0
+	o := &hostOptions{verbIO: r.io, assembly: g.assembly, ignoreHangup: func() { hangup++ }}
+	if err := runHost(ctx, o); !usageCode(err) || !strings.Contains(err.Error(), "needs --session ID") || hangup != 0 {
+		t.Fatalf("no --session: %v", err)
+	}
+	// The stored session, reopened and served on its socket.
+	o.id, o.resume = r.session, true
+	done := make(chan error, 1)
+	go func() { done <- runHost(ctx, o) }()
+	sock := filepath.Join(r.dir, ".git", "wend", r.session, rpc.SocketName)
+	deadline := time.Now().Add(60 * time.Second)
+	for !rpc.Served(ctx, sock) {
+		select {
+		case err := <-done:
+			t.Fatalf("the host ended at start: %v\n%s", err, r.errb)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the host did not serve %s:\n%s", sock, r.errb)
+		}
+	}
+	c, err := rpc.Dial(ctx, sock, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fcs, err := c.Changes(ctx)
+	var paths []string
+	for _, fc := range fcs {
+		paths = append(paths, fc.Path)
+	}
+	slices.Sort(paths)
+	if c.Session() != r.session || c.Role() != rpc.RoleControl || err != nil || !slices.Equal(paths, []string{"new.txt", "notes.txt"}) {
+		t.Fatalf("client of %s: session %s, role %v, changes %v (%v)", r.session, c.Session(), c.Role(), paths, err)
+	}
+	c.Close()
+	// With no client and no task, the host goes once its grace has passed.
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the host did not exit with no client")
+	}
+	if hangup != 1 || !strings.Contains(r.errb.String(), "wend host "+r.session+": serving") || !strings.Contains(r.errb.String(), "exiting") {
+		t.Fatalf("hangup ignored %d time(s); stderr:\n%s", hangup, r.errb)
 	}
 }

@@ -71,18 +71,8 @@ func lastPlan(events []session.Event) session.Plan {
 			interrupted = false
 		case session.SessionFinished:
 			plan, interrupted = p.Plan, p.State == session.StateInterrupted
-		case session.PlanProposed:
-			plan = p.Plan
-		case session.PlanEdited:
-			plan = p.Plan
-		case session.StepStarted:
-			if s, ok := plan.Step(p.StepID); ok {
-				s.Status = session.StepRunning
-			}
-		case session.StepFinished:
-			if s, ok := plan.Step(p.StepID); ok {
-				s.Status = p.Status
-			}
+		default:
+			plan.Follow(p)
 		}
 	}
 	return plan.Clone()

@@ -252,3 +252,27 @@ func (p *Plan) Apply(e PlanEdit) (string, error) {
 	}
 	return "", fmt.Errorf("unknown plan edit %q", e.Op)
 }
+
+// Follow applies to p what a plan or step event says about it (a plan proposed
+// or edited replaces it; a step started or finished changes that step's
+// status) and reports whether the event was one of those. Readers that rebuild
+// a plan from a stored log share it, so they agree with each other.
+func (p *Plan) Follow(ev Payload) bool {
+	switch e := ev.(type) {
+	case PlanProposed:
+		*p = e.Plan
+	case PlanEdited:
+		*p = e.Plan
+	case StepStarted:
+		if s, ok := p.Step(e.StepID); ok {
+			s.Status = StepRunning
+		}
+	case StepFinished:
+		if s, ok := p.Step(e.StepID); ok {
+			s.Status = e.Status
+		}
+	default:
+		return false
+	}
+	return true
+}

@@ -230,18 +230,8 @@ func Summarize(id string, events []session.Event) Summary {
 			sum.Task, sum.Model, sum.State = p.Task, p.Model, session.StateRunning
 			plan = session.Plan{} // each task makes its own plan
 			paused, waiting = false, map[string]bool{}
-		case session.PlanProposed:
-			plan = p.Plan
-		case session.PlanEdited:
-			plan = p.Plan
-		case session.StepStarted:
-			if s, ok := plan.Step(p.StepID); ok {
-				s.Status = session.StepRunning
-			}
-		case session.StepFinished:
-			if s, ok := plan.Step(p.StepID); ok {
-				s.Status = p.Status
-			}
+		default:
+			plan.Follow(p)
 		case session.SessionFinished:
 			sum.State = p.State
 			plan = p.Plan

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -18,9 +19,20 @@ import (
 	"gitlab.com/wend/wend/ui/mrreview"
 )
 
+// reviewOptions are what `wend review` needs. The review pane is a function,
+// so a test drives the verb without a terminal.
 type reviewOptions struct {
-	json, publish, single bool
-	maxHunks              int
+	verbIO
+	mr                     string // !34, 34, group/proj!34 or a URL
+	json, publish, single  bool
+	maxHunks               int
+	recordFile, replayFile string // --record, --replay for the drafting model
+	// gitlabClient connects to the project's GitLab (globals.gitlabClient).
+	gitlabClient gitlabOpener
+	// httpClient is the drafting model's client (globals.httpClient).
+	httpClient func(sessionID string) *http.Client
+	// runPane runs the review pane until the user leaves it (mrreview.Run).
+	runPane func(ctx context.Context, src mrreview.Source, opts mrreview.Options) (string, error)
 }
 
 func newReviewCmd(g *globals) *cobra.Command {
@@ -40,7 +52,9 @@ posting; add --publish to post them.`,
 		Example: "  wend review !34\n  wend review !34 --json\n  wend review !34 --json --publish\n  wend review https://gitlab.example.com/group/proj/-/merge_requests/34 --single",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReview(cmd.Context(), g, args[0], o)
+			o.verbIO, o.mr, o.recordFile, o.replayFile = g.verbIO(), args[0], g.recordFile, g.replayFile
+			o.gitlabClient, o.httpClient, o.runPane = g.gitlabClient, g.httpClient, mrreview.Run
+			return runReview(cmd.Context(), &o)
 		},
 	}
 	f := cmd.Flags()
@@ -63,16 +77,17 @@ func mrRef(arg string) (refs.Ref, error) {
 	return r, nil
 }
 
-func runReview(ctx context.Context, g *globals, arg string, o reviewOptions) error {
-	ref, err := mrRef(arg)
+// runReview is `wend review`.
+func runReview(ctx context.Context, o *reviewOptions) error {
+	ref, err := mrRef(o.mr)
 	if err != nil {
 		return err
 	}
-	ws, err := g.openWorkspace(ctx)
+	ws, err := o.workspace(ctx)
 	if err != nil {
 		return err
 	}
-	c, err := g.gitlabClient(ctx, ws, "review")
+	c, err := o.gitlabClient(ctx, ws, "review")
 	if err != nil {
 		return err
 	}
@@ -81,14 +96,14 @@ func runReview(ctx context.Context, g *globals, arg string, o reviewOptions) err
 		return err
 	}
 	src := &reviewSource{c: c, r: r, single: o.single}
-	src.p, src.model, src.providerErr = assemble.NewProvider(ws.settings, assemble.ProviderOptions{Client: g.httpClient("review"), Record: g.recordFile, Replay: g.replayFile})
+	src.p, src.model, src.providerErr = assemble.NewProvider(ws.settings, assemble.ProviderOptions{Client: o.httpClient("review"), Record: o.recordFile, Replay: o.replayFile})
 	if o.json || o.publish {
-		return reviewHeadless(ctx, g, src, o)
+		return reviewHeadless(ctx, o, src)
 	}
 	opts := mrreview.Options{Title: r.Ref + " · " + r.Title, Files: reviewFiles(r), Threads: reviewThreads(r), Mode: src.mode()}
-	result, err := mrreview.Run(ctx, src, opts)
+	result, err := o.runPane(ctx, src, opts)
 	if result != "" {
-		fmt.Fprintln(g.stdout, result)
+		fmt.Fprintln(o.out, result)
 	}
 	return err
 }
@@ -179,7 +194,7 @@ type reviewReport struct {
 	Mode      string          `json:"mode,omitempty"`
 }
 
-func reviewHeadless(ctx context.Context, g *globals, s *reviewSource, o reviewOptions) error {
+func reviewHeadless(ctx context.Context, o *reviewOptions, s *reviewSource) error {
 	if s.providerErr != nil {
 		return s.providerErr
 	}
@@ -199,7 +214,7 @@ func reviewHeadless(ctx context.Context, g *globals, s *reviewSource, o reviewOp
 		}
 	}
 	if rep.Drafted < rep.Hunks {
-		fmt.Fprintf(g.stderr, "wend: drafted %d of %d hunks (--max-hunks %d)\n", rep.Drafted, rep.Hunks, o.maxHunks)
+		fmt.Fprintf(o.errOut, "wend: drafted %d of %d hunks (--max-hunks %d)\n", rep.Drafted, rep.Hunks, o.maxHunks)
 	}
 	var done string
 	if o.publish && len(rep.Comments) > 0 {
@@ -214,7 +229,7 @@ func reviewHeadless(ctx context.Context, g *globals, s *reviewSource, o reviewOp
 		rep.Published, rep.Mode = true, s.mode()
 	}
 	if o.json {
-		enc := json.NewEncoder(g.stdout)
+		enc := json.NewEncoder(o.out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
@@ -223,13 +238,13 @@ func reviewHeadless(ctx context.Context, g *globals, s *reviewSource, o reviewOp
 		if line == 0 {
 			line = c.OldLine
 		}
-		fmt.Fprintf(g.stdout, "%s:%d\n%s\n\n", c.NewPath, line, redact.String(c.Body))
+		fmt.Fprintf(o.out, "%s:%d\n%s\n\n", c.NewPath, line, redact.String(c.Body))
 	}
 	switch {
 	case done != "":
-		fmt.Fprintln(g.stdout, done)
+		fmt.Fprintln(o.out, done)
 	case o.publish:
-		fmt.Fprintln(g.stdout, "The model drafted no comments; nothing was posted.")
+		fmt.Fprintln(o.out, "The model drafted no comments; nothing was posted.")
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,9 +11,11 @@ import (
 	"time"
 
 	"gitlab.com/wend/wend/assemble"
+	"gitlab.com/wend/wend/remote/gitlab/gitlabtest"
 	"gitlab.com/wend/wend/remote/rpc"
 	"gitlab.com/wend/wend/session/store"
 	"gitlab.com/wend/wend/ui"
+	"gitlab.com/wend/wend/ui/mrreview"
 )
 
 // The verbs that drive the terminal UI as plain functions of their options:
@@ -184,5 +188,77 @@ func TestHostOptionsServes(t *testing.T) {
 	}
 	if hangup != 1 || !strings.Contains(r.errb.String(), "wend host "+r.session+": serving") || !strings.Contains(r.errb.String(), "exiting") {
 		t.Fatalf("hangup ignored %d time(s); stderr:\n%s", hangup, r.errb)
+	}
+}
+
+// reviewVerb is runReview's options against reviewSetup's GitLab and model.
+func reviewVerb(t *testing.T) (*reviewOptions, *gitlabtest.Server, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	srv, model, dir, base := reviewSetup(t)
+	extra := map[string]string{"WEND_PROVIDER": "openai", "WEND_BASE_URL": model.URL, "WEND_MODEL": "m"}
+	env := func(k string) string {
+		if v, ok := extra[k]; ok {
+			return v
+		}
+		return base(k)
+	}
+	vio, out, errb := bufIO(env, nil)
+	g := &globals{dir: dir, stderr: errb, env: env, changed: func(string) bool { return false }}
+	vio.workspace = g.openWorkspace
+	return &reviewOptions{verbIO: vio, mr: "!36", maxHunks: 60, gitlabClient: g.gitlabClient, httpClient: g.httpClient}, srv, out, errb
+}
+
+func TestReviewOptionsRunsThePaneAndHeadless(t *testing.T) {
+	ctx := context.Background()
+	// The pane: given the merge request's hunks and threads, it drafts the
+	// first hunk and publishes what it kept; the verb prints what was done.
+	o, srv, out, errb := reviewVerb(t)
+	var got mrreview.Options
+	o.runPane = func(ctx context.Context, src mrreview.Source, opts mrreview.Options) (string, error) {
+		got = opts
+		cs, err := src.Draft(ctx, opts.Files[0], opts.Files[0].Hunks[0])
+		if err != nil || len(cs) != 1 || cs[0].Path != "upload.go" || cs[0].NewLine != 12 {
+			t.Fatalf("draft of the first hunk: %+v %v", cs, err)
+		}
+		return src.Publish(ctx, cs)
+	}
+	if err := runReview(ctx, o); err != nil {
+		t.Fatalf("%v\n%s", err, errb)
+	}
+	hunks := 0
+	for _, f := range got.Files {
+		hunks += len(f.Hunks)
+	}
+	if !strings.Contains(got.Title, "!36") || hunks != 3 || len(got.Threads) == 0 || got.Mode != "as one draft review" {
+		t.Fatalf("pane options: title %q, %d hunks, %d threads, mode %q", got.Title, hunks, len(got.Threads), got.Mode)
+	}
+	if !strings.Contains(out.String(), "Published 1 comment(s) as one draft review") || srv.Published() != 1 {
+		t.Fatalf("published %d; output:\n%s", srv.Published(), out)
+	}
+	// Headless with --max-hunks 1: one hunk drafted, the rest said on stderr, nothing posted.
+	o, srv, out, errb = reviewVerb(t)
+	o.json, o.maxHunks = true, 1
+	o.runPane = func(context.Context, mrreview.Source, mrreview.Options) (string, error) {
+		t.Fatal("--json ran the pane")
+		return "", nil
+	}
+	if err := runReview(ctx, o); err != nil {
+		t.Fatalf("%v\n%s", err, errb)
+	}
+	var rep reviewReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Hunks != 3 || rep.Drafted != 1 || len(rep.Comments) != 1 || rep.Published {
+		t.Fatalf("report %+v (%v)", rep, err)
+	}
+	if !strings.Contains(errb.String(), "drafted 1 of 3 hunks (--max-hunks 1)") || len(writes(srv)) != 0 {
+		t.Fatalf("stderr %q, writes %v", errb, writes(srv))
+	}
+	// Not a merge request: refused before the repository is opened.
+	o.mr = "#12"
+	o.workspace = func(context.Context) (*workspace, error) {
+		t.Fatal("opened the workspace for an issue")
+		return nil, nil
+	}
+	if err := runReview(ctx, o); !usageCode(err) || !strings.Contains(err.Error(), "is not a merge request") {
+		t.Fatalf("#12: %v", err)
 	}
 }

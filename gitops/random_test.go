@@ -21,7 +21,7 @@ import (
 )
 
 var (
-	flagCases = flag.Int("gitops.cases", envInt("GITOPS_CASES", 150), "randomized staging cases (env GITOPS_CASES; CI runs 150, GITOPS_CASES=2000 for a long run)")
+	flagCases = flag.Int("gitops.cases", envInt("GITOPS_CASES", 500), "randomized staging cases (env GITOPS_CASES; CI runs 500 as issue 11 asks, GITOPS_CASES=5000 for a long run)")
 	flagSeed  = flag.Int64("gitops.seed", 0, "seed of the first randomized case (0: from the clock)")
 )
 

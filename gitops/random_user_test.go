@@ -25,9 +25,9 @@ import (
 // decisions (changed while the command ran, conflicts, nothing to do) are
 // expected; silent removals are not.
 //
-// It runs a third of -gitops.cases (CI: 50), from -gitops.seed.
+// It runs a tenth of -gitops.cases (CI: 50), from -gitops.seed.
 func TestRandomizedUserEditsDuringCommands(t *testing.T) {
-	n := max(1, *flagCases/3)
+	n := max(1, *flagCases/10)
 	if testing.Short() {
 		n = min(n, 20)
 	}

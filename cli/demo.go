@@ -15,10 +15,19 @@ import (
 	"gitlab.com/wend/wend/ui"
 )
 
+// demoOptions are what `wend demo` needs. Its session is wired from a copy of
+// the invocation's globals (setupDemo), so the setup and the terminal UI are
+// functions: a test runs the verb without a terminal.
 type demoOptions struct {
+	verbIO
 	json     bool
 	headless bool
 	keep     bool
+	tmpDir   string // where the sample repository's directory is made; "" is os.TempDir
+	// setup creates the sample repository in repoDir and starts the demo model (setupDemo).
+	setup func(ctx context.Context, repoDir string, interactive bool, delay time.Duration) (*demoRun, error)
+	// runUI runs the terminal UI on the demo's session (runUI).
+	runUI func(ctx context.Context, d *demoRun, opts ui.Options) error
 }
 
 // demoModelName is what the status bar and the session log call the demo model.
@@ -38,44 +47,12 @@ task ("now also add a Median function"). It only knows the sample project. The
 sample repository is removed afterwards unless --keep is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			tmp, err := os.MkdirTemp("", "wend-demo-")
-			if err != nil {
-				return err
+			o.verbIO = g.verbIO()
+			o.setup = func(ctx context.Context, repoDir string, interactive bool, delay time.Duration) (*demoRun, error) {
+				return setupDemo(ctx, g, repoDir, interactive, delay)
 			}
-			repoDir := filepath.Join(tmp, "stats")
-			if o.keep {
-				// Said once, at the end, where the UI no longer covers it.
-				defer fmt.Fprintf(g.stderr, "wend demo: the sample repository stays at %s\n", repoDir)
-			} else {
-				defer os.RemoveAll(tmp)
-			}
-			interactive := !o.headless && !o.json
-			var delay time.Duration
-			if interactive {
-				delay = 15 * time.Millisecond // text arrives as a live model's would
-			}
-			d, err := setupDemo(ctx, g, repoDir, interactive, delay)
-			if err != nil {
-				return err
-			}
-			defer d.close()
-			if interactive {
-				opts := ui.Options{
-					Repository: "stats (demo)", Branch: d.ws.branch, Provider: "demo", Task: demo.Task,
-					Files: repoFiles{ctx: ctx, r: d.ws.repo},
-				}
-				// The user's config does not apply, but --inline and WEND_INLINE,
-				// WEND_ASCII and the like do.
-				uiPrefs(&opts, d.ws)
-				return runUI(ctx, &d.g, d.ws, opts)
-			}
-			ls, err := assemble.New(ctx, d.g.assembly(d.ws, false))
-			if err != nil {
-				return err
-			}
-			defer ls.Close()
-			return drive(ctx, ls, demo.Task, &printer{w: g.stdout, json: o.json})
+			o.runUI = func(ctx context.Context, d *demoRun, opts ui.Options) error { return runUI(ctx, &d.g, d.ws, opts) }
+			return runDemo(cmd.Context(), &o)
 		},
 	}
 	f := cmd.Flags()
@@ -83,6 +60,47 @@ sample repository is removed afterwards unless --keep is given.`,
 	f.BoolVar(&o.keep, "keep", false, "keep the sample repository and print where it is")
 	f.BoolVar(&o.headless, "headless", false, "print progress lines instead of opening the terminal UI")
 	return cmd
+}
+
+// runDemo is `wend demo`.
+func runDemo(ctx context.Context, o *demoOptions) error {
+	tmp, err := os.MkdirTemp(o.tmpDir, "wend-demo-")
+	if err != nil {
+		return err
+	}
+	repoDir := filepath.Join(tmp, "stats")
+	if o.keep {
+		// Said once, at the end, where the UI no longer covers it.
+		defer fmt.Fprintf(o.errOut, "wend demo: the sample repository stays at %s\n", repoDir)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	interactive := !o.headless && !o.json
+	var delay time.Duration
+	if interactive {
+		delay = 15 * time.Millisecond // text arrives as a live model's would
+	}
+	d, err := o.setup(ctx, repoDir, interactive, delay)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	if interactive {
+		opts := ui.Options{
+			Repository: "stats (demo)", Branch: d.ws.branch, Provider: "demo", Task: demo.Task,
+			Files: repoFiles{ctx: ctx, r: d.ws.repo},
+		}
+		// The user's config does not apply, but --inline and WEND_INLINE,
+		// WEND_ASCII and the like do.
+		uiPrefs(&opts, d.ws)
+		return o.runUI(ctx, d, opts)
+	}
+	ls, err := assemble.New(ctx, d.g.assembly(d.ws, false))
+	if err != nil {
+		return err
+	}
+	defer ls.Close()
+	return drive(ctx, ls, demo.Task, &printer{w: o.out, json: o.json})
 }
 
 // demoRun is the demo's wiring: the sample repository, the demo model's

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -260,5 +261,43 @@ func TestReviewOptionsRunsThePaneAndHeadless(t *testing.T) {
 	}
 	if err := runReview(ctx, o); !usageCode(err) || !strings.Contains(err.Error(), "is not a merge request") {
 		t.Fatalf("#12: %v", err)
+	}
+}
+
+func TestDemoOptionsSetsUpTheTourForTheUI(t *testing.T) {
+	ctx := context.Background()
+	env := wendEnv(t, map[string]string{"OPENAI_API_KEY": "sk-user-key-5150", "GITLAB_TOKEN": "glpat-user-5150"})
+	vio, _, errb := bufIO(env, nil)
+	g := &globals{stderr: errb, env: env, changed: func(string) bool { return false }}
+	setup := func(ctx context.Context, repoDir string, interactive bool, delay time.Duration) (*demoRun, error) {
+		return setupDemo(ctx, g, repoDir, interactive, delay)
+	}
+	for _, keep := range []bool{false, true} {
+		tmp := t.TempDir()
+		var got ui.Options
+		var d *demoRun
+		o := &demoOptions{verbIO: vio, keep: keep, tmpDir: tmp, setup: setup, runUI: func(ctx context.Context, dr *demoRun, opts ui.Options) error {
+			got, d = opts, dr
+			// The sample repository is there while the UI runs, with its failing test.
+			if _, err := os.Stat(filepath.Join(dr.ws.repo.Root(), "stats_test.go")); err != nil {
+				t.Errorf("no sample repository while the UI runs: %v", err)
+			}
+			return nil
+		}}
+		if err := runDemo(ctx, o); err != nil {
+			t.Fatalf("keep=%v: %v\n%s", keep, err, errb)
+		}
+		if d == nil || got.Repository != "stats (demo)" || got.Provider != "demo" || got.Task == "" {
+			t.Fatalf("keep=%v: the UI got %+v", keep, got)
+		}
+		// The tour asks before commands, and no key of the user's reaches the demo's session.
+		if s := d.ws.settings; s.Approval != "auto-edit" || s.Model != demoModelName || s.APIKey != "" || s.GitLabToken != "" {
+			t.Fatalf("the demo session's settings: approval %q model %q api key set %v token set %v", s.Approval, s.Model, s.APIKey != "", s.GitLabToken != "")
+		}
+		left, _ := filepath.Glob(filepath.Join(tmp, "wend-demo-*", "stats"))
+		said := strings.Contains(errb.String(), "the sample repository stays at")
+		if keep != (len(left) == 1) || keep != said {
+			t.Fatalf("keep=%v: left %v, stderr %q", keep, left, errb)
+		}
 	}
 }

@@ -21,7 +21,7 @@ type contextOptions struct {
 	diff   bool
 	budget int
 	// gitlabClient connects to the project's GitLab (globals.gitlabClient).
-	gitlabClient func(ctx context.Context, ws *workspace, sessionID string) (*gitlab.Client, error)
+	gitlabClient gitlabOpener
 }
 
 func newContextCmd(g *globals) *cobra.Command {

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/wend/wend/context/refs"
-	"gitlab.com/wend/wend/remote/gitlab"
 )
 
 // noteOptions are what `wend note` needs.
@@ -18,7 +17,7 @@ type noteOptions struct {
 	message string // -m; "" posts the session's summary
 	session string // the session to summarise; "" is the newest
 	// gitlabClient connects to the project's GitLab (globals.gitlabClient).
-	gitlabClient func(ctx context.Context, ws *workspace, sessionID string) (*gitlab.Client, error)
+	gitlabClient gitlabOpener
 }
 
 func newNoteCmd(g *globals) *cobra.Command {

@@ -5,11 +5,16 @@ import (
 	"io"
 )
 
-// Each converted verb is a plain function of an options struct (runChanges,
-// runDecide, runUndo, runSessions, runRun), as the GitHub CLI's verbs are:
-// the cobra command only parses flags into the struct and fills its verbIO
-// from the globals, so a test calls the function with buffers and a
-// temporary repository, no terminal and no argument parsing.
+// Each verb is a plain function of an options struct (runRun, runChanges,
+// runDecide, runUndo, runCommit, runSessions, runConfig, runTrust, runAudit,
+// runTool, runContext, runNote, runDoctor, runCIIssues, runCIPipeline,
+// runCIMR, runReview, runAttach, runResume, runHost, runDemo), as the GitHub
+// CLI's verbs are: the cobra command only parses flags into the struct and
+// fills its verbIO and its function fields from the globals, so a test calls
+// the function with buffers and a temporary repository, no terminal and no
+// argument parsing. What needs a terminal or another process (the UI, the
+// session host) is a function field too. Only the bare interactive wend
+// (runInteractive) still takes the globals.
 
 // verbIO is what a verb takes from its invocation besides its flags: where it
 // reads and writes, the environment, and how it opens the repository.

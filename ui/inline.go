@@ -172,7 +172,13 @@ func (m *Model) renderInline() string {
 	fixed := len(plan) + len(dock) + 1
 	lines := make([]string, 0, liveMax)
 	lines = append(lines, "") // sets the live area off from the printed transcript
-	if live := m.tr.LiveRows(liveMax - fixed - 2); len(live) > 0 {
+	// Until the theme is known nothing is printed, so every row of the
+	// transcript is still "live". Showing them and then, once printing starts,
+	// dropping them from the live area in the same frame as the print above
+	// left a copy of that first live area in the scrollback (Bubble Tea's
+	// inline renderer, seen under load). They wait (at most inlineThemeWait)
+	// and go straight to the scrollback.
+	if live := m.tr.LiveRows(liveMax - fixed - 2); len(live) > 0 && m.il.ready {
 		lines = append(append(lines, live...), "")
 	}
 	lines = append(lines, plan...)

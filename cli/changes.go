@@ -247,15 +247,7 @@ func runDecide(ctx context.Context, o *decideOptions) error {
 	if err != nil {
 		return err
 	}
-	id := o.session
-	if id == "" {
-		picked, err := pickSession(ctx, o.workspace, o.action, args)
-		if err != nil {
-			return err
-		}
-		id = picked
-	}
-	dc, done, err := openDecider(ctx, o.verbIO, id)
+	dc, done, err := openChosenDecider(ctx, o.verbIO, o.session, o.action, args)
 	if err != nil {
 		return err
 	}
@@ -303,6 +295,19 @@ without IDs or --all, wend says what --all would discard (and asks, on a termina
 	return cmd
 }
 
+// openChosenDecider opens the named session for a decision, or, when none is
+// named, the one the targets belong to.
+func openChosenDecider(ctx context.Context, v verbIO, id string, action session.ReviewAction, targets []string) (review.Decider, func(), error) {
+	if id == "" {
+		picked, err := pickSession(ctx, v.workspace, action, targets)
+		if err != nil {
+			return nil, nil, err
+		}
+		id = picked
+	}
+	return openDecider(ctx, v, id)
+}
+
 // runUndo is `wend undo`.
 func runUndo(ctx context.Context, o *undoOptions) error {
 	args := o.targets
@@ -316,15 +321,7 @@ func runUndo(ctx context.Context, o *undoOptions) error {
 	if len(targets) == 0 {
 		targets = []string{"all"}
 	}
-	id := o.session
-	if id == "" {
-		picked, err := pickSession(ctx, o.workspace, session.ReviewUndo, targets)
-		if err != nil {
-			return err
-		}
-		id = picked
-	}
-	dc, done, err := openDecider(ctx, o.verbIO, id)
+	dc, done, err := openChosenDecider(ctx, o.verbIO, o.session, session.ReviewUndo, targets)
 	if err != nil {
 		return err
 	}

@@ -380,18 +380,7 @@ func (m *Model) stitchFront(p *Model, from int64) {
 		}
 	}
 	// The window's results whose calls the page holds.
-	kept := m.entries[:0]
-	for _, e := range m.entries {
-		if t := e.tool; t != nil && t.orphan {
-			if c, ok := p.calls[t.callID]; ok {
-				fold(c, e)
-				delete(p.calls, t.callID)
-				continue
-			}
-		}
-		kept = append(kept, e)
-	}
-	m.entries = kept
+	m.entries = adoptOrphans(m.entries, p.calls)
 	for id, c := range p.calls {
 		m.calls[id] = c // still running, or its result is yet to come
 	}
@@ -431,17 +420,7 @@ func (m *Model) stitchEnd(p *Model, to int64) {
 		}
 		m.open = p.open
 	}
-	kept := p.entries[:0]
-	for _, e := range p.entries {
-		if t := e.tool; t != nil && t.orphan {
-			if c, ok := m.calls[t.callID]; ok {
-				fold(c, e)
-				delete(m.calls, t.callID)
-				continue
-			}
-		}
-		kept = append(kept, e)
-	}
+	kept := adoptOrphans(p.entries, m.calls)
 	for id, c := range p.calls {
 		m.calls[id] = c
 	}
@@ -481,6 +460,24 @@ func merge(dst, src *entry) {
 }
 
 // fold gives a call its result, which came as an orphan entry.
+// adoptOrphans folds each result in entries whose call is in calls (across a
+// page boundary) into that call, takes the call out of calls, and returns the
+// entries left, in entries' own array.
+func adoptOrphans(entries []*entry, calls map[string]*entry) []*entry {
+	kept := entries[:0]
+	for _, e := range entries {
+		if t := e.tool; t != nil && t.orphan {
+			if c, ok := calls[t.callID]; ok {
+				fold(c, e)
+				delete(calls, t.callID)
+				continue
+			}
+		}
+		kept = append(kept, e)
+	}
+	return kept
+}
+
 func fold(call, res *entry) {
 	c, r := call.tool, res.tool
 	c.done, c.isErr, c.summary, c.output, c.dur = r.done, r.isErr, r.summary, r.output, r.dur

@@ -56,22 +56,35 @@ func TestRandomized(t *testing.T) {
 	if seed == 0 {
 		seed = time.Now().UnixNano() % 1_000_000_000
 	}
+	runSeeds(t, seed, n, func(t *testing.T, cs int64) (*[]string, func()) {
+		c := &randCase{t: t, rng: rand.New(rand.NewPCG(uint64(cs), 7))}
+		return &c.log, c.run
+	})
+	t.Logf("%d crashes inside decisions and agent writes, %d with a user edit before recovery, %d kept a decision of the interrupted action",
+		crashStats.crashes.Load(), crashStats.userEdits.Load(), crashStats.kept.Load())
+}
+
+// runSeeds runs n cases from seed, each a subtest named by its seed, more of
+// them at once than there are CPUs (cases spend their time waiting for git
+// processes). newCase builds the case of seed cs: its steps' log and its run;
+// when it fails, the steps and the command that reruns exactly that case are
+// logged (also after a t.Fatal inside run).
+func runSeeds(t *testing.T, seed int64, n int, newCase func(t *testing.T, cs int64) (steps *[]string, run func())) {
 	t.Logf("first seed %d, %d cases", seed, n)
-	// Cases spend their time waiting for git processes, so run more of them
-	// than there are CPUs.
 	seeds := make(chan int64)
 	var wg sync.WaitGroup
 	for range 3 * runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for cs := range seeds {
 				t.Run(strconv.FormatInt(cs, 10), func(t *testing.T) {
-					c := &randCase{t: t, rng: rand.New(rand.NewPCG(uint64(cs), 7))}
+					steps, run := newCase(t, cs)
 					defer func() {
 						if t.Failed() {
-							t.Logf("reproduce: go test ./gitops -run 'TestRandomized/%d$' -gitops.seed=%d -gitops.cases=1\nsteps:\n%s", cs, cs, strings.Join(c.log, "\n"))
+							t.Logf("reproduce: go test ./gitops -run '%s/%d$' -gitops.seed=%d -gitops.cases=1\nsteps:\n%s",
+								strings.SplitN(t.Name(), "/", 2)[0], cs, cs, strings.Join(*steps, "\n"))
 						}
 					}()
-					c.run()
+					run()
 				})
 			}
 		})
@@ -81,8 +94,6 @@ func TestRandomized(t *testing.T) {
 	}
 	close(seeds)
 	wg.Wait()
-	t.Logf("%d crashes inside decisions and agent writes, %d with a user edit before recovery, %d kept a decision of the interrupted action",
-		crashStats.crashes.Load(), crashStats.userEdits.Load(), crashStats.kept.Load())
 }
 
 type randCase struct {

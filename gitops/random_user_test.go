@@ -5,11 +5,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -35,31 +33,10 @@ func TestRandomizedUserEditsDuringCommands(t *testing.T) {
 	if seed == 0 {
 		seed = 1
 	}
-	t.Logf("first seed %d, %d cases", seed, n)
-	// As in TestRandomized: cases wait on git processes, so run more of
-	// them than there are CPUs.
-	seeds := make(chan int64)
-	var wg sync.WaitGroup
-	for range 3 * runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for cs := range seeds {
-				t.Run(strconv.FormatInt(cs, 10), func(t *testing.T) {
-					c := &userCase{t: t, rng: rand.New(rand.NewPCG(uint64(cs), 11))}
-					defer func() {
-						if t.Failed() {
-							t.Logf("reproduce: go test ./gitops -run 'TestRandomizedUserEditsDuringCommands/%d$' -gitops.seed=%d -gitops.cases=3\nsteps:\n%s", cs, cs, strings.Join(c.log, "\n"))
-						}
-					}()
-					c.run()
-				})
-			}
-		})
-	}
-	for i := range n {
-		seeds <- seed + int64(i)
-	}
-	close(seeds)
-	wg.Wait()
+	runSeeds(t, seed, n, func(t *testing.T, cs int64) (*[]string, func()) {
+		c := &userCase{t: t, rng: rand.New(rand.NewPCG(uint64(cs), 11))}
+		return &c.log, c.run
+	})
 }
 
 type userCase struct {

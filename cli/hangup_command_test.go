@@ -24,32 +24,10 @@ import (
 func TestHangupEndsTheRunningCommand(t *testing.T) {
 	for _, mode := range []string{"sandboxed", "off"} {
 		t.Run(mode, func(t *testing.T) {
-			if mode == "sandboxed" {
-				if err := (&sandbox.Sandbox{}).Available(); err != nil {
-					t.Skipf("this kernel cannot sandbox commands: %v", err)
-				}
-			}
+			skipUnlessSandboxed(t, mode)
 			dir := demoRepo(t)
 			wendEnv(t, nil) // a private XDG config and state, inherited by the child
-			if mode == "off" {
-				cfg := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "wend", "config.toml")
-				os.MkdirAll(filepath.Dir(cfg), 0o700)
-				if err := os.WriteFile(cfg, []byte("sandbox = \"off\"\n"), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			marker := fmt.Sprintf("wend-hangup-%s-%d-%d", mode, os.Getpid(), time.Now().UnixNano())
-			// The file is in .git: a sandboxed command's writes to the
-			// working tree may be captured apart until it ends, its writes
-			// to .git are not. A background job and a setsid one append too,
-			// so the whole tree of processes must go.
-			ticks := filepath.Join(dir, ".git", "hangup-ticks")
-			loop := `while :; do echo ` + marker + ` >> .git/hangup-ticks; sleep 0.01; done`
-			command := `(` + loop + `) & setsid sh -c '` + loop + `' & ` + loop
-			args, _ := json.Marshal(map[string]string{"command": command})
-			srv := llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{
-				{ToolCalls: []llmtest.ToolCall{{Name: "run_command", Args: args}}},
-			}})
+			marker, ticks, srv := appendingForever(t, mode, dir, os.Getenv("XDG_CONFIG_HOME"))
 			c := startWendRun(t, "-C", dir, "run", "--provider", "openai", "--base-url", srv.URL, "--model", "m",
 				"--approval", "full-auto", "keep appending")
 
@@ -136,6 +114,44 @@ func fileSize(path string) int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// skipUnlessSandboxed skips a "sandboxed" case where the kernel cannot sandbox.
+func skipUnlessSandboxed(t *testing.T, mode string) {
+	t.Helper()
+	if mode != "sandboxed" {
+		return
+	}
+	if err := (&sandbox.Sandbox{}).Available(); err != nil {
+		t.Skipf("this kernel cannot sandbox commands: %v", err)
+	}
+}
+
+// appendingForever sets up a hangup case: with mode "off", a config in
+// configHome that turns the sandbox off; a model whose one call runs a command
+// in dir that appends a marker to .git/hangup-ticks forever, from itself, a
+// background job and a setsid one, so the whole tree of processes must go.
+// The file is in .git: a sandboxed command's writes to the working tree may be
+// captured apart until it ends, its writes to .git are not. It returns the
+// marker (in every such process's command line), the file and the model.
+func appendingForever(t *testing.T, mode, dir, configHome string) (marker, ticks string, srv *llmtest.Server) {
+	t.Helper()
+	if mode == "off" {
+		cfg := filepath.Join(configHome, "wend", "config.toml")
+		os.MkdirAll(filepath.Dir(cfg), 0o700)
+		if err := os.WriteFile(cfg, []byte("sandbox = \"off\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	marker = fmt.Sprintf("wend-hangup-%s-%d-%d", mode, os.Getpid(), time.Now().UnixNano())
+	ticks = filepath.Join(dir, ".git", "hangup-ticks")
+	loop := `while :; do echo ` + marker + ` >> .git/hangup-ticks; sleep 0.01; done`
+	command := `(` + loop + `) & setsid sh -c '` + loop + `' & ` + loop
+	args, _ := json.Marshal(map[string]string{"command": command})
+	srv = llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{
+		{ToolCalls: []llmtest.ToolCall{{Name: "run_command", Args: args}}},
+	}})
+	return marker, ticks, srv
 }
 
 // processesWith lists the processes whose command line contains marker.

@@ -11,9 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"gitlab.com/wend/wend/internal/sandbox"
-	"gitlab.com/wend/wend/remote/llm/llmtest"
 )
 
 // TestHangupEndsTheTUIsRunningCommand is TestHangupEndsTheRunningCommand for
@@ -27,11 +24,7 @@ func TestHangupEndsTheTUIsRunningCommand(t *testing.T) {
 	} {
 		mode := tc.mode
 		t.Run(mode+"/"+tc.host, func(t *testing.T) {
-			if mode == "sandboxed" {
-				if err := (&sandbox.Sandbox{}).Available(); err != nil {
-					t.Skipf("this kernel cannot sandbox commands: %v", err)
-				}
-			}
+			skipUnlessSandboxed(t, mode)
 			bin := wendBinary(t)
 			dir := notesRepo(t)
 			if tc.host == "host" {
@@ -48,21 +41,7 @@ func TestHangupEndsTheTUIsRunningCommand(t *testing.T) {
 				dir = filepath.Join(short, "r")
 			}
 			home := t.TempDir()
-			if mode == "off" {
-				cfg := filepath.Join(home, "wend", "config.toml")
-				os.MkdirAll(filepath.Dir(cfg), 0o700)
-				if err := os.WriteFile(cfg, []byte("sandbox = \"off\"\n"), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			marker := fmt.Sprintf("wend-tui-hangup-%s-%d-%d", mode, os.Getpid(), time.Now().UnixNano())
-			ticks := filepath.Join(dir, ".git", "hangup-ticks")
-			loop := `while :; do echo ` + marker + ` >> .git/hangup-ticks; sleep 0.01; done`
-			command := `(` + loop + `) & setsid sh -c '` + loop + `' & ` + loop
-			args, _ := json.Marshal(map[string]string{"command": command})
-			srv := llmtest.Start(t, llmtest.OpenAI, llmtest.Script{Turns: []llmtest.Turn{
-				{ToolCalls: []llmtest.ToolCall{{Name: "run_command", Args: args}}},
-			}})
+			marker, ticks, srv := appendingForever(t, mode, dir, home)
 			p := newPane(t, 140, 30, []string{"HOME=" + home, "XDG_STATE_HOME=" + home, "XDG_CONFIG_HOME=" + home, "OPENAI_API_KEY=k", "TERM=xterm-256color", "WEND_HOST=" + map[bool]string{true: "1", false: "0"}[tc.host == "host"]},
 				bin, "-C", dir, "--provider", "openai", "--base-url", srv.URL, "--model", "m", "--approval", "full-auto")
 			t.Cleanup(func() { killPIDs(processesWith(marker)) })

@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"fmt"
 	"math"
 
 	tea "charm.land/bubbletea/v2"
@@ -312,10 +313,15 @@ func (m *Model) Failed() (first bool) {
 	w.loading = false
 	w.failed++
 	if w.failed >= maxFailures && m.paging {
-		// The record cannot be read: keep the newest entries, as without
-		// one, and show live events again if the end had been dropped.
+		// The record cannot be read: keep what the window holds and show
+		// live events again. If its end had been dropped, the events between
+		// it and the newest stay unshown, and the transcript says so.
 		m.paging = false
-		m.ToEnd()
+		if missed := w.last - w.hi; missed > 0 {
+			w.hi = w.last
+			m.AddNotice("error", fmt.Sprintf("%d events of the session cannot be read back from its record and are not shown here", missed))
+		}
+		m.offset = 0
 	}
 	return w.failed == 1
 }

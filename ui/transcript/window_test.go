@@ -301,3 +301,38 @@ func TestStalePageIsDroppedAndFailuresStopPaging(t *testing.T) {
 		t.Fatalf("live events not shown after the paging stopped: window %d-%d of %d", m.win.lo, m.win.hi, m.win.last)
 	}
 }
+
+// A record that fails while the window's end was dropped (the user reads far
+// up, live events went on) keeps what the window holds: the transcript is not
+// blanked, it says a part of the session cannot be shown, and live events show
+// after it.
+func TestFailuresFarUpKeepTheWindow(t *testing.T) {
+	const n = 3000
+	ops := script(3, n)
+	m, _ := newSync(80, 20)
+	m.SetPaging(true)
+	m.SetLimits(120, math.MaxInt)
+	play(m, ops, 1, n)
+	m.ScrollBy(1 << 20)
+	for m.win.hi >= m.win.last {
+		m.Begin(m.win.last + 1)
+		m.AddNotice("info", "live while far up")
+		m.End()
+	}
+	held := len(m.entries)
+	for i := 0; i < maxFailures; i++ {
+		if _, _, ok := m.Want(); !ok {
+			t.Fatalf("failure %d: no page wanted", i)
+		}
+		m.Failed()
+	}
+	if len(m.entries) < held {
+		t.Fatalf("the window held %d entries and holds %d after the record failed", held, len(m.entries))
+	}
+	m.Begin(m.win.last + 1)
+	m.AddNotice("info", "after the failures")
+	m.End()
+	if v := m.View(); !strings.Contains(v, "after the failures") || !strings.Contains(v, "cannot be read") {
+		t.Fatalf("after the failures the end shows:\n%s", v)
+	}
+}

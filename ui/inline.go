@@ -178,8 +178,10 @@ func (m *Model) renderInline() string {
 	// left a copy of that first live area in the scrollback (Bubble Tea's
 	// inline renderer, seen under load). They wait (at most inlineThemeWait)
 	// and go straight to the scrollback.
-	if live := m.tr.LiveRows(liveMax - fixed - 2); len(live) > 0 && m.il.ready {
-		lines = append(append(lines, live...), "")
+	if m.il.ready {
+		if live := m.tr.LiveRows(liveMax - fixed - 2); len(live) > 0 {
+			lines = append(append(lines, live...), "")
+		}
 	}
 	lines = append(lines, plan...)
 	lines = append(lines, dock...)

@@ -456,11 +456,7 @@ func (m *Model) ensureVisible() tea.Cmd {
 
 // ScrollBy moves the view up (n > 0) or down by n rows.
 func (m *Model) ScrollBy(n int) tea.Cmd {
-	total := 0
-	for _, e := range m.entries {
-		total += m.count(e)
-	}
-	m.offset = max(min(m.offset+n, total-m.height), 0)
+	m.offset = max(min(m.offset+n, m.total()-m.height), 0)
 	return m.ensureVisible()
 }
 

@@ -289,11 +289,7 @@ func (m *Model) Want() (from, to int64, ok bool) {
 	if w.loading || !m.paging || m.height <= 0 {
 		return 0, 0, false
 	}
-	total := 0
-	for _, e := range m.entries {
-		total += m.count(e)
-	}
-	above := total - m.offset - m.height
+	above := m.total() - m.offset - m.height
 	switch {
 	case w.lo > 1 && above < 2*m.height:
 		from, to = max(w.lo-PageEvents, 1), w.lo-1
@@ -333,9 +329,6 @@ const maxFailures = 3
 // by an empty one at the session's newest event; the pages before it follow.
 func (m *Model) ToEnd() tea.Cmd {
 	if w := &m.win; w.hi < w.last {
-		for _, e := range m.entries {
-			m.drop(e)
-		}
 		m.entries = nil
 		m.bytes, m.open = 0, nil
 		clear(m.calls)

@@ -168,7 +168,9 @@ func TestPagesStitchToWhatLiveShows(t *testing.T) {
 			from := max(to-int64(1+r.Intn(60)), 1)
 			p := small.Fork(from)
 			play(&p, ops, from, to)
-			small.Stitch(&p, from, to)
+			if ok, _ := small.Stitch(&p, from, to); !ok {
+				t.Fatalf("seed %d: page %d-%d refused by the window %d-%d", seed, from, to, small.win.lo, small.win.hi)
+			}
 		}
 		sameEntries(t, fmt.Sprint("seed ", seed, " evicted then paged"), dump(small), want)
 	}

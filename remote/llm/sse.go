@@ -29,6 +29,11 @@ type sseReader struct {
 	// cutTail: the body ended inside an event whose data does not parse.
 	cutTail bool
 	begun   bool // past a possible byte order mark
+	// scanned: how many bytes of the line being read hold no line end. The
+	// scanner hands the same line again with more bytes after every read, and
+	// a server may send one enormous line: without it, finding the end of a
+	// 30 MB line read 16 KB at a time took 15 s instead of 1 s.
+	scanned int
 }
 
 func newSSEReader(r io.Reader) *sseReader {
@@ -57,7 +62,7 @@ func (r *sseReader) scanLine(data []byte, atEOF bool) (advance int, token []byte
 			skip = len(utf8BOM)
 		}
 	}
-	advance, token = splitLine(data[skip:], atEOF)
+	advance, token, r.scanned = splitLine(data[skip:], atEOF, r.scanned)
 	if token == nil {
 		return 0, nil, nil
 	}
@@ -66,28 +71,31 @@ func (r *sseReader) scanLine(data []byte, atEOF bool) (advance int, token []byte
 }
 
 // splitLine returns the first line of data and how far it reaches, or a nil
-// token when more data is needed.
-func splitLine(data []byte, atEOF bool) (int, []byte) {
-	for i, c := range data {
-		switch {
-		case c == '\n':
-			return i + 1, data[:i]
-		case c != '\r':
-		case i+1 < len(data):
-			if data[i+1] == '\n' {
-				return i + 2, data[:i]
-			}
-			return i + 1, data[:i]
-		case atEOF:
-			return i + 1, data[:i]
-		default:
-			return 0, nil // a CRLF may be split across reads
+// token when more data is needed. The first from bytes are known to hold no
+// line end; scanned says how many are known after this call (0 once a line is
+// returned).
+func splitLine(data []byte, atEOF bool, from int) (advance int, token []byte, scanned int) {
+	i := bytes.IndexAny(data[min(from, len(data)):], "\r\n")
+	if i < 0 {
+		if atEOF && len(data) > 0 {
+			return len(data), data, 0
 		}
+		return 0, nil, len(data)
 	}
-	if atEOF && len(data) > 0 {
-		return len(data), data
+	i += min(from, len(data))
+	switch {
+	case data[i] == '\n':
+		return i + 1, data[:i], 0
+	case i+1 < len(data):
+		if data[i+1] == '\n' {
+			return i + 2, data[:i], 0
+		}
+		return i + 1, data[:i], 0
+	case atEOF:
+		return i + 1, data[:i], 0
+	default:
+		return 0, nil, i // a CRLF may be split across reads: look at the CR again
 	}
-	return 0, nil
 }
 
 // Next returns the next event; false at the end of the body or on a read

@@ -35,11 +35,65 @@ func (s *Store) Reopen(id string) (*Writer, []session.Event, error) {
 	if o, st := s.owner(id); st == ownerAlive {
 		return nil, nil, fmt.Errorf("session %s is open in another wend (pid %d on %s); quit that one first", id, o.PID, o.Host)
 	}
+	// A line torn by a crash mid-write would otherwise be glued to the first
+	// event appended now: Load and the pager would lose that event, and a
+	// later Load would fail on a line that is no longer the last.
+	for _, name := range []string{"events.jsonl", conversationFile} {
+		if err := cutTornTail(filepath.Join(s.dir, id, name)); err != nil {
+			return nil, nil, fmt.Errorf("session %s: %w", id, err)
+		}
+	}
 	w, err := s.Create(id)
 	if err != nil {
 		return nil, nil, err
 	}
 	return w, events, nil
+}
+
+// cutTornTail cuts a file after its last newline, dropping what a crash left
+// of a line that was never finished. A missing file is fine.
+func cutTornTail(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	// Read backwards in blocks until a newline (or the start) is found.
+	end, buf := fi.Size(), make([]byte, 4096)
+	for at := end; at > 0; {
+		n := int64(len(buf))
+		if at < n {
+			n = at
+		}
+		at -= n
+		if _, err := f.ReadAt(buf[:n], at); err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			if cut := at + int64(i) + 1; cut < end {
+				return cutAt(f, cut)
+			}
+			return nil
+		}
+	}
+	if end > 0 {
+		return cutAt(f, 0) // one torn line and nothing before it
+	}
+	return nil
+}
+
+func cutAt(f *os.File, size int64) error {
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("cutting a line torn by a crash from %s: %w", f.Name(), err)
+	}
+	return f.Sync()
 }
 
 // Conversation appends one session's conversation records. It is safe for

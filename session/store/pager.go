@@ -139,8 +139,8 @@ func (p *Pager) EventRange(_ context.Context, from, to int64) ([]session.Event, 
 		}
 		if ok && seq >= from {
 			var e session.Event
-			// A line torn by a crash (the next run appended after it) is
-			// skipped, as Load skips a torn last line.
+			// A line that does not parse (torn by a crash: the last one, as
+			// Reopen cuts a torn line before appending) is not an event.
 			if json.Unmarshal(line, &e) == nil {
 				if len(out) == 0 || seq%64 == 0 {
 					p.mark(seq, off)

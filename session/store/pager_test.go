@@ -180,3 +180,39 @@ func BenchmarkPagerPageOf512(b *testing.B) {
 	}
 	b.ReportMetric(float64(read)/float64(b.N)/1024, "read-KB")
 }
+
+// A session killed mid-write and then continued: the torn line is cut before
+// the new events are appended, so none is glued to it and lost, and Load and
+// the pager read the whole session again.
+func TestReopenAfterATornLineLosesNoNewEvent(t *testing.T) {
+	st := Open(t.TempDir())
+	w := longLog(t, st, "s1", 100)
+	w.Close()
+	for _, name := range []string{"events.jsonl", conversationFile} {
+		f, _ := os.OpenFile(filepath.Join(st.Dir(), "s1", name), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		f.WriteString(`{"seq":101,"time":"2026-11-23T00:00:00Z","type":"text_del`)
+		f.Close()
+	}
+	w2, events, err := st.Reopen("s1")
+	if err != nil || len(events) != 100 {
+		t.Fatalf("reopen: %d events, %v", len(events), err)
+	}
+	for seq := int64(101); seq <= 102; seq++ {
+		if err := w2.Append(session.Event{Seq: seq, Payload: session.Notice{Level: "info", Text: fmt.Sprint("after ", seq)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w2.Close()
+	all, err := st.Load("s1")
+	if err != nil || len(all) != 102 || all[100].Seq != 101 {
+		t.Fatalf("load after the torn line: %d events, %v", len(all), err)
+	}
+	p, _ := st.Pager("s1")
+	defer p.Close()
+	if evs, err := p.EventRange(context.Background(), 95, 110); err != nil || len(evs) != 8 {
+		t.Fatalf("page after the torn line: %d events, %v", len(evs), err)
+	}
+	if conv, err := st.LoadConversation("s1"); err != nil || len(conv) != 0 {
+		t.Fatalf("the conversation keeps its torn line: %q, %v", conv, err)
+	}
+}

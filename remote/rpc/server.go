@@ -38,8 +38,10 @@ type Record interface {
 	EventRange(ctx context.Context, from, to int64) ([]session.Event, error)
 }
 
-// maxRange bounds one EventRange answer, whatever the client asked.
-const maxRange = 4096
+// maxRange bounds one EventRange answer, whatever the client asked: one event
+// message, like a batch of live events (maxBatch), so that a page of long tool
+// outputs stays within what a client accepts (maxMessage).
+const maxRange = maxBatch
 
 // Server serves one session's Backend to clients on a socket.
 type Server struct {

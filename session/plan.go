@@ -255,8 +255,10 @@ func (p *Plan) Apply(e PlanEdit) (string, error) {
 
 // Follow applies to p what a plan or step event says about it (a plan proposed
 // or edited replaces it; a step started or finished changes that step's
-// status) and reports whether the event was one of those. Readers that rebuild
-// a plan from a stored log share it, so they agree with each other.
+// status) and reports whether the event was one of those. The store's summary
+// and a session's continuation rebuild plans from a stored log with it; the UI
+// and the headless printer keep their own switches, since they also show what
+// a step's end says (its note).
 func (p *Plan) Follow(ev Payload) bool {
 	switch e := ev.(type) {
 	case PlanProposed:

@@ -117,7 +117,6 @@ func Reopen(ctx context.Context, o Options, id string) (*Session, error) {
 			Error: "wend stopped (killed or crashed) while this task ran; a call in flight then was not run again"})
 		r.Ended, r.Killed, r.EndState = true, true, session.StateInterrupted
 	}
-	o.ID = id
 	return &Session{ID: id, Log: log, writer: w, Model: model, provider: provider, Policy: policy,
 		Restored: log.Last(), Reopened: &r, opts: o}, nil
 }
